@@ -1,0 +1,39 @@
+"""The app factory: routes, DI, lifespan, plugins. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from inspect_api.errors import problem_details_plugin
+from inspect_api.health.routes import routes as health_routes
+from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings
+from inspect_api.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app; the DB pool and S3 client open in its lifespan."""
+    return Litestar(
+        route_handlers=[*health_routes],
+        lifespan=[lifespan_for(settings)],
+        state=State({"settings": settings}),
+        dependencies={
+            "pool": Provide(provide_pool, sync_to_thread=False),
+            "blobs": Provide(provide_blobs, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        plugins=[problem_details_plugin()],
+        openapi_config=OpenAPIConfig(
+            title="inspect_api",
+            version="0.1.0",
+            description="Mystery-shopper and in-store service inspections.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        request_max_body_size=settings.max_request_body_bytes,
+    )

@@ -1,0 +1,155 @@
+"""`inspect-api` command: dev (embedded engines), serve, migrate, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
+
+
+def _fail(message: str) -> int:
+    print(f"inspect-api: {message}", file=sys.stderr)
+    return 2
+
+
+def _dev_jwt_secret(data_dir: Path) -> str:
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _run_migrations(database_url: str) -> None:
+    from inspect_api.storage.migrations import migrate
+
+    applied = asyncio.run(migrate(database_url))
+    names = ", ".join(f.path.name for f in applied) or "none pending"
+    print(f"migrations applied: {names}")
+
+
+def _run_seed(settings: Settings, seed_dir: Path, *, demo: bool) -> None:
+    from inspect_api.seeding import seed_all
+
+    for line in asyncio.run(seed_all(settings, seed_dir, demo=demo)):
+        print(line)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from inspect_api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """Embedded Postgres + SeaweedFS unless DATABASE_URL / S3_ENDPOINT_URL say otherwise."""
+    from inspect_api.storage.embedded import EmbeddedStack
+
+    data_dir = Path(args.data_dir).resolve()
+    env = dict(os.environ)
+    stack = EmbeddedStack(data_dir, bucket=env.get("S3_BUCKET", DEFAULT_BUCKET))
+    started = time.monotonic()
+    dsn, s3 = stack.start(with_postgres="DATABASE_URL" not in env, with_s3="S3_ENDPOINT_URL" not in env)
+    try:
+        if dsn:
+            env["DATABASE_URL"] = dsn
+            print(f"postgres (embedded): {dsn}  data: {stack.postgres.pgdata}")
+        if s3:
+            env |= {
+                "S3_ENDPOINT_URL": s3.endpoint_url or "",
+                "S3_ACCESS_KEY_ID": s3.access_key_id,
+                "S3_SECRET_ACCESS_KEY": s3.secret_access_key,
+                "S3_BUCKET": s3.bucket,
+            }
+            print(f"s3 (embedded SeaweedFS): {s3.endpoint_url} bucket={s3.bucket} key={s3.access_key_id}")
+        env.setdefault("JWT_SECRET", _dev_jwt_secret(data_dir))
+        env.setdefault("INSPECT_DATA_DIR", str(data_dir))
+        settings = settings_from_env(env)
+        _run_migrations(settings.database_url)
+        _run_seed(settings, Path(args.seed_dir), demo=True)
+        print(f"engines ready in {time.monotonic() - started:.1f}s")
+        print(f"API:      http://{args.host}:{args.port}/")
+        print(f"OpenAPI:  http://{args.host}:{args.port}/schema  (docs UI at /schema/swagger)")
+        print(f"Ready:    http://{args.host}:{args.port}/readyz")
+        _serve(settings, args.host, args.port)
+    finally:
+        print("stopping embedded engines ...", flush=True)
+        stack.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    if args.workers > 1:
+        import uvicorn
+
+        uvicorn.run(
+            "inspect_api.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers
+        )
+        return 0
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    env = os.environ
+    if not env.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL: required but not set")
+    _run_migrations(env["DATABASE_URL"])
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    _run_seed(settings_from_env(), Path(args.seed_dir), demo=args.demo)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inspect-api", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run with embedded Postgres + SeaweedFS S3, migrate, seed, serve")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", default=".data", help="where the embedded engines keep their data")
+    dev.add_argument("--seed-dir", default="seed_forms")
+    dev.set_defaults(handler=cmd_dev)
+
+    serve = sub.add_parser("serve", help="serve against DATABASE_URL and S3_* settings")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load seed_forms/ (idempotent); --demo adds the demo org")
+    seed.add_argument("--seed-dir", default="seed_forms")
+    seed.add_argument("--demo", action="store_true")
+    seed.set_defaults(handler=cmd_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        return _fail(f"configuration error: {exc}")
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""One error tree for the domain, mapped once to RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar, Final
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+PROBLEM_TYPE_BASE: Final = "https://inspect-api.dev/problems/"
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; subclasses pick the status and type."""
+
+    status: ClassVar[int] = 400
+    type_slug: ClassVar[str] = "bad-request"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    type_slug = "not-found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    type_slug = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    type_slug = "unauthorized"
+
+
+class Conflict(DomainError):
+    status = 409
+    type_slug = "conflict"
+
+
+class InvalidInput(DomainError):
+    """Well-formed JSON that breaks a domain rule; `extra["errors"]` lists each field's problem."""
+
+    status = 422
+    type_slug = "invalid-input"
+
+
+class ServiceUnavailable(DomainError):
+    """A backing service (Postgres, S3) did not answer; the request wrote nothing."""
+
+    status = 503
+    type_slug = "service-unavailable"
+
+
+def _problem(status: int, slug: str, detail: str, extra: Any = None, headers: dict[str, str] | None = None):
+    return ProblemDetailsException(
+        status_code=status,
+        type_=PROBLEM_TYPE_BASE + slug,
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        extra=extra,
+        headers=headers,
+    )
+
+
+def _domain_to_problem(exc: DomainError) -> ProblemDetailsException:
+    return _problem(exc.status, exc.type_slug, exc.detail, exc.extra or None)
+
+
+def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
+    # Litestar's validation errors carry a list of {message, key, source}; expose it as `errors`.
+    extra: dict[str, Any] | None = None
+    if isinstance(exc.extra, list):
+        extra = {"errors": exc.extra}
+    elif isinstance(exc.extra, dict):
+        extra = exc.extra
+    slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+    return _problem(exc.status_code, slug, exc.detail, extra, exc.headers)
+
+
+def _unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
+    return _problem(503, "service-unavailable", f"a backing service is unavailable: {type(exc).__name__}")
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    import asyncpg  # local: keep errors.py importable without a driver in pure tests
+
+    connection_errors: dict[type[Exception], Any] = {
+        exc_type: _unavailable_to_problem
+        for exc_type in (
+            ConnectionError,
+            TimeoutError,
+            asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.ConnectionDoesNotExistError,
+            asyncpg.exceptions.AdminShutdownError,
+            asyncpg.exceptions.InterfaceError,
+        )
+    }
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            enable_for_all_http_exceptions=True,
+            exception_to_problem_detail_map={
+                HTTPException: _http_to_problem,
+                DomainError: _domain_to_problem,
+                **connection_errors,
+            },
+        )
+    )
+
+
+def problem_response(request: Request, status: int, detail: str, extra: dict[str, Any]) -> Response:
+    """For handlers that answer a problem without raising (e.g. readiness)."""
+    return _problem(status, HTTPStatus(status).phrase.lower().replace(" ", "-"), detail, extra).to_response(
+        request
+    )
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, as documented in the OpenAPI schema."""
+
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    errors: list[dict[str, Any]] | None = None
+    checks: dict[str, str] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=Problem, media_type="application/problem+json", description=HTTPStatus(status).phrase
+        )
+        for status in statuses
+    }

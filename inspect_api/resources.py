@@ -1,0 +1,52 @@
+"""Process-wide resources (DB pool, S3 blob store) and their Litestar DI providers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import msgspec
+from litestar import Litestar
+from litestar.datastructures import State
+
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import BlobStore
+from inspect_api.storage.db import create_pool
+
+
+class Resources(msgspec.Struct):
+    pool: asyncpg.Pool
+    blobs: BlobStore
+
+
+async def open_resources(settings: Settings) -> Resources:
+    pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    return Resources(pool=pool, blobs=BlobStore(settings.s3))
+
+
+def lifespan_for(settings: Settings):
+    """Open the pool and S3 client for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        resources = await open_resources(settings)
+        app.state.resources = resources
+        try:
+            yield
+        finally:
+            await resources.pool.close()
+
+    return lifespan
+
+
+def provide_pool(state: State) -> asyncpg.Pool:
+    return state.resources.pool
+
+
+def provide_blobs(state: State) -> BlobStore:
+    return state.resources.blobs
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings

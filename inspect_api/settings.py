@@ -1,0 +1,117 @@
+"""One frozen settings object, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlparse
+
+import msgspec
+
+DEFAULT_BUCKET: Final = "inspect-photos"
+MIN_JWT_SECRET_BYTES: Final = 32
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; the message names the variable."""
+
+
+class S3Settings(msgspec.Struct, frozen=True, kw_only=True):
+    endpoint_url: str | None  # None means AWS's own endpoint for the region
+    region: str
+    bucket: str
+    access_key_id: str
+    secret_access_key: str
+    # Where phones reach S3 when it differs from the server's view (e.g. behind a proxy).
+    public_endpoint_url: str | None = None
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    s3: S3Settings
+    jwt_secret: str
+    jwt_issuer: str = "inspect-api"
+    jwt_audience: str = "inspect-api-clients"
+    jwt_ttl_seconds: int = 3600
+    upload_max_bytes: int = 15 * 1024 * 1024
+    upload_url_ttl_seconds: int = 600
+    download_url_ttl_seconds: int = 300
+    max_request_body_bytes: int = 2 * 1024 * 1024
+    login_rate_per_minute: int = 10
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    data_dir: Path = Path(".data")
+
+
+def _read_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}: must be >= {minimum}, got {value}")
+    return value
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name}: required but not set")
+    return value
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not (parsed.netloc or parsed.query):
+        raise SettingsError(f"{name}: expected a {' or '.join(s + '://' for s in schemes)} URL, got {value!r}")
+    return value
+
+
+def s3_from_env(env: Mapping[str, str]) -> S3Settings:
+    endpoint = env.get("S3_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None:
+        _check_url("S3_ENDPOINT_URL", endpoint, ("http", "https"))
+    public = env.get("S3_PUBLIC_ENDPOINT_URL", "").strip() or None
+    if public is not None:
+        _check_url("S3_PUBLIC_ENDPOINT_URL", public, ("http", "https"))
+    bucket = env.get("S3_BUCKET", DEFAULT_BUCKET).strip()
+    if not (3 <= len(bucket) <= 63) or not all(c.islower() or c.isdigit() or c in "-." for c in bucket):
+        raise SettingsError(f"S3_BUCKET: not a valid bucket name: {bucket!r}")
+    return S3Settings(
+        endpoint_url=endpoint,
+        region=env.get("S3_REGION", "us-east-1").strip() or "us-east-1",
+        bucket=bucket,
+        access_key_id=_require(env, "S3_ACCESS_KEY_ID"),
+        secret_access_key=_require(env, "S3_SECRET_ACCESS_KEY"),
+        public_endpoint_url=public,
+    )
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment; raise SettingsError naming the first bad variable."""
+    env = os.environ if env is None else env
+    database_url = _check_url("DATABASE_URL", _require(env, "DATABASE_URL"), ("postgresql", "postgres"))
+    jwt_secret = _require(env, "JWT_SECRET")
+    if len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise SettingsError(f"JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+    return Settings(
+        database_url=database_url,
+        s3=s3_from_env(env),
+        jwt_secret=jwt_secret,
+        jwt_issuer=env.get("JWT_ISSUER", "inspect-api"),
+        jwt_audience=env.get("JWT_AUDIENCE", "inspect-api-clients"),
+        jwt_ttl_seconds=_read_int(env, "JWT_TTL_SECONDS", 3600, minimum=60),
+        upload_max_bytes=_read_int(env, "UPLOAD_MAX_BYTES", 15 * 1024 * 1024),
+        upload_url_ttl_seconds=_read_int(env, "UPLOAD_URL_TTL_SECONDS", 600, minimum=10),
+        download_url_ttl_seconds=_read_int(env, "DOWNLOAD_URL_TTL_SECONDS", 300, minimum=10),
+        max_request_body_bytes=_read_int(env, "MAX_REQUEST_BODY_BYTES", 2 * 1024 * 1024),
+        login_rate_per_minute=_read_int(env, "LOGIN_RATE_PER_MINUTE", 10),
+        db_pool_min=_read_int(env, "DB_POOL_MIN", 2),
+        db_pool_max=_read_int(env, "DB_POOL_MAX", 10),
+        data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),
+    )

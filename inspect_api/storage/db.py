@@ -1,0 +1,54 @@
+"""asyncpg pool creation and the row -> Struct conversion every feature uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+
+T = TypeVar("T")
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb in and out through msgspec: faster than json and keeps Structs encodable as-is.
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=lambda value: msgspec.json.encode(value).decode(),
+        decoder=msgspec.json.decode,
+        format="text",
+    )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=30,
+        timeout=5,  # connect timeout: an unreachable database fails fast
+    )
+
+
+def row_to(type_: type[T], row: asyncpg.Record | None) -> T | None:
+    return None if row is None else msgspec.convert(dict(row), type_, from_attributes=False)
+
+
+def rows_to(type_: type[T], rows: Iterable[asyncpg.Record]) -> list[T]:
+    return msgspec.convert([dict(r) for r in rows], list[type_])  # type: ignore[valid-type]
+
+
+def one_to(type_: type[T], row: asyncpg.Record | None) -> T:
+    if row is None:
+        raise LookupError(f"expected a {type_.__name__} row, got none")
+    return msgspec.convert(dict(row), type_)
+
+
+def as_dict(record: asyncpg.Record) -> dict[str, Any]:
+    return dict(record)

@@ -16,6 +16,7 @@ The maths, in short (bump ``SCORING_RULES_VERSION`` whenever any of it changes):
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Literal
 
+import msgspec
 from msgspec import Struct
 
 from inspect_api.forms.model import (
@@ -258,15 +259,8 @@ def score(form: FormDocument, answers: Sequence["Answer"], *, form_version: int,
             if effect is not None:
                 effects.append(AppliedEffect(item=item.key, effect=effect.kind, cap_pct=effect.cap_pct))
             if item.follow_up is not None:
-                follow_ups.append(
-                    FollowUp(
-                        item=item.key,
-                        due_in_days=item.follow_up.due_in_days,
-                        title=item.follow_up.title,
-                        evidence_required=item.follow_up.evidence_required,
-                        critical=effect is not None,
-                    )
-                )
+                rule = msgspec.structs.asdict(item.follow_up)
+                follow_ups.append(FollowUp(item=item.key, critical=effect is not None, **rule))
         total_earned += section_earned
         total_possible += section_possible
         section_scores.append(

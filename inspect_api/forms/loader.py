@@ -207,48 +207,46 @@ CONDITION_TARGET_TYPES: Final = "yes_no, scale or choice"
 
 def validate_form(form: FormDocument, *, require_sources: bool = False) -> list[Problem]:
     """Every rule the decoder cannot express: unique keys, references, ranges, coherent scoring."""
-    problems: list[Problem] = []
-    seen_sections: dict[str, str] = {}
-    positions: dict[str, tuple[int, str]] = {}  # item key -> (order, path of its first use)
-    order = 0
-    for s, section in enumerate(form.sections):
-        section_path = f"sections[{s}]"
-        if section.key in seen_sections:
-            problems.append(
-                Problem(
-                    f"{section_path}.key",
-                    f"duplicate section key {section.key!r} (also {seen_sections[section.key]})",
-                )
-            )
-        else:
-            seen_sections[section.key] = f"{section_path}.key"
-        for i, item in enumerate(section.items):
-            item_path = f"{section_path}.items[{i}]"
-            if item.key in positions:
-                problems.append(
-                    Problem(
-                        f"{item_path}.key",
-                        f"duplicate item key {item.key!r} (first used at {positions[item.key][1]})",
-                    )
-                )
-            else:
-                positions[item.key] = (order, f"{item_path}.key")
-            order += 1
-            if require_sources and item.source is None:
-                problems.append(Problem(f"{item_path}.source", "seed form items must cite their source"))
-
+    problems, positions = _key_problems(form, require_sources=require_sources)
     items = form.items_by_key()
-    order = 0
+    for order, (path, item) in enumerate(_item_paths(form)):
+        problems.extend(_item_problems(item, path))
+        if item.applies_when is not None:
+            problems.extend(
+                _condition_problems(item, item.applies_when, f"{path}.applies_when", order, items, positions)
+            )
+    return problems
+
+
+def _item_paths(form: FormDocument) -> Iterator[tuple[str, Item]]:
     for s, section in enumerate(form.sections):
         for i, item in enumerate(section.items):
-            item_path = f"sections[{s}].items[{i}]"
-            problems.extend(_item_problems(item, item_path))
-            if item.applies_when is not None:
-                problems.extend(
-                    _condition_problems(item, item.applies_when, f"{item_path}.applies_when", order, items, positions)
-                )
-            order += 1
-    return problems
+            yield f"sections[{s}].items[{i}]", item
+
+
+def _key_problems(form: FormDocument, *, require_sources: bool) -> tuple[list[Problem], dict[str, tuple[int, str]]]:
+    """Duplicate section/item keys and missing sources; also where each item key is first used.
+
+    Item keys are unique across the whole form (answers and conditions refer to them alone).
+    """
+    problems: list[Problem] = []
+    first_section: dict[str, str] = {}
+    for s, section in enumerate(form.sections):
+        path = f"sections[{s}].key"
+        if section.key in first_section:
+            problems.append(Problem(path, f"duplicate section key {section.key!r} (also {first_section[section.key]})"))
+        else:
+            first_section[section.key] = path
+    positions: dict[str, tuple[int, str]] = {}  # item key -> (position in form order, path of its key)
+    for order, (path, item) in enumerate(_item_paths(form)):
+        if item.key in positions:
+            first_use = positions[item.key][1]
+            problems.append(Problem(f"{path}.key", f"duplicate item key {item.key!r} (first used at {first_use})"))
+        else:
+            positions[item.key] = (order, f"{path}.key")
+        if require_sources and item.source is None:
+            problems.append(Problem(f"{path}.source", "seed form items must cite their source"))
+    return problems, positions
 
 
 def _duplicates(keys: list[str], path: str, field: str) -> Iterator[Problem]:

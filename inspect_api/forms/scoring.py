@@ -151,6 +151,9 @@ def grade(item: Item, answer: "Answer | None") -> float | None:
             return 0.0
         raise UnscorableAnswersError(f"item {item.key!r} is applicable and scored but has no answer")
     value = answer.value
+    if isinstance(item, ScaleItem) and (type(value) is not int or not item.min <= value <= item.max):
+        # bool is an int subclass and an out-of-range int would still divide: refuse both.
+        raise UnscorableAnswersError(f"item {item.key!r}: cannot score value {value!r}")
     try:
         match item:
             case YesNoItem():

@@ -206,6 +206,9 @@ def test_unvalidated_answers_are_refused() -> None:
         score(f, [*demo_answers(), answer("a", True)], form_version=1, content_hash="h")
     with pytest.raises(UnscorableAnswersError, match="cannot score value 'nope'"):
         score(f, demo_answers(c=answer("c", "nope")), form_version=1, content_hash="h")
+    for bad_scale_value in (True, 9):
+        with pytest.raises(UnscorableAnswersError, match="'b': cannot score value"):
+            score(f, demo_answers(b=answer("b", bad_scale_value)), form_version=1, content_hash="h")
 
 
 def test_score_card_encodes_to_json() -> None:

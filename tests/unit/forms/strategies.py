@@ -192,7 +192,9 @@ def values_for(item: Item) -> st.SearchStrategy[Any]:
                 | st.sampled_from(hints or [low])
             )
         case TextItem():
-            return st.text(max_size=item.max_length).filter(lambda t: t.strip() or not item.required)
+            if item.required:
+                return st.text(min_size=1, max_size=item.max_length).filter(str.strip)
+            return st.text(max_size=item.max_length)
         case PhotoItem():
             return st.none()
     raise AssertionError(item)

@@ -1,0 +1,231 @@
+"""SQL for photos, one typed function per statement.
+
+phash is bit(64) in Postgres and 16 hex chars in Python: `('x' || $n)::bit(64)` on the way in,
+`lpad(to_hex(phash::bigint), 16, '0')` on the way out (a negative bigint prints as its 64-bit pattern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.storage.db import row_to, rows_to
+
+Purpose = Literal["submission", "action_evidence"]
+PhotoStatus = Literal["pending", "attached"]
+
+
+class PendingPhoto(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    object_key: str
+    content_type: str
+
+
+class AttachValues(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    size_bytes: int
+    phash: str | None
+    exif_latitude: float | None
+    exif_longitude: float | None
+    exif_taken_at: datetime | None
+
+
+class PhotoMatchRow(msgspec.Struct, frozen=True, kw_only=True):
+    photo_id: UUID  # the new photo
+    match_id: UUID  # the earlier, attached photo it resembles
+    submission_id: UUID
+    distance: int
+
+
+class DownloadableRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    org_id: UUID
+    object_key: str
+    content_type: str
+    redacted_key: str | None
+    created_at: datetime
+
+
+class StaleUpload(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    object_key: str
+
+
+INSERT_PENDING: Final = """
+INSERT INTO photos (id, org_id, uploaded_by, purpose, object_key, content_type)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+"""
+
+SELECT_OWN_VISIT: Final = """
+SELECT EXISTS (SELECT 1 FROM visits WHERE id = $1 AND org_id = $2 AND inspector_id = $3)
+"""
+
+SELECT_VISIBLE_ACTION: Final = """
+SELECT EXISTS (
+    SELECT 1 FROM actions a
+    WHERE a.id = $1 AND a.org_id = $2 AND a.branch_id IN (SELECT visible_branch_ids($2, $3, $4))
+)
+"""
+
+SELECT_PENDING_OWN: Final = """
+SELECT id, object_key, content_type FROM photos
+WHERE id = ANY($1::uuid[]) AND org_id = $2 AND uploaded_by = $3 AND purpose = $4 AND status = 'pending'
+"""
+
+ATTACH: Final = """
+UPDATE photos p
+SET status = 'attached', attached_at = now(), size_bytes = v.size_bytes,
+    phash = CASE WHEN v.phash IS NULL THEN NULL ELSE ('x' || v.phash)::bit(64) END,
+    exif_latitude = v.lat, exif_longitude = v.lon, exif_taken_at = v.taken_at,
+    submission_id = $7, action_id = $8
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::timestamp[])
+     AS v (id, size_bytes, phash, lat, lon, taken_at)
+WHERE p.id = v.id AND p.status = 'pending'
+RETURNING p.id
+"""
+
+# Earlier attached photos of the org within `threshold` bits of each new hash, outside this submission.
+SELECT_SIMILAR: Final = """
+WITH new (photo_id, phash) AS (
+    SELECT h.photo_id, ('x' || h.hex)::bit(64) FROM unnest($2::uuid[], $3::text[]) AS h (photo_id, hex)
+)
+SELECT n.photo_id, p.id AS match_id, p.submission_id, bit_count(p.phash # n.phash)::int AS distance
+FROM new n
+JOIN photos p ON p.org_id = $1 AND p.phash IS NOT NULL AND p.status = 'attached'
+    AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
+    AND ($4::uuid IS NULL OR p.submission_id <> $4)
+    AND bit_count(p.phash # n.phash) <= $5
+ORDER BY n.photo_id, distance, p.attached_at
+"""
+
+# Who may download what (scope in SQL; out of scope and unknown look the same: no row).
+#   inspector       own uploads
+#   admin           any photo of the org
+#   regional_lead   attached photos of RELEASED submissions, and action evidence, in visible branches
+#   branch_manager  the same for their branches (the service then serves a redacted copy only)
+SELECT_DOWNLOADABLE: Final = """
+SELECT p.id, p.org_id, p.object_key, p.content_type, p.redacted_key, p.created_at
+FROM photos p
+LEFT JOIN submissions s ON s.id = p.submission_id AND s.org_id = p.org_id
+LEFT JOIN actions a ON a.id = p.action_id AND a.org_id = p.org_id
+WHERE p.id = $1 AND p.org_id = $2 AND (
+    ($4 = 'admin')
+    OR ($4 = 'inspector' AND p.uploaded_by = $3)
+    OR ($4 IN ('regional_lead', 'branch_manager') AND p.status = 'attached' AND (
+        (s.status = 'released' AND s.branch_id IN (SELECT visible_branch_ids($2, $3, $4)))
+        OR a.branch_id IN (SELECT visible_branch_ids($2, $3, $4))
+    ))
+)
+"""
+
+SET_REDACTED_KEY: Final = "UPDATE photos SET redacted_key = $2 WHERE id = $1 AND redacted_key IS NULL"
+
+SELECT_STALE_FOR_DELETE: Final = """
+SELECT id, object_key FROM photos
+WHERE status = 'pending' AND created_at < now() - $1::interval
+ORDER BY created_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+DELETE_PENDING: Final = "DELETE FROM photos WHERE id = ANY($1::uuid[]) AND status = 'pending'"
+
+
+async def insert_pending(
+    conn: asyncpg.Connection,
+    *,
+    org_id: UUID,
+    uploaded_by: UUID,
+    purpose: Purpose,
+    photos: Sequence[PendingPhoto],
+) -> None:
+    count = len(photos)
+    await conn.execute(
+        INSERT_PENDING,
+        [p.id for p in photos],
+        [org_id] * count,
+        [uploaded_by] * count,
+        [purpose] * count,
+        [p.object_key for p in photos],
+        [p.content_type for p in photos],
+    )
+
+
+async def own_visit_exists(conn: asyncpg.Connection, visit_id: UUID, org_id: UUID, inspector_id: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_OWN_VISIT, visit_id, org_id, inspector_id))
+
+
+async def visible_action_exists(
+    conn: asyncpg.Connection, action_id: UUID, org_id: UUID, user_id: UUID, role: str
+) -> bool:
+    return bool(await conn.fetchval(SELECT_VISIBLE_ACTION, action_id, org_id, user_id, role))
+
+
+async def pending_own(
+    conn: asyncpg.Connection, ids: Sequence[UUID], *, org_id: UUID, uploaded_by: UUID, purpose: str
+) -> list[PendingPhoto]:
+    return rows_to(PendingPhoto, await conn.fetch(SELECT_PENDING_OWN, list(ids), org_id, uploaded_by, purpose))
+
+
+async def attach(
+    conn: asyncpg.Connection,
+    values: Sequence[AttachValues],
+    *,
+    submission_id: UUID | None,
+    action_id: UUID | None,
+) -> set[UUID]:
+    rows = await conn.fetch(
+        ATTACH,
+        [v.id for v in values],
+        [v.size_bytes for v in values],
+        [v.phash for v in values],
+        [v.exif_latitude for v in values],
+        [v.exif_longitude for v in values],
+        [v.exif_taken_at for v in values],
+        submission_id,
+        action_id,
+    )
+    return {row["id"] for row in rows}
+
+
+async def similar(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    hashes: Sequence[tuple[UUID, str]],
+    *,
+    exclude_submission_id: UUID | None,
+    threshold: int,
+) -> list[PhotoMatchRow]:
+    rows = await conn.fetch(
+        SELECT_SIMILAR,
+        org_id,
+        [photo_id for photo_id, _ in hashes],
+        [phash for _, phash in hashes],
+        exclude_submission_id,
+        threshold,
+    )
+    return rows_to(PhotoMatchRow, rows)
+
+
+async def downloadable(
+    conn: asyncpg.Connection, photo_id: UUID, *, org_id: UUID, user_id: UUID, role: str
+) -> DownloadableRow | None:
+    return row_to(DownloadableRow, await conn.fetchrow(SELECT_DOWNLOADABLE, photo_id, org_id, user_id, role))
+
+
+async def set_redacted_key(conn: asyncpg.Connection, photo_id: UUID, key: str) -> None:
+    await conn.execute(SET_REDACTED_KEY, photo_id, key)
+
+
+async def lock_stale(conn: asyncpg.Connection, older_than: timedelta, limit: int) -> list[StaleUpload]:
+    return rows_to(StaleUpload, await conn.fetch(SELECT_STALE_FOR_DELETE, older_than, limit))
+
+
+async def delete_pending(conn: asyncpg.Connection, ids: Sequence[UUID]) -> int:
+    result = await conn.execute(DELETE_PENDING, list(ids))
+    return int(result.split()[-1])

@@ -1,4 +1,4 @@
-"""`inspect-api` command: dev (embedded engines), serve, migrate, seed."""
+"""`inspect-api` command: dev (embedded engines), serve, migrate, seed, cleanup-uploads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from inspect_api.forms.loader import FormDocumentError
 from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
+from inspect_api.storage.migrations import MigrationError
 
 
 def _fail(message: str) -> int:
@@ -114,6 +116,32 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cleanup_uploads(args: argparse.Namespace) -> int:
+    """Needs only DATABASE_URL and the S3_* variables (a cron job has no use for JWT_SECRET)."""
+    from datetime import timedelta
+
+    from inspect_api.photos.service import cleanup_stale_uploads
+    from inspect_api.settings import s3_from_env
+    from inspect_api.storage.blobs import BlobStore
+    from inspect_api.storage.db import create_pool
+
+    if not os.environ.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL: required but not set")
+    if args.older_than_hours < 0:
+        return _fail("--older-than-hours must not be negative")
+    blobs = BlobStore(s3_from_env(os.environ))
+
+    async def run() -> int:
+        pool = await create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=2)
+        try:
+            return await cleanup_stale_uploads(pool, blobs, older_than=timedelta(hours=args.older_than_hours))
+        finally:
+            await pool.close()
+
+    print(f"stale uploads removed: {asyncio.run(run())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inspect-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed-dir", default="seed_forms")
     seed.add_argument("--demo", action="store_true")
     seed.set_defaults(handler=cmd_seed)
+
+    cleanup = sub.add_parser("cleanup-uploads", help="delete photo upload slots never attached (S3 + rows)")
+    cleanup.add_argument("--older-than-hours", type=float, default=24.0)
+    cleanup.set_defaults(handler=cmd_cleanup_uploads)
     return parser
 
 
@@ -147,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except SettingsError as exc:
         return _fail(f"configuration error: {exc}")
+    except (FormDocumentError, MigrationError) as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
 

@@ -40,6 +40,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     download_url_ttl_seconds: int = 300
     max_request_body_bytes: int = 2 * 1024 * 1024
     login_rate_per_minute: int = 10
+    # argon2id cost for new password hashes (RFC 9106 low-memory profile); lower only in tests.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
     db_pool_min: int = 2
     db_pool_max: int = 10
     data_dir: Path = Path(".data")
@@ -111,6 +115,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         download_url_ttl_seconds=_read_int(env, "DOWNLOAD_URL_TTL_SECONDS", 300, minimum=10),
         max_request_body_bytes=_read_int(env, "MAX_REQUEST_BODY_BYTES", 2 * 1024 * 1024),
         login_rate_per_minute=_read_int(env, "LOGIN_RATE_PER_MINUTE", 10),
+        password_time_cost=_read_int(env, "PASSWORD_TIME_COST", 3),
+        password_memory_kib=_read_int(env, "PASSWORD_MEMORY_KIB", 65536, minimum=8 * 1024),
+        password_parallelism=_read_int(env, "PASSWORD_PARALLELISM", 4),
         db_pool_min=_read_int(env, "DB_POOL_MIN", 2),
         db_pool_max=_read_int(env, "DB_POOL_MAX", 10),
         data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),

@@ -138,3 +138,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 @pytest.fixture
 def scratch_db_name() -> Iterator[str]:
     yield f"inspect_scratch_{secrets.token_hex(4)}"
+
+
+# Shared factories (two-org world, login helpers, fast app settings): tests/integration/factories.py
+from tests.integration.factories import world  # noqa: E402, F401

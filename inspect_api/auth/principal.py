@@ -1,0 +1,65 @@
+"""Who is calling: the Principal loaded from Postgres on every authenticated request."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.security.jwt import Token
+
+from inspect_api.storage.db import row_to
+
+Role = Literal["admin", "regional_lead", "branch_manager", "inspector"]
+ALL_ROLES: Final[tuple[Role, ...]] = ("admin", "regional_lead", "branch_manager", "inspector")
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """The authenticated user and their scope. `region_ids` is filled for regional leads,
+    `branch_ids` for branch managers; SQL (visible_branch_ids) is what actually filters rows."""
+
+    user_id: UUID
+    org_id: UUID
+    role: Role
+    display_name: str
+    region_ids: tuple[UUID, ...] = ()
+    branch_ids: tuple[UUID, ...] = ()
+
+
+SELECT_PRINCIPAL: Final = """
+SELECT u.id AS user_id, u.org_id, u.role, u.display_name,
+       COALESCE((SELECT array_agg(ur.region_id ORDER BY ur.region_id) FROM user_regions ur
+                 WHERE ur.user_id = u.id AND ur.org_id = u.org_id), '{}') AS region_ids,
+       COALESCE((SELECT array_agg(ub.branch_id ORDER BY ub.branch_id) FROM user_branches ub
+                 WHERE ub.user_id = u.id AND ub.org_id = u.org_id), '{}') AS branch_ids
+FROM users u
+WHERE u.id = $1 AND u.active
+"""
+
+
+async def fetch_principal(conn: asyncpg.Connection, user_id: UUID) -> Principal | None:
+    """The active user with this id, or None (disabled, deleted or never existed)."""
+    return row_to(Principal, await conn.fetchrow(SELECT_PRINCIPAL, user_id))
+
+
+async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """JWTAuth's retrieve_user_handler: None makes the middleware answer 401."""
+    try:
+        user_id = UUID(token.sub)
+    except ValueError:
+        return None
+    pool: asyncpg.Pool = connection.app.state.resources.pool
+    async with pool.acquire() as conn:
+        return await fetch_principal(conn, user_id)
+
+
+def provide_principal(request: Request[Principal, Token, Any]) -> Principal:
+    """DI provider of the `principal` dependency (`principal: Caller` in a handler signature)."""
+    return request.user
+
+
+Caller = NamedDependency[Principal]

@@ -1,0 +1,58 @@
+"""POST /auth/login (rate-limited, public) and GET /me."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import asyncpg
+from litestar import get, post
+from litestar.di import NamedDependency, Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import JSONBody
+from litestar.security.jwt import JWTAuth, Token
+from litestar.types import ControllerRouterHandler
+
+from inspect_api.auth import service
+from inspect_api.auth.guards import ANY_ROLE
+from inspect_api.auth.passwords import Hasher, provide_hasher
+from inspect_api.auth.principal import Caller, Principal, provide_principal
+from inspect_api.auth.schemas import LoginIn, MeOut, TokenOut
+from inspect_api.auth.tokens import issue_token
+from inspect_api.errors import problem_responses
+from inspect_api.settings import Settings
+
+LOGIN_RATE_LIMIT_STORE: Final = "login_rate_limit"
+
+PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+
+@get("/me", opt=ANY_ROLE, dependencies=PRINCIPAL, tags=["auth"], summary="The caller, with org and scope")
+async def get_me(principal: Caller, pool: NamedDependency[asyncpg.Pool]) -> MeOut:
+    return await service.me(pool, principal)
+
+
+def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list[ControllerRouterHandler]:
+    """The login handler is built per app: its rate limit comes from settings.login_rate_per_minute
+    (per client address, RateLimit-* headers on every answer, 429 problem when exceeded)."""
+    rate_limit = RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute), store=LOGIN_RATE_LIMIT_STORE)
+
+    @post(
+        "/auth/login",
+        exclude_from_auth=True,
+        status_code=200,
+        middleware=[rate_limit.middleware],
+        dependencies={"hasher": Provide(provide_hasher, sync_to_thread=False)},
+        tags=["auth"],
+        summary="Trade e-mail + password for a short-lived bearer token",
+        responses=problem_responses(401, 429),
+        security=[],
+    )
+    async def login(data: JSONBody[LoginIn], pool: NamedDependency[asyncpg.Pool], hasher: Hasher) -> TokenOut:
+        user = await service.login(pool, hasher, data.email, data.password)
+        return TokenOut(
+            access_token=issue_token(jwt_auth, settings, user.user_id),
+            expires_in=settings.jwt_ttl_seconds,
+            user=user,
+        )
+
+    return [login, get_me]

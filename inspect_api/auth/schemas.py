@@ -1,0 +1,50 @@
+"""Request and response bodies of the auth routes, and the e-mail/password constraints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from inspect_api.auth.principal import Role
+
+Email = Annotated[
+    str,
+    Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="login e-mail (case-insensitive)"),
+]
+LoginPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
+NewPassword = Annotated[str, Meta(min_length=10, max_length=1024, description="at least 10 characters")]
+
+
+class LoginIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    password: LoginPassword
+
+
+class OrgRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    slug: str
+    name: str
+
+
+class MeOut(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: UUID
+    email: str
+    display_name: str
+    role: Role
+    org: OrgRef
+    region_ids: list[UUID]
+    branch_ids: list[UUID]
+
+
+class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    user: MeOut
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()

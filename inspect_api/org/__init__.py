@@ -1,0 +1,1 @@
+"""Organisation structure and people: regions, branches, users and their scope; demo data."""

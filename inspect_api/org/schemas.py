@@ -1,0 +1,173 @@
+"""Bodies of the org routes. Inputs are kw_only, forbid unknown fields and use the named constraints
+below; PATCH bodies leave out what does not change (msgspec UNSET)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Final
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from inspect_api.auth.principal import Role
+from inspect_api.auth.schemas import Email, NewPassword
+
+DEFAULT_MYSTERY_REVISIT_DAYS: Final = 30
+
+Code = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="letters, digits, _ . - (unique within the org)",
+    ),
+]
+NameZh = Annotated[str, Meta(min_length=1, max_length=200, description="Chinese name")]
+NameEn = Annotated[str, Meta(min_length=1, max_length=200, description="English name")]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai")]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+Address = Annotated[str, Meta(max_length=500)]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=200)]
+OrgName = Annotated[str, Meta(min_length=1, max_length=200)]
+RevisitDays = Annotated[int, Meta(ge=0, le=365, description="0 turns the mystery revisit rule off")]
+IdList = Annotated[list[UUID], Meta(max_length=1000)]
+
+
+# ---- regions -----------------------------------------------------------------------------------
+
+
+class RegionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code
+    name_zh: NameZh
+    name_en: NameEn
+
+
+class RegionPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code | UnsetType = UNSET
+    name_zh: NameZh | UnsetType = UNSET
+    name_en: NameEn | UnsetType = UNSET
+
+
+class RegionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+    created_at: datetime
+
+
+# ---- branches ----------------------------------------------------------------------------------
+
+
+class BranchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code
+    name_zh: NameZh
+    name_en: NameEn
+    region_id: UUID
+    timezone: Timezone
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    address: Address = ""
+    active: bool = True
+
+
+class BranchPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code | UnsetType = UNSET
+    name_zh: NameZh | UnsetType = UNSET
+    name_en: NameEn | UnsetType = UNSET
+    region_id: UUID | UnsetType = UNSET
+    timezone: Timezone | UnsetType = UNSET
+    latitude: Latitude | UnsetType | None = UNSET
+    longitude: Longitude | UnsetType | None = UNSET
+    address: Address | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    region_id: UUID
+    region_code: str
+    code: str
+    name_zh: str
+    name_en: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    address: str
+    active: bool
+    created_at: datetime
+
+
+class ImportRowError(msgspec.Struct, frozen=True, kw_only=True):
+    row: int  # the CSV line's record number, header = 1, first branch = 2
+    column: str | None
+    message: str
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    created: int
+    updated: int
+    codes: list[str]
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+
+class UserIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    display_name: DisplayName
+    role: Role
+    password: NewPassword
+    region_ids: IdList = msgspec.field(default_factory=list)  # regional_lead only
+    branch_ids: IdList = msgspec.field(default_factory=list)  # branch_manager only
+
+
+class UserPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email | UnsetType = UNSET
+    display_name: DisplayName | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    password: NewPassword | UnsetType = UNSET
+    region_ids: IdList | UnsetType = UNSET
+    branch_ids: IdList | UnsetType = UNSET
+
+
+class RegionIdsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    region_ids: IdList
+
+
+class BranchIdsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    branch_ids: IdList
+
+
+class UserOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    active: bool
+    region_ids: list[UUID]
+    branch_ids: list[UUID]
+    created_at: datetime
+
+
+# ---- org ---------------------------------------------------------------------------------------
+
+
+class OrgSettings(msgspec.Struct, frozen=True, kw_only=True):
+    mystery_revisit_days: int = DEFAULT_MYSTERY_REVISIT_DAYS
+
+
+class OrgOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    slug: str
+    name: str
+    settings: OrgSettings
+
+
+class OrgPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: OrgName | UnsetType = UNSET
+    mystery_revisit_days: RevisitDays | UnsetType = UNSET

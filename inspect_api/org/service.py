@@ -1,0 +1,332 @@
+"""Services for the org, regions, branches and users. Each opens one transaction; scope comes from
+the Principal and is applied in SQL (org/queries.py). Missing or out-of-scope rows are NotFound."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from argon2 import PasswordHasher
+from msgspec import UNSET
+
+from inspect_api.auth.passwords import hash_password
+from inspect_api.auth.principal import Principal
+from inspect_api.auth.schemas import normalise_email
+from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.org import queries
+from inspect_api.org.csv_import import parse_branches_csv
+from inspect_api.org.rules import coordinates_problem, timezone_problem
+from inspect_api.org.schemas import (
+    BranchIn,
+    BranchOut,
+    BranchPatch,
+    ImportResult,
+    ImportRowError,
+    OrgOut,
+    OrgPatch,
+    RegionIn,
+    RegionOut,
+    RegionPatch,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from inspect_api.storage.pgerrors import still_referenced_as_conflict, unique_violations_as_conflict
+
+REGION_UNIQUE: Final = {"regions_org_id_code_key": "code"}
+BRANCH_UNIQUE: Final = {"branches_org_id_code_key": "code"}
+USER_UNIQUE: Final = {"users_email_key": "email"}
+
+
+def _field_errors(errors: list[tuple[str, str]], detail: str) -> InvalidInput:
+    return InvalidInput(detail, extra={"errors": [{"field": f, "message": m} for f, m in errors]})
+
+
+def _changes(patch: msgspec.Struct) -> dict[str, Any]:
+    return {f: v for f in patch.__struct_fields__ if (v := getattr(patch, f)) is not UNSET}
+
+
+# ---- org ---------------------------------------------------------------------------------------
+
+
+async def get_org(pool: asyncpg.Pool, p: Principal) -> OrgOut:
+    async with pool.acquire() as conn:
+        org = await queries.get_org(conn, p.org_id)
+    if org is None:
+        raise NotFound("no such org")
+    return org
+
+
+async def update_org(pool: asyncpg.Pool, p: Principal, patch: OrgPatch) -> OrgOut:
+    settings = {} if patch.mystery_revisit_days is UNSET else {"mystery_revisit_days": patch.mystery_revisit_days}
+    name = None if patch.name is UNSET else patch.name
+    async with pool.acquire() as conn, conn.transaction():
+        org = await queries.update_org(conn, p.org_id, name, settings)
+    if org is None:
+        raise NotFound("no such org")
+    return org
+
+
+# ---- regions -----------------------------------------------------------------------------------
+
+
+async def list_regions(pool: asyncpg.Pool, p: Principal) -> list[RegionOut]:
+    async with pool.acquire() as conn:
+        return await queries.list_regions(conn, p)
+
+
+async def get_region(pool: asyncpg.Pool, p: Principal, region_id: UUID) -> RegionOut:
+    async with pool.acquire() as conn:
+        region = await queries.get_region(conn, p, region_id)
+    if region is None:
+        raise NotFound("no such region")
+    return region
+
+
+async def create_region(pool: asyncpg.Pool, p: Principal, data: RegionIn) -> RegionOut:
+    async with pool.acquire() as conn, conn.transaction():
+        with unique_violations_as_conflict(REGION_UNIQUE, "region"):
+            return await queries.insert_region(conn, p.org_id, data.code, data.name_zh, data.name_en)
+
+
+async def update_region(pool: asyncpg.Pool, p: Principal, region_id: UUID, patch: RegionPatch) -> RegionOut:
+    async with pool.acquire() as conn, conn.transaction():
+        current = await queries.get_region(conn, p, region_id, lock=True)
+        if current is None:
+            raise NotFound("no such region")
+        merged = msgspec.structs.replace(current, **_changes(patch))
+        with unique_violations_as_conflict(REGION_UNIQUE, "region"):
+            updated = await queries.update_region(conn, p, region_id, merged.code, merged.name_zh, merged.name_en)
+    if updated is None:
+        raise NotFound("no such region")
+    return updated
+
+
+async def delete_region(pool: asyncpg.Pool, p: Principal, region_id: UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        with still_referenced_as_conflict("the region still has branches: move or delete them first"):
+            deleted = await queries.delete_region(conn, p, region_id)
+    if not deleted:
+        raise NotFound("no such region")
+
+
+# ---- branches ----------------------------------------------------------------------------------
+
+
+def _branch_problems(timezone: str, latitude: float | None, longitude: float | None) -> list[tuple[str, str]]:
+    problems = []
+    if problem := timezone_problem(timezone):
+        problems.append(("timezone", problem))
+    if problem := coordinates_problem(latitude, longitude):
+        problems.append(("latitude" if latitude is None else "longitude", problem))
+    return problems
+
+
+async def list_branches(
+    pool: asyncpg.Pool, p: Principal, *, region_id: UUID | None, active: bool | None, limit: int, offset: int
+) -> list[BranchOut]:
+    async with pool.acquire() as conn:
+        return await queries.list_branches(conn, p, region_id=region_id, active=active, limit=limit, offset=offset)
+
+
+async def get_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID) -> BranchOut:
+    async with pool.acquire() as conn:
+        branch = await queries.get_branch(conn, p, branch_id)
+    if branch is None:
+        raise NotFound("no such branch")
+    return branch
+
+
+async def create_branch(pool: asyncpg.Pool, p: Principal, data: BranchIn) -> BranchOut:
+    problems = _branch_problems(data.timezone, data.latitude, data.longitude)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await queries.existing_region_ids(conn, p.org_id, [data.region_id]):
+            problems.append(("region_id", "no such region"))
+        if problems:
+            raise _field_errors(problems, "the branch cannot be created")
+        with unique_violations_as_conflict(BRANCH_UNIQUE, "branch"):
+            branch_id = await queries.insert_branch(conn, p.org_id, **msgspec.structs.asdict(data))
+        created = await queries.get_branch(conn, p, branch_id)
+    assert created is not None  # the caller is an admin of this org
+    return created
+
+
+async def update_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID, patch: BranchPatch) -> BranchOut:
+    async with pool.acquire() as conn, conn.transaction():
+        current = await queries.get_branch(conn, p, branch_id, lock=True)
+        if current is None:
+            raise NotFound("no such branch")
+        merged = msgspec.structs.replace(current, **_changes(patch))
+        problems = _branch_problems(merged.timezone, merged.latitude, merged.longitude)
+        if merged.region_id != current.region_id and not await queries.existing_region_ids(
+            conn, p.org_id, [merged.region_id]
+        ):
+            problems.append(("region_id", "no such region"))
+        if problems:
+            raise _field_errors(problems, "the branch cannot be changed so")
+        with unique_violations_as_conflict(BRANCH_UNIQUE, "branch"):
+            await queries.update_branch(conn, p, merged)
+        updated = await queries.get_branch(conn, p, branch_id)
+    if updated is None:
+        raise NotFound("no such branch")
+    return updated
+
+
+async def delete_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        with still_referenced_as_conflict("the branch has visits or results: deactivate it instead"):
+            deleted = await queries.delete_branch(conn, p, branch_id)
+    if not deleted:
+        raise NotFound("no such branch")
+
+
+async def import_branches(pool: asyncpg.Pool, p: Principal, body: bytes) -> ImportResult:
+    """Create or update (by code) every branch of the CSV, in one transaction: any bad row -> 422
+    listing every problem (row, column, message) and nothing written."""
+    rows, errors = parse_branches_csv(body)
+    async with pool.acquire() as conn, conn.transaction():
+        regions = await queries.region_ids_by_code(conn, p.org_id)
+        errors += [
+            ImportRowError(row=r.row, column="region_code", message=f"no region with code {r.region_code!r}")
+            for r in rows
+            if r.region_code not in regions
+        ]
+        if errors:
+            errors.sort(key=lambda e: e.row)
+            raise InvalidInput(
+                f"{len({e.row for e in errors})} row(s) have errors; nothing was imported",
+                extra={"errors": [msgspec.structs.asdict(e) for e in errors]},
+            )
+        columns: dict[str, list[Any]] = {
+            "code": [r.code for r in rows],
+            "name_zh": [r.name_zh for r in rows],
+            "name_en": [r.name_en for r in rows],
+            "region_id": [regions[r.region_code] for r in rows],
+            "timezone": [r.timezone for r in rows],
+            "latitude": [r.latitude for r in rows],
+            "longitude": [r.longitude for r in rows],
+            "address": [r.address for r in rows],
+            "active": [r.active for r in rows],
+        }
+        created, updated = await queries.upsert_branches(conn, p.org_id, columns)
+    return ImportResult(created=created, updated=updated, codes=[r.code for r in rows])
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+
+async def _scope_problems(
+    conn: asyncpg.Connection, org_id: UUID, role: str, region_ids: list[UUID], branch_ids: list[UUID]
+) -> list[tuple[str, str]]:
+    problems = []
+    if region_ids and role != "regional_lead":
+        problems.append(("region_ids", "only a regional_lead has regions"))
+    elif missing := set(region_ids) - await queries.existing_region_ids(conn, org_id, region_ids):
+        problems.append(("region_ids", f"no such region: {', '.join(sorted(map(str, missing)))}"))
+    if branch_ids and role != "branch_manager":
+        problems.append(("branch_ids", "only a branch_manager has branches"))
+    elif missing := set(branch_ids) - await queries.existing_branch_ids(conn, org_id, branch_ids):
+        problems.append(("branch_ids", f"no such branch: {', '.join(sorted(map(str, missing)))}"))
+    return problems
+
+
+async def list_users(
+    pool: asyncpg.Pool, p: Principal, *, role: str | None, active: bool | None, limit: int, offset: int
+) -> list[UserOut]:
+    async with pool.acquire() as conn:
+        return await queries.list_users(conn, p.org_id, role=role, active=active, limit=limit, offset=offset)
+
+
+async def get_user(pool: asyncpg.Pool, p: Principal, user_id: UUID) -> UserOut:
+    async with pool.acquire() as conn:
+        user = await queries.get_user(conn, p.org_id, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+async def create_user(pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, data: UserIn) -> UserOut:
+    password_hash = await hash_password(hasher, data.password)  # slow: before taking a connection
+    async with pool.acquire() as conn, conn.transaction():
+        problems = await _scope_problems(conn, p.org_id, data.role, data.region_ids, data.branch_ids)
+        if problems:
+            raise _field_errors(problems, "the user cannot be created")
+        with unique_violations_as_conflict(USER_UNIQUE, "user"):
+            user_id = await queries.insert_user(
+                conn, p.org_id, normalise_email(data.email), data.display_name, data.role, password_hash
+            )
+        await queries.replace_user_regions(conn, p.org_id, user_id, data.region_ids)
+        await queries.replace_user_branches(conn, p.org_id, user_id, data.branch_ids)
+        return await _reload_user(conn, p.org_id, user_id)
+
+
+async def _reload_user(conn: asyncpg.Connection, org_id: UUID, user_id: UUID) -> UserOut:
+    user = await queries.get_user(conn, org_id, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+async def update_user(
+    pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, user_id: UUID, patch: UserPatch
+) -> UserOut:
+    """Changing the role drops assignments that do not fit it; disabling a user makes their tokens
+    answer 401 at once (the Principal is loaded per request)."""
+    changes = _changes(patch)
+    password = changes.pop("password", None)
+    password_hash = await hash_password(hasher, password) if password else None
+    if "email" in changes:
+        changes["email"] = normalise_email(changes["email"])
+    async with pool.acquire() as conn, conn.transaction():
+        current = await queries.get_user(conn, p.org_id, user_id, lock=True)
+        if current is None:
+            raise NotFound("no such user")
+        merged = msgspec.structs.replace(current, **changes)
+        if user_id == p.user_id and (not merged.active or merged.role != current.role):
+            raise Conflict("you cannot disable yourself or change your own role")
+        region_ids = merged.region_ids if merged.role == "regional_lead" else []
+        branch_ids = merged.branch_ids if merged.role == "branch_manager" else []
+        problems = await _scope_problems(
+            conn, p.org_id, merged.role, changes.get("region_ids", region_ids), changes.get("branch_ids", branch_ids)
+        )
+        if problems:
+            raise _field_errors(problems, "the user cannot be changed so")
+        with unique_violations_as_conflict(USER_UNIQUE, "user"):
+            await queries.update_user(conn, p.org_id, merged, password_hash)
+        await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
+        await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
+        return await _reload_user(conn, p.org_id, user_id)
+
+
+async def set_user_regions(pool: asyncpg.Pool, p: Principal, user_id: UUID, region_ids: list[UUID]) -> UserOut:
+    async with pool.acquire() as conn, conn.transaction():
+        user = await queries.get_user(conn, p.org_id, user_id, lock=True)
+        if user is None:
+            raise NotFound("no such user")
+        if problems := await _scope_problems(conn, p.org_id, user.role, region_ids, []):
+            raise _field_errors(problems, "the regions cannot be assigned")
+        await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
+        return await _reload_user(conn, p.org_id, user_id)
+
+
+async def set_user_branches(pool: asyncpg.Pool, p: Principal, user_id: UUID, branch_ids: list[UUID]) -> UserOut:
+    async with pool.acquire() as conn, conn.transaction():
+        user = await queries.get_user(conn, p.org_id, user_id, lock=True)
+        if user is None:
+            raise NotFound("no such user")
+        if problems := await _scope_problems(conn, p.org_id, user.role, [], branch_ids):
+            raise _field_errors(problems, "the branches cannot be assigned")
+        await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
+        return await _reload_user(conn, p.org_id, user_id)
+
+
+async def delete_user(pool: asyncpg.Pool, p: Principal, user_id: UUID) -> None:
+    if user_id == p.user_id:
+        raise Conflict("you cannot delete yourself")
+    async with pool.acquire() as conn, conn.transaction():
+        with still_referenced_as_conflict("the user has visits or results: disable the user instead"):
+            deleted = await queries.delete_user(conn, p.org_id, user_id)
+    if not deleted:
+        raise NotFound("no such user")

@@ -1,0 +1,95 @@
+"""HTTP routes for visits: thin handlers, one service call each.
+
+    POST /visits                 admin, regional_lead (branches of their regions)
+    GET  /visits, /visits/{id}   admin, regional_lead (scoped), inspector (own visits only)
+    POST /visits/{id}/cancel     admin, regional_lead (scoped)
+    GET  /me/visits              inspector: open (scheduled) visits with branch and pinned form
+Branch managers get 403 on all of them: a visit names the inspector and the exact time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Final
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.errors import problem_responses
+from inspect_api.visits import service
+from inspect_api.visits.queries import VisitFilters
+from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut, VisitStatus
+
+PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+Pool = NamedDependency[asyncpg.Pool]
+SCHEDULERS: Final = roles("admin", "regional_lead")
+
+
+class VisitsController(Controller):
+    path = "/visits"
+    tags = ("visits",)
+    opt = roles("admin", "regional_lead", "inspector")
+    dependencies = PRINCIPAL
+
+    @post(
+        "/",
+        opt=SCHEDULERS,
+        summary="Schedule a visit (409 names the mystery revisit rule when it applies)",
+        responses=problem_responses(403, 409, 422),
+    )
+    async def schedule(self, principal: Caller, pool: Pool, data: JSONBody[VisitIn]) -> VisitOut:
+        return await service.schedule_visit(pool, principal, data)
+
+    @get("/", summary="Visits in the caller's scope, latest window first")
+    async def list_visits(
+        self,
+        principal: Caller,
+        pool: Pool,
+        status: FromQuery[VisitStatus | None] = None,
+        branch_id: FromQuery[UUID | None] = None,
+        inspector_id: FromQuery[UUID | None] = None,
+        mode: FromQuery[VisitMode | None] = None,
+        window_from: Annotated[datetime | None, QueryParameter(name="from", description="window ends after")] = None,
+        window_to: Annotated[datetime | None, QueryParameter(name="to", description="window starts before")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[VisitOut]:
+        filters = VisitFilters(
+            status=status,
+            branch_id=branch_id,
+            inspector_id=inspector_id,
+            mode=mode,
+            window_from=window_from,
+            window_to=window_to,
+            limit=limit,
+            offset=offset,
+        )
+        return await service.list_visits(pool, principal, filters)
+
+    @get("/{visit_id:uuid}", responses=problem_responses(403, 404))
+    async def get_visit(self, principal: Caller, pool: Pool, visit_id: FromPath[UUID]) -> VisitOut:
+        return await service.get_visit(pool, principal, visit_id)
+
+    @post("/{visit_id:uuid}/cancel", opt=SCHEDULERS, status_code=200, responses=problem_responses(403, 404, 409))
+    async def cancel(self, principal: Caller, pool: Pool, visit_id: FromPath[UUID]) -> VisitOut:
+        return await service.cancel_visit(pool, principal, visit_id)
+
+
+@get(
+    "/me/visits",
+    opt=roles("inspector"),
+    dependencies=PRINCIPAL,
+    tags=["visits"],
+    summary="The inspector's open visits: branch, window and the pinned form version",
+    responses=problem_responses(403),
+)
+async def my_visits(principal: Caller, pool: Pool) -> list[MyVisitOut]:
+    return await service.my_open_visits(pool, principal)
+
+
+routes = [VisitsController, my_visits]

@@ -1,0 +1,77 @@
+"""HTTP routes for photos: upload slots (bytes go straight to S3) and short-lived download URLs.
+
+    POST /uploads          inspector (purpose submission), branch manager (purpose action_evidence)
+    GET  /photos/{id}      every role, scoped in SQL; branch managers get an EXIF-free copy
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from inspect_api.auth.guards import ANY_ROLE, roles
+from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.errors import problem_responses
+from inspect_api.photos import service
+from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlots
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import BlobStore
+
+PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+Pool = NamedDependency[asyncpg.Pool]
+Blobs = NamedDependency[BlobStore]
+AppSettings = NamedDependency[Settings]
+# The URL inside expires within minutes and is personal: nobody may keep or share the answer.
+NO_STORE: Final = {"Cache-Control": "private, no-store"}
+
+
+class UploadsController(Controller):
+    path = "/uploads"
+    tags = ("photos",)
+    # The service also matches the purpose to the role: submission photos are the inspector's,
+    # action evidence the branch manager's.
+    opt = roles("inspector", "branch_manager")
+    dependencies = PRINCIPAL
+
+    @post(
+        "/",
+        summary="Get presigned S3 POSTs for 1..20 photos",
+        description="Each slot has a server-chosen key; S3 enforces the key, the Content-Type and "
+        "1..max_bytes. Upload with multipart/form-data: every `fields` entry, then the file as `file`. "
+        "Photos are verified (HEAD, magic numbers, hash, EXIF) when a submission or action uses them.",
+        responses=problem_responses(403, 404, 422),
+    )
+    async def create_slots(
+        self, principal: Caller, pool: Pool, blobs: Blobs, settings: AppSettings, data: JSONBody[UploadRequest]
+    ) -> Response[UploadSlots]:
+        slots = await service.create_upload_slots(pool, blobs, settings, principal, data)
+        return Response(slots, status_code=201, headers=NO_STORE)
+
+
+class PhotosController(Controller):
+    path = "/photos"
+    tags = ("photos",)
+    opt = ANY_ROLE
+    dependencies = PRINCIPAL
+
+    @get(
+        "/{photo_id:uuid}",
+        summary="A short-lived download URL for a photo in the caller's scope",
+        description="Inspectors: their own uploads. Admins: any photo of the org. Regional leads and "
+        "branch managers: photos of released submissions and action evidence in their branches; branch "
+        "managers always get an upright JPEG copy without EXIF (no GPS, device or time).",
+        responses=problem_responses(404, 503),
+    )
+    async def download(
+        self, principal: Caller, pool: Pool, blobs: Blobs, settings: AppSettings, photo_id: FromPath[UUID]
+    ) -> Response[PhotoDownload]:
+        answer = await service.download_url(pool, blobs, settings, principal, photo_id)
+        return Response(answer, headers=NO_STORE)
+
+
+routes = [UploadsController, PhotosController]

@@ -1,0 +1,347 @@
+"""Photos go straight from phones to S3; the API hands out upload slots, verifies, attaches, serves.
+
+Flow: `create_upload_slots` records `pending` rows and presigned POSTs -> the phone uploads to S3 ->
+a feature (submissions, actions) calls `verify_photos` before its transaction (HEAD, sniff, hash, EXIF;
+S3 and Pillow work off the event loop) and `attach_photos` inside it -> `download_url` presigns GETs
+(branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads` removes abandoned slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from uuid import UUID, uuid4
+
+import asyncpg
+import msgspec
+from botocore.exceptions import ClientError
+
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from inspect_api.photos import queries
+from inspect_api.photos.images import EXTENSIONS, ImageError, analyse, redact_to_jpeg
+from inspect_api.photos.queries import AttachValues, PendingPhoto
+from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlot, UploadSlots
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import BlobStore
+
+# Hashes this close (of 64 bits) are the same picture re-encoded, resized or lightly edited.
+REUSE_THRESHOLD: Final = 6
+# Photos verified at once: each may be read whole (up to upload_max_bytes) into memory.
+VERIFY_CONCURRENCY: Final = 4
+CLEANUP_BATCH: Final = 200
+DELETE_CONCURRENCY: Final = 8
+PURPOSE_ROLE: Final = {"submission": "inspector", "action_evidence": "branch_manager"}
+
+
+class VerifiedPhoto(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    object_key: str
+    size_bytes: int
+    content_type: str
+    phash: str | None  # 16 hex chars (64-bit difference hash of the upright image)
+    exif_latitude: float | None  # signed decimal degrees
+    exif_longitude: float | None
+    exif_taken_at: datetime | None  # EXIF DateTimeOriginal, naive (EXIF has no zone)
+
+
+class PhotoMatch(msgspec.Struct, frozen=True, kw_only=True):
+    photo_id: UUID  # the earlier photo
+    submission_id: UUID  # where it is attached
+    distance: int  # differing hash bits, 0..REUSE_THRESHOLD
+
+
+class ReusedPhoto(msgspec.Struct, frozen=True, kw_only=True):
+    photo_id: UUID  # the new photo
+    matches: list[PhotoMatch]  # closest first
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def object_key_for(org_id: UUID, photo_id: UUID, content_type: str, when: datetime) -> str:
+    """Server-chosen: nothing in the key comes from the client."""
+    return f"photos/{org_id}/{when:%Y}/{when:%m}/{photo_id}.{EXTENSIONS[content_type]}"
+
+
+def redacted_key_for(org_id: UUID, photo_id: UUID, created_at: datetime) -> str:
+    when = created_at.astimezone(UTC)
+    return f"redacted/{org_id}/{when:%Y}/{when:%m}/{photo_id}.jpg"
+
+
+# --- upload slots -------------------------------------------------------------------------------
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, extra={"errors": [{"field": field, "message": message}]})
+
+
+async def _check_target(conn: asyncpg.Connection, principal: Principal, request: UploadRequest) -> None:
+    """The purpose fits the caller's role and the visit/action named is theirs (else 404, revealing nothing)."""
+    required_role = PURPOSE_ROLE[request.purpose]
+    if principal.role != required_role:
+        raise Forbidden(f"only the {required_role} role uploads photos for {request.purpose}")
+    if request.purpose == "submission":
+        if request.action_id is not None:
+            raise _invalid("action_id", "action_id belongs to action_evidence uploads")
+        if request.visit_id is not None and not await queries.own_visit_exists(
+            conn, request.visit_id, principal.org_id, principal.user_id
+        ):
+            raise NotFound(f"visit {request.visit_id} not found")
+        return
+    if request.visit_id is not None:
+        raise _invalid("visit_id", "visit_id belongs to submission uploads")
+    if request.action_id is None:
+        raise _invalid("action_id", "action_evidence uploads name their action_id")
+    if not await queries.visible_action_exists(
+        conn, request.action_id, principal.org_id, principal.user_id, principal.role
+    ):
+        raise NotFound(f"action {request.action_id} not found")
+
+
+async def create_upload_slots(
+    pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, principal: Principal, request: UploadRequest
+) -> UploadSlots:
+    """One `pending` row and one presigned POST per requested file, all in one transaction."""
+    now = _now()
+    pending = [
+        PendingPhoto(id=photo_id, object_key=object_key_for(principal.org_id, photo_id, f.content_type, now),
+                     content_type=f.content_type)
+        for f in request.files
+        for photo_id in (uuid4(),)
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await _check_target(conn, principal, request)
+        await queries.insert_pending(
+            conn, org_id=principal.org_id, uploaded_by=principal.user_id, purpose=request.purpose, photos=pending
+        )
+    ttl = settings.upload_url_ttl_seconds
+    slots = []
+    for photo in pending:  # presigning is local signing, no I/O
+        post = blobs.presign_post(photo.object_key, photo.content_type, settings.upload_max_bytes, ttl)
+        slots.append(UploadSlot(photo_id=photo.id, object_key=photo.object_key,
+                                content_type=photo.content_type, url=post.url, fields=post.fields))
+    return UploadSlots(slots=slots, max_bytes=settings.upload_max_bytes, expires_at=now + timedelta(seconds=ttl))
+
+
+# --- verification (called by features before their transaction) --------------------------------
+
+
+class _PhotoProblem(Exception):
+    def __init__(self, photo_id: UUID, message: str) -> None:
+        super().__init__(message)
+        self.photo_id = photo_id
+        self.message = message
+
+
+async def _verify_one(blobs: BlobStore, settings: Settings, photo: PendingPhoto) -> VerifiedPhoto:
+    info = await blobs.head(photo.object_key)
+    if info is None:
+        raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded")
+    if not 0 < info.size <= settings.upload_max_bytes:
+        raise _PhotoProblem(photo.id, f"photo {photo.id} is {info.size} bytes; at most "
+                                      f"{settings.upload_max_bytes} are allowed")
+    if info.content_type.split(";")[0].strip().lower() != photo.content_type:
+        raise _PhotoProblem(photo.id, f"photo {photo.id} was uploaded as {info.content_type or 'no type'}, "
+                                      f"not {photo.content_type}")
+    try:
+        data = await blobs.read(photo.object_key)
+    except ClientError as exc:  # deleted between HEAD and GET
+        raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded") from exc
+    if not 0 < len(data) <= settings.upload_max_bytes:  # replaced between HEAD and GET: judge what was read
+        raise _PhotoProblem(photo.id, f"photo {photo.id} changed while it was checked")
+    try:
+        facts = await asyncio.to_thread(analyse, data, photo.content_type)
+    except ImageError as exc:
+        raise _PhotoProblem(photo.id, f"photo {photo.id} is not a valid {photo.content_type}") from exc
+    return VerifiedPhoto(
+        id=photo.id,
+        object_key=photo.object_key,
+        size_bytes=len(data),
+        content_type=photo.content_type,
+        phash=facts.phash,
+        exif_latitude=facts.latitude,
+        exif_longitude=facts.longitude,
+        exif_taken_at=facts.taken_at,
+    )
+
+
+async def verify_photos(
+    pool: asyncpg.Pool,
+    blobs: BlobStore,
+    settings: Settings,
+    *,
+    org_id: UUID,
+    uploader_id: UUID,
+    photo_ids: Collection[UUID],
+    purpose: str = "submission",
+) -> dict[UUID, VerifiedPhoto]:
+    """Check that each photo is the caller's pending upload of `purpose` and is really in S3 as the
+    image it claims to be; return what was learnt. Raises NotFound (not the caller's, or unknown),
+    InvalidInput (listing every bad photo in `errors`) or ServiceUnavailable (S3 down). Writes nothing."""
+    wanted = sorted(set(photo_ids), key=str)
+    if not wanted:
+        return {}
+    async with pool.acquire() as conn:
+        rows = await queries.pending_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
+    found = {row.id: row for row in rows}
+    for photo_id in wanted:
+        if photo_id not in found:
+            raise NotFound(f"photo {photo_id} not found")
+
+    limit = asyncio.Semaphore(VERIFY_CONCURRENCY)
+
+    async def bounded(photo: PendingPhoto) -> VerifiedPhoto:
+        async with limit:
+            return await _verify_one(blobs, settings, photo)
+
+    results = await asyncio.gather(*(bounded(found[i]) for i in wanted), return_exceptions=True)
+    problems: list[_PhotoProblem] = []
+    verified: dict[UUID, VerifiedPhoto] = {}
+    for result in results:
+        if isinstance(result, _PhotoProblem):
+            problems.append(result)
+        elif isinstance(result, BaseException):
+            raise result  # ServiceUnavailable first: an outage says nothing about the photos
+        else:
+            verified[result.id] = result
+    if problems:
+        raise InvalidInput(
+            "; ".join(p.message for p in problems),
+            extra={"errors": [{"field": f"photos[{p.photo_id}]", "message": p.message} for p in problems]},
+        )
+    return verified
+
+
+async def attach_photos(
+    conn: asyncpg.Connection,
+    photos: Collection[VerifiedPhoto],
+    *,
+    submission_id: UUID | None = None,
+    action_id: UUID | None = None,
+) -> None:
+    """Inside the caller's transaction: mark verified photos attached with what verification learnt.
+    Raises Conflict when any is no longer pending (a concurrent request attached it first)."""
+    if not photos:
+        return
+    values = [
+        AttachValues(id=p.id, size_bytes=p.size_bytes, phash=p.phash, exif_latitude=p.exif_latitude,
+                     exif_longitude=p.exif_longitude, exif_taken_at=p.exif_taken_at)
+        for p in photos
+    ]
+    attached = await queries.attach(conn, values, submission_id=submission_id, action_id=action_id)
+    missing = sorted({p.id for p in photos} - attached, key=str)
+    if missing:
+        message = f"photo {missing[0]} is already attached elsewhere"
+        raise Conflict(message, extra={"errors": [
+            {"field": f"photos[{photo_id}]", "message": f"photo {photo_id} is already attached elsewhere"}
+            for photo_id in missing
+        ]})
+
+
+async def find_reused(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    photos: Collection[VerifiedPhoto],
+    *,
+    exclude_submission_id: UUID | None,
+    threshold: int = REUSE_THRESHOLD,
+) -> list[ReusedPhoto]:
+    """Photos that look like (phash within `threshold` bits) the org's attached photos of other
+    submissions. Only photos with at least one match are listed, in id order."""
+    hashes = [(p.id, p.phash) for p in photos if p.phash is not None]
+    if not hashes:
+        return []
+    rows = await queries.similar(conn, org_id, hashes, exclude_submission_id=exclude_submission_id,
+                                 threshold=threshold)
+    grouped: dict[UUID, list[PhotoMatch]] = {}
+    for row in rows:
+        grouped.setdefault(row.photo_id, []).append(
+            PhotoMatch(photo_id=row.match_id, submission_id=row.submission_id, distance=row.distance)
+        )
+    return [ReusedPhoto(photo_id=pid, matches=grouped[pid]) for pid in sorted(grouped, key=str)]
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+async def _redacted_copy(pool: asyncpg.Pool, blobs: BlobStore, row: queries.DownloadableRow) -> str:
+    """The EXIF-free, upright JPEG's key, made on first request. Two racing requests write the same
+    bytes to the same key, so no lock is needed."""
+    if row.redacted_key is not None:
+        return row.redacted_key
+    try:
+        original = await blobs.read(row.object_key)
+        redacted = await asyncio.to_thread(redact_to_jpeg, original, row.content_type)
+    except (ClientError, ImageError) as exc:
+        raise NotFound(f"photo {row.id} cannot be shown") from exc
+    key = redacted_key_for(row.org_id, row.id, row.created_at)
+    await blobs.put(key, redacted, "image/jpeg")
+    async with pool.acquire() as conn:
+        await queries.set_redacted_key(conn, row.id, key)
+    return key
+
+
+async def download_url(
+    pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, principal: Principal, photo_id: UUID
+) -> PhotoDownload:
+    """A short-lived GET URL for a photo the caller may see (404 otherwise). Branch managers always get
+    the redacted copy; the original stays private."""
+    async with pool.acquire() as conn:
+        row = await queries.downloadable(
+            conn, photo_id, org_id=principal.org_id, user_id=principal.user_id, role=principal.role
+        )
+    if row is None:
+        raise NotFound(f"photo {photo_id} not found")
+    key = await _redacted_copy(pool, blobs, row) if principal.role == "branch_manager" else row.object_key
+    ttl = settings.download_url_ttl_seconds
+    return PhotoDownload(photo_id=row.id, url=blobs.presign_get(key, ttl), expires_at=_now() + timedelta(seconds=ttl))
+
+
+# --- cleanup ------------------------------------------------------------------------------------
+
+
+async def _delete_objects(blobs: BlobStore, keys: Sequence[str]) -> None:
+    limit = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def one(key: str) -> None:
+        async with limit:
+            await blobs.delete(key)  # deleting a missing key succeeds: safe to repeat
+
+    await asyncio.gather(*(one(key) for key in keys))
+
+
+async def cleanup_stale_uploads(
+    pool: asyncpg.Pool, blobs: BlobStore, *, older_than: timedelta, batch_size: int = CLEANUP_BATCH
+) -> int:
+    """Delete pending uploads created more than `older_than` ago: S3 objects first, then their rows,
+    batch by batch. Rows are locked meanwhile, so a submission attaching one of them waits and then
+    gets a Conflict rather than a row whose object is gone. Idempotent; returns the rows deleted."""
+    if older_than < timedelta(0):
+        raise ValueError("older_than must not be negative")
+    total = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            stale = await queries.lock_stale(conn, older_than, batch_size)
+            if stale:
+                await _delete_objects(blobs, [s.object_key for s in stale])
+                total += await queries.delete_pending(conn, [s.id for s in stale])
+        if len(stale) < batch_size:
+            return total
+
+
+__all__ = [
+    "REUSE_THRESHOLD",
+    "PhotoMatch",
+    "ReusedPhoto",
+    "VerifiedPhoto",
+    "attach_photos",
+    "cleanup_stale_uploads",
+    "create_upload_slots",
+    "download_url",
+    "find_reused",
+    "verify_photos",
+]

@@ -11,11 +11,13 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import build_jwt_auth
 from inspect_api.errors import problem_details_plugin
+from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings
 from inspect_api.settings import Settings
+from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 
 __all__ = ["create_app"]
@@ -25,8 +27,15 @@ def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
     jwt_auth = build_jwt_auth(settings)  # bearer tokens + the app-wide role guard (auth/guards.py)
     return Litestar(
-        route_handlers=[*health_routes, *auth_routes(settings, jwt_auth), *org_routes, *visit_routes,
-                        *photo_routes],
+        route_handlers=[
+            *health_routes,
+            *auth_routes(settings, jwt_auth),
+            *org_routes,
+            *visit_routes,
+            *form_routes,
+            *photo_routes,
+            *submission_routes,
+        ],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan_for(settings)],
         state=State({"settings": settings}),

@@ -1,0 +1,117 @@
+"""HTTP routes for forms: thin handlers, one service call each."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import problem_responses
+from inspect_api.forms import service
+from inspect_api.forms.model import FormDocument
+from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, full_version, summary
+
+ADMIN_ONLY = {"roles": ("admin",)}
+LangQuery = Annotated[Lang | None, Parameter(query="lang", description="zh or en; omit for both languages")]
+# Published versions never change, so a phone may keep them as long as it likes.
+PUBLISHED_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+def _etag(content_hash: str, lang: Lang | None) -> str:
+    return f'"{content_hash[:40]}-{lang or "zh+en"}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+class FormsController(Controller):
+    path = "/forms"
+    tags = ["forms"]
+    opt = {"roles": ("admin", "regional_lead", "branch_manager", "inspector")}
+
+    @get("/", summary="Published forms visible to the caller, latest version each")
+    async def list_forms(
+        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], lang: LangQuery = None
+    ) -> list[FormVersionSummary]:
+        return [summary(row, lang) for row in await service.list_published(pool, request.user.org_id)]
+
+    @get("/{key:str}/versions", summary="Versions of a form (drafts only for admins)", responses=problem_responses(404))
+    async def list_versions(
+        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str
+    ) -> list[FormVersionSummary]:
+        user = request.user
+        rows = await service.list_versions(pool, user.org_id, key, include_drafts=user.role == "admin")
+        return [summary(row) for row in rows]
+
+    @get(
+        "/{key:str}/versions/{version:int}",
+        summary="One form version; ETag + If-None-Match give 304 on a repeat fetch",
+        responses=problem_responses(404),
+    )
+    async def get_version(
+        self,
+        request: Request[Principal, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        key: str,
+        version: int,
+        lang: LangQuery = None,
+        if_none_match: Annotated[str | None, Parameter(header="If-None-Match")] = None,
+    ) -> Response[FormVersionOut | None]:
+        user = request.user
+        row = await service.get_version(pool, user.org_id, key, version, include_drafts=user.role == "admin")
+        headers = {"ETag": _etag(row.content_hash, lang), "Vary": "Authorization"}
+        if row.status == "published":
+            headers["Cache-Control"] = PUBLISHED_CACHE_CONTROL
+        if _matches(if_none_match, headers["ETag"]):
+            return Response(None, status_code=304, headers=headers)
+        return Response(full_version(row, lang), headers=headers)
+
+    @post(
+        "/{key:str}/drafts",
+        opt=ADMIN_ONLY,
+        summary="Create or replace this org's draft version of a form",
+        responses=problem_responses(409, 422),
+    )
+    async def save_draft(
+        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str, data: FormDocument
+    ) -> FormVersionSummary:
+        return summary(await service.save_draft(pool, request.user.org_id, key, data))
+
+    @put(
+        "/{key:str}/versions/{version:int}",
+        opt=ADMIN_ONLY,
+        summary="Edit a draft version in place (published versions are immutable: 409)",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def edit_version(
+        self,
+        request: Request[Principal, Any, Any],
+        pool: NamedDependency[asyncpg.Pool],
+        key: str,
+        version: int,
+        data: FormDocument,
+    ) -> FormVersionSummary:
+        return summary(await service.edit_draft(pool, request.user.org_id, key, version, data))
+
+    @post(
+        "/{key:str}/versions/{version:int}/publish",
+        opt=ADMIN_ONLY,
+        status_code=200,
+        summary="Publish a draft; it is immutable afterwards",
+        responses=problem_responses(404, 409),
+    )
+    async def publish(
+        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str, version: int
+    ) -> FormVersionSummary:
+        return summary(await service.publish(pool, request.user.org_id, key, version))
+
+
+routes = [FormsController]

@@ -1,0 +1,261 @@
+"""Submission intake: idempotent, validated, photo-verified, scored, written in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.forms.answers import validate_answers
+from inspect_api.forms.queries import VersionWithDocument
+from inspect_api.forms.scoring import ScoreCard, score
+from inspect_api.forms.service import published_version
+from inspect_api.photos.service import VerifiedPhoto, attach_photos, find_reused, verify_photos
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import BlobStore
+from inspect_api.submissions import queries
+from inspect_api.submissions.proof import PhotoEvidence, ProofOfVisit, assess, photo_distance
+from inspect_api.submissions.queries import StoredRevision, VisitTarget
+from inspect_api.submissions.schemas import Receipt, SubmissionIn
+
+# A phone clock a little ahead of the server's is normal; an answer from the future is not.
+CLOCK_SKEW: Final = timedelta(minutes=10)
+IDEMPOTENCY_CONSTRAINT: Final = "submission_revisions_org_id_client_id_key"
+ONE_PER_VISIT_CONSTRAINT: Final = "submissions_visit_key"
+
+
+def request_hash(data: SubmissionIn) -> str:
+    """Hash of the decoded body: the same request re-encoded (key order, spacing) hashes the same."""
+    return hashlib.sha256(msgspec.json.encode(data, order="deterministic")).hexdigest()
+
+
+def _receipt(stored: StoredRevision) -> Receipt:
+    return Receipt(
+        submission_id=stored.submission_id,
+        client_id=stored.client_id,
+        revision=stored.revision,
+        received_at=stored.created_at,
+        score=stored.score_card,
+        actions_opened=stored.actions_opened,
+    )
+
+
+def _replay(stored: StoredRevision, digest: str) -> Receipt:
+    if stored.request_hash != digest:
+        raise Conflict(
+            f"client_id {stored.client_id} was already used for a different submission body; "
+            "make a new client_id for new answers"
+        )
+    return _receipt(stored)
+
+
+async def _stored(pool: asyncpg.Pool, org_id: UUID, client_id: UUID) -> StoredRevision | None:
+    async with pool.acquire() as conn:
+        return await queries.revision_by_client_id(conn, org_id, client_id)
+
+
+def _check_times(data: SubmissionIn) -> None:
+    errors = []
+    if data.finished_at < data.started_at:
+        errors.append({"field": "finished_at", "message": "must not be before started_at"})
+    if data.finished_at > datetime.now(UTC) + CLOCK_SKEW:
+        errors.append({"field": "finished_at", "message": "is in the future"})
+    if errors:
+        raise InvalidInput("submission times are inconsistent", extra={"errors": errors})
+
+
+def _check_answers(version: VersionWithDocument, data: SubmissionIn) -> None:
+    problems = validate_answers(version.document, data.answers)
+    if problems:
+        errors = [{"field": f"answers[{p.item}]", "message": p.reason} for p in problems]
+        raise InvalidInput(f"{len(errors)} answer(s) do not fit form {version.key} v{version.version}",
+                           extra={"errors": errors})
+
+
+async def _new_target(conn: asyncpg.Connection, principal: Principal, data: SubmissionIn) -> VisitTarget:
+    if data.visit_id is not None:
+        if data.branch_id is not None or data.form_version_id is not None:
+            raise InvalidInput("a visit submission takes branch and form from the visit",
+                               extra={"errors": [{"field": "branch_id", "message": "omit with visit_id"}]})
+        target = await queries.visit_target(conn, principal.org_id, data.visit_id, principal.user_id)
+        if target is None:
+            raise NotFound(f"visit {data.visit_id} not found")
+        if target.visit_status == "cancelled":
+            raise Conflict(f"visit {data.visit_id} was cancelled")
+        return target
+    if data.branch_id is None or data.form_version_id is None:
+        raise InvalidInput(
+            "name a visit_id, or branch_id and form_version_id for an ad-hoc inspection",
+            extra={"errors": [{"field": "visit_id", "message": "required without branch_id/form_version_id"}]},
+        )
+    target = await queries.adhoc_target(conn, principal.org_id, data.branch_id, data.form_version_id)
+    if target is None:
+        raise NotFound(f"branch {data.branch_id} not found, or ad-hoc inspections are off for this org")
+    return target
+
+
+async def _correction_target(
+    conn: asyncpg.Connection, principal: Principal, submission_id: UUID, data: SubmissionIn
+) -> tuple[VisitTarget, int]:
+    state = await queries.submission_state(conn, principal.org_id, submission_id)
+    if state is None or state.inspector_id != principal.user_id:
+        raise NotFound(f"submission {submission_id} not found")
+    if state.status != "rejected":
+        raise Conflict(f"submission {submission_id} is {state.status}; only a rejected result can be corrected")
+    if data.visit_id not in (None, state.visit_id) or data.branch_id not in (None, state.branch_id):
+        raise InvalidInput("a correction keeps the original visit and branch",
+                           extra={"errors": [{"field": "visit_id", "message": "differs from the original"}]})
+    if state.visit_id is not None:
+        target = await queries.visit_target(conn, principal.org_id, state.visit_id, principal.user_id)
+    else:
+        target = await queries.adhoc_target(conn, principal.org_id, state.branch_id, state.form_version_id)
+    if target is None:
+        raise NotFound(f"submission {submission_id} not found")
+    return msgspec.structs.replace(target, form_version_id=state.form_version_id), state.current_revision + 1
+
+
+def _visited_on(target: VisitTarget, data: SubmissionIn) -> date:
+    return data.finished_at.astimezone(ZoneInfo(target.timezone)).date()
+
+
+def _proof(target: VisitTarget, data: SubmissionIn, photos: dict[UUID, VerifiedPhoto],
+           reused: dict[UUID, list[str]]) -> ProofOfVisit:
+    branch = None if target.latitude is None or target.longitude is None else (target.latitude, target.longitude)
+    window = None if target.window_start is None or target.window_end is None else (
+        target.window_start, target.window_end)
+    evidence = [
+        PhotoEvidence(
+            photo_id=str(photo.id),
+            distance_m=photo_distance(
+                None if photo.exif_latitude is None or photo.exif_longitude is None
+                else (photo.exif_latitude, photo.exif_longitude),
+                branch,
+            ),
+            taken_at=photo.exif_taken_at,
+            reused_from=reused.get(photo.id, []),
+        )
+        for photo in sorted(photos.values(), key=lambda p: str(p.id))
+    ]
+    return assess(
+        branch_location=branch,
+        gps=None if data.gps is None else (data.gps.latitude, data.gps.longitude),
+        gps_accuracy_m=None if data.gps is None else data.gps.accuracy_m,
+        started_at=data.started_at,
+        finished_at=data.finished_at,
+        window=window,
+        photos=evidence,
+    )
+
+
+def _action_rows(card: ScoreCard, visited_on: date) -> list[tuple[str, str, str, str, bool, date]]:
+    return [
+        (
+            follow_up.item,
+            follow_up.title.zh,
+            follow_up.title.en,
+            "high" if follow_up.critical else "normal",
+            follow_up.evidence_required,
+            visited_on + timedelta(days=follow_up.due_in_days),
+        )
+        for follow_up in card.follow_ups
+    ]
+
+
+async def submit(
+    pool: asyncpg.Pool,
+    blobs: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    data: SubmissionIn,
+    *,
+    correction_of: UUID | None = None,
+) -> Receipt:
+    digest = request_hash(data)
+    # A retry of something already stored answers from the store, before any other check.
+    stored = await _stored(pool, principal.org_id, data.client_id)
+    if stored is not None:
+        return _replay(stored, digest)
+
+    _check_times(data)
+    async with pool.acquire() as conn:
+        if correction_of is None:
+            target, revision = await _new_target(conn, principal, data), 1
+        else:
+            target, revision = await _correction_target(conn, principal, correction_of, data)
+        version = await published_version(conn, principal.org_id, target.form_version_id)
+    _check_answers(version, data)
+
+    # S3 checks run before the transaction: an outage or a bad photo writes nothing.
+    photo_ids = {photo_id for answer in data.answers for photo_id in answer.photos}
+    photos = await verify_photos(
+        pool, blobs, settings, org_id=principal.org_id, uploader_id=principal.user_id, photo_ids=photo_ids
+    )
+    card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
+    visited_on = _visited_on(target, data)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            submission_id = await _write(conn, principal, data, digest, target, version, card, photos,
+                                         visited_on, revision, correction_of)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
+            # A concurrent duplicate won the race: answer with what it stored.
+            stored = await _stored(pool, principal.org_id, data.client_id)
+            assert stored is not None
+            return _replay(stored, digest)
+        if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:
+            raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
+        raise
+    stored = await _stored(pool, principal.org_id, data.client_id)
+    assert stored is not None and stored.submission_id == submission_id
+    return _receipt(stored)
+
+
+async def _write(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    data: SubmissionIn,
+    digest: str,
+    target: VisitTarget,
+    version: VersionWithDocument,
+    card: ScoreCard,
+    photos: dict[UUID, VerifiedPhoto],
+    visited_on: date,
+    revision: int,
+    correction_of: UUID | None,
+) -> UUID:
+    reused_matches = await find_reused(conn, principal.org_id, list(photos.values()),
+                                       exclude_submission_id=correction_of)
+    reused = {match.photo_id: sorted({str(m.submission_id) for m in match.matches}) for match in reused_matches}
+    proof = _proof(target, data, photos, reused)
+    if correction_of is None:
+        submission_id = await queries.insert_submission(
+            conn, principal.org_id, target.branch_id, target.visit_id, target.form_version_id, principal.user_id,
+            target.mode, card.total_percent, card.passed, visited_on,
+        )
+    else:
+        submission_id = correction_of
+        locked = await queries.submission_state(conn, principal.org_id, submission_id, for_update=True)
+        if locked is None or locked.status != "rejected" or locked.current_revision != revision - 1:
+            raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
+        await queries.update_for_revision(conn, submission_id, revision, card.total_percent, card.passed, visited_on)
+        await queries.delete_unreleased_actions(conn, submission_id)
+    revision_id = await queries.insert_revision(
+        conn, principal.org_id, submission_id, revision, data.client_id, digest,
+        msgspec.to_builtins(data.answers), card, data.started_at, data.finished_at,
+        data.gps.latitude if data.gps else None, data.gps.longitude if data.gps else None,
+        data.gps.accuracy_m if data.gps else None, data.comment, proof,
+    )
+    await queries.insert_items(conn, revision_id, card)
+    await attach_photos(conn, list(photos.values()), submission_id=submission_id)
+    await queries.insert_actions(conn, principal.org_id, target.branch_id, submission_id, revision_id, version.key,
+                                 _action_rows(card, visited_on))
+    if target.visit_id is not None:
+        await queries.mark_visit_submitted(conn, target.visit_id)
+    return submission_id

@@ -1,0 +1,359 @@
+"""SQL for submissions, one typed function per statement."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.forms.scoring import ScoreCard
+from inspect_api.storage.db import row_to, rows_to
+
+
+class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: UUID
+    revision_id: UUID
+    revision: int
+    client_id: UUID
+    request_hash: str
+    created_at: datetime
+    score_card: ScoreCard
+    actions_opened: int
+
+
+class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
+    visit_id: UUID | None
+    branch_id: UUID
+    form_version_id: UUID
+    mode: str
+    window_start: datetime | None
+    window_end: datetime | None
+    visit_status: str | None
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+
+
+class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    inspector_id: UUID
+    status: str
+    current_revision: int
+    visit_id: UUID | None
+    branch_id: UUID
+    form_version_id: UUID
+    mode: str
+
+
+class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One submission with its current revision, for building any role's view."""
+
+    id: UUID
+    status: str
+    mode: str
+    visit_id: UUID | None
+    visited_on: date
+    submitted_at: datetime
+    released_at: datetime | None
+    reject_reason: str | None
+    total_percent: float | None
+    passed: bool
+    branch_id: UUID
+    branch_code: str
+    branch_name_zh: str
+    branch_name_en: str
+    form_key: str
+    form_version: int
+    form_version_id: UUID
+    inspector_id: UUID
+    inspector_name: str
+    revision: int
+    client_id: UUID
+    started_at: datetime
+    finished_at: datetime
+    gps_latitude: float | None
+    gps_longitude: float | None
+    gps_accuracy_m: float | None
+    comment: str
+    answers: list[dict[str, Any]]
+    score_card: ScoreCard
+    proof: dict[str, Any]
+
+
+class RevisionInfoRow(msgspec.Struct, frozen=True, kw_only=True):
+    revision: int
+    received_at: datetime
+    total_percent: float | None
+
+
+# Visibility of submissions: admins see the org; inspectors their own; managers and leads only
+# released results of branches in their scope (visible_branch_ids, from the org feature).
+SCOPE: Final = """
+s.org_id = $1 AND CASE $3
+    WHEN 'admin' THEN true
+    WHEN 'inspector' THEN s.inspector_id = $2
+    ELSE s.status = 'released' AND s.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
+END
+"""
+
+SELECT_REVISION_BY_CLIENT_ID: Final = """
+SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
+       r.created_at, r.score_card,
+       (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened
+FROM submission_revisions r
+WHERE r.org_id = $1 AND r.client_id = $2
+"""
+
+SELECT_VISIT_TARGET: Final = """
+SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
+       v.status AS visit_status, b.timezone, b.latitude, b.longitude
+FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
+WHERE v.org_id = $1 AND v.id = $2 AND v.inspector_id = $3
+"""
+
+SELECT_ADHOC_TARGET: Final = """
+SELECT NULL::uuid AS visit_id, b.id AS branch_id, $3::uuid AS form_version_id, 'adhoc' AS mode,
+       NULL::timestamptz AS window_start, NULL::timestamptz AS window_end, NULL AS visit_status,
+       b.timezone, b.latitude, b.longitude
+FROM branches b JOIN orgs o ON o.id = b.org_id
+WHERE b.org_id = $1 AND b.id = $2 AND b.active
+  AND coalesce((o.settings->>'allow_adhoc_submissions')::boolean, false)
+"""
+
+SELECT_SUBMISSION_STATE: Final = """
+SELECT id, inspector_id, status, current_revision, visit_id, branch_id, form_version_id, mode
+FROM submissions WHERE org_id = $1 AND id = $2
+"""
+SELECT_SUBMISSION_STATE_FOR_UPDATE: Final = SELECT_SUBMISSION_STATE + " FOR UPDATE"
+
+INSERT_SUBMISSION: Final = """
+INSERT INTO submissions (org_id, branch_id, visit_id, form_version_id, inspector_id, mode, status,
+                         current_revision, total_percent, passed, visited_on)
+VALUES ($1, $2, $3, $4, $5, $6, 'submitted', 1, $7, $8, $9)
+RETURNING id
+"""
+
+UPDATE_SUBMISSION_FOR_REVISION: Final = """
+UPDATE submissions
+SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4, visited_on = $5,
+    submitted_at = now(), reviewed_by = NULL, reviewed_at = NULL, reject_reason = NULL
+WHERE id = $1
+"""
+
+INSERT_REVISION: Final = """
+INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
+    score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+RETURNING id
+"""
+
+INSERT_ITEMS: Final = """
+INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[])
+"""
+
+INSERT_ACTIONS: Final = """
+WITH opened AS (
+    INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
+                         title_en, priority, evidence_required, due_on)
+    SELECT $1, $2, $3, $4, $5, * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[],
+                                             $10::boolean[], $11::date[])
+    RETURNING id
+)
+INSERT INTO action_events (action_id, kind, to_status)
+SELECT id, 'created', 'open' FROM opened
+"""
+
+DELETE_UNRELEASED_ACTIONS: Final = "DELETE FROM actions WHERE submission_id = $1"
+
+MARK_VISIT_SUBMITTED: Final = "UPDATE visits SET status = 'submitted' WHERE id = $1"
+
+TRANSITION: Final = """
+UPDATE submissions
+SET status = $3, reviewed_by = $4, reviewed_at = now(),
+    released_at = CASE WHEN $3 = 'released' THEN now() END,
+    reject_reason = $5
+WHERE org_id = $1 AND id = $2 AND status = ANY($6::text[])
+RETURNING id
+"""
+
+_ROW_COLUMNS: Final = """
+s.id, s.status, s.mode, s.visit_id, s.visited_on, s.submitted_at, s.released_at, s.reject_reason,
+s.total_percent::float8 AS total_percent, s.passed,
+b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
+f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
+u.id AS inspector_id, u.display_name AS inspector_name,
+r.revision, r.client_id, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude, r.gps_accuracy_m,
+r.comment, r.answers, r.score_card, r.proof
+"""
+_ROW_JOINS: Final = """
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN branches b ON b.id = s.branch_id
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+JOIN users u ON u.id = s.inspector_id
+"""
+
+SELECT_SUBMISSION: Final = f"SELECT {_ROW_COLUMNS} {_ROW_JOINS} WHERE s.id = $4 AND {SCOPE}"
+
+class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    status: str
+    visited_on: date
+    total_percent: float | None
+    passed: bool
+    branch_id: UUID
+    branch_code: str
+    branch_name_zh: str
+    branch_name_en: str
+    form_key: str
+    form_version: int
+    form_version_id: UUID
+
+
+SELECT_SUMMARIES: Final = f"""
+SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s.passed,
+       b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
+       f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id
+FROM submissions s
+JOIN branches b ON b.id = s.branch_id
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE {SCOPE}
+  AND ($4::uuid IS NULL OR s.branch_id = $4)
+  AND ($5::text IS NULL OR s.status = $5)
+  AND ($6::text IS NULL OR f.key = $6)
+  AND ($7::date IS NULL OR s.visited_on >= $7)
+  AND ($8::date IS NULL OR s.visited_on <= $8)
+ORDER BY s.visited_on DESC, s.id
+LIMIT $9 OFFSET $10
+"""
+
+SELECT_REVISIONS: Final = """
+SELECT revision, created_at AS received_at, (score_card->>'total_percent')::float8 AS total_percent
+FROM submission_revisions WHERE submission_id = $1 ORDER BY revision
+"""
+
+
+async def revision_by_client_id(conn: asyncpg.Connection, org_id: UUID, client_id: UUID) -> StoredRevision | None:
+    return row_to(StoredRevision, await conn.fetchrow(SELECT_REVISION_BY_CLIENT_ID, org_id, client_id))
+
+
+async def visit_target(
+    conn: asyncpg.Connection, org_id: UUID, visit_id: UUID, inspector_id: UUID
+) -> VisitTarget | None:
+    return row_to(VisitTarget, await conn.fetchrow(SELECT_VISIT_TARGET, org_id, visit_id, inspector_id))
+
+
+async def adhoc_target(
+    conn: asyncpg.Connection, org_id: UUID, branch_id: UUID, form_version_id: UUID
+) -> VisitTarget | None:
+    return row_to(VisitTarget, await conn.fetchrow(SELECT_ADHOC_TARGET, org_id, branch_id, form_version_id))
+
+
+async def submission_state(
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, *, for_update: bool = False
+) -> SubmissionState | None:
+    sql = SELECT_SUBMISSION_STATE_FOR_UPDATE if for_update else SELECT_SUBMISSION_STATE
+    return row_to(SubmissionState, await conn.fetchrow(sql, org_id, submission_id))
+
+
+async def insert_submission(conn: asyncpg.Connection, *args: Any) -> UUID:
+    return await conn.fetchval(INSERT_SUBMISSION, *args)
+
+
+async def update_for_revision(
+    conn: asyncpg.Connection, submission_id: UUID, revision: int, total: float | None, passed: bool, visited_on: date
+) -> None:
+    await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on)
+
+
+async def insert_revision(conn: asyncpg.Connection, *args: Any) -> UUID:
+    return await conn.fetchval(INSERT_REVISION, *args)
+
+
+async def insert_items(conn: asyncpg.Connection, revision_id: UUID, card: ScoreCard) -> None:
+    items = card.items
+    await conn.execute(
+        INSERT_ITEMS,
+        revision_id,
+        [i.key for i in items],
+        [i.section for i in items],
+        [i.status for i in items],
+        [i.earned for i in items],
+        [i.possible for i in items],
+    )
+
+
+async def insert_actions(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    branch_id: UUID,
+    submission_id: UUID,
+    revision_id: UUID,
+    form_key: str,
+    rows: list[tuple[str, str, str, str, bool, date]],
+) -> None:
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    await conn.execute(
+        INSERT_ACTIONS, org_id, branch_id, submission_id, revision_id, form_key, *(list(c) for c in columns)
+    )
+
+
+async def delete_unreleased_actions(conn: asyncpg.Connection, submission_id: UUID) -> None:
+    await conn.execute(DELETE_UNRELEASED_ACTIONS, submission_id)
+
+
+async def mark_visit_submitted(conn: asyncpg.Connection, visit_id: UUID) -> None:
+    await conn.execute(MARK_VISIT_SUBMITTED, visit_id)
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    submission_id: UUID,
+    to_status: str,
+    reviewer_id: UUID,
+    reason: str | None,
+    from_statuses: tuple[str, ...],
+) -> bool:
+    updated = await conn.fetchval(
+        TRANSITION, org_id, submission_id, to_status, reviewer_id, reason, list(from_statuses)
+    )
+    return updated is not None
+
+
+async def submission(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, submission_id: UUID
+) -> SubmissionRow | None:
+    return row_to(SubmissionRow, await conn.fetchrow(SELECT_SUBMISSION, org_id, user_id, role, submission_id))
+
+
+async def summaries(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    user_id: UUID,
+    role: str,
+    *,
+    branch_id: UUID | None,
+    status: str | None,
+    form_key: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    limit: int,
+    offset: int,
+) -> list[SummaryRow]:
+    rows = await conn.fetch(
+        SELECT_SUMMARIES, org_id, user_id, role, branch_id, status, form_key, date_from, date_to, limit, offset
+    )
+    return rows_to(SummaryRow, rows)
+
+
+async def revisions(conn: asyncpg.Connection, submission_id: UUID) -> list[RevisionInfoRow]:
+    return rows_to(RevisionInfoRow, await conn.fetch(SELECT_REVISIONS, submission_id))

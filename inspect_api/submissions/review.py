@@ -1,0 +1,156 @@
+"""QA review (approve, release, reject) and role-shaped reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import Conflict, NotFound
+from inspect_api.submissions import queries
+from inspect_api.submissions.proof import ProofOfVisit
+from inspect_api.submissions.queries import SubmissionRow, SummaryRow
+from inspect_api.submissions.schemas import (
+    BranchRef,
+    BranchSubmissionView,
+    FormRef,
+    GpsFix,
+    InspectorRef,
+    RevisionInfo,
+    SubmissionSummary,
+    SubmissionView,
+)
+
+# to_status -> the statuses it may come from
+TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
+    "approved": ("submitted",),
+    "released": ("approved",),
+    "rejected": ("submitted", "approved"),
+}
+MAX_PAGE_SIZE: Final = 200
+
+
+async def transition(
+    pool: asyncpg.Pool, principal: Principal, submission_id: UUID, to_status: str, reason: str | None = None
+) -> SubmissionView:
+    async with pool.acquire() as conn, conn.transaction():
+        state = await queries.submission_state(conn, principal.org_id, submission_id, for_update=True)
+        if state is None:
+            raise NotFound(f"submission {submission_id} not found")
+        allowed = TRANSITIONS[to_status]
+        if not await queries.transition(
+            conn, principal.org_id, submission_id, to_status, principal.user_id, reason, allowed
+        ):
+            raise Conflict(
+                f"submission {submission_id} is {state.status}; it can become {to_status} only from "
+                + " or ".join(allowed)
+            )
+        if to_status == "released":
+            await on_release(conn, submission_id)
+        return await _view(conn, principal, submission_id)
+
+
+async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:
+    """Hook for roll-ups and follow-up rechecks that must change in the releasing transaction."""
+
+
+def _branch(row: SubmissionRow | SummaryRow) -> BranchRef:
+    return BranchRef(id=row.branch_id, code=row.branch_code, name_zh=row.branch_name_zh, name_en=row.branch_name_en)
+
+
+def _form(row: SubmissionRow | SummaryRow) -> FormRef:
+    return FormRef(key=row.form_key, version=row.form_version, form_version_id=row.form_version_id)
+
+
+def branch_view(row: SubmissionRow) -> BranchSubmissionView:
+    return BranchSubmissionView(
+        id=row.id,
+        branch=_branch(row),
+        form=_form(row),
+        visited_on=row.visited_on,
+        total_percent=row.total_percent,
+        passed=row.passed,
+        answers=row.answers,
+        score=row.score_card,
+    )
+
+
+def full_view(row: SubmissionRow, revisions: list[queries.RevisionInfoRow], *, with_proof: bool) -> SubmissionView:
+    gps = None
+    if row.gps_latitude is not None and row.gps_longitude is not None:
+        gps = GpsFix(latitude=row.gps_latitude, longitude=row.gps_longitude, accuracy_m=row.gps_accuracy_m or 0.0)
+    return SubmissionView(
+        id=row.id,
+        branch=_branch(row),
+        form=_form(row),
+        mode=row.mode,  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
+        visit_id=row.visit_id,
+        inspector=InspectorRef(id=row.inspector_id, display_name=row.inspector_name),
+        revision=row.revision,
+        client_id=row.client_id,
+        visited_on=row.visited_on,
+        submitted_at=row.submitted_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        gps=gps,
+        comment=row.comment,
+        total_percent=row.total_percent,
+        passed=row.passed,
+        answers=row.answers,
+        score=row.score_card,
+        reject_reason=row.reject_reason,
+        released_at=row.released_at,
+        revisions=msgspec.convert([msgspec.structs.asdict(r) for r in revisions], list[RevisionInfo]),
+        proof=msgspec.convert(row.proof, ProofOfVisit) if with_proof else None,
+    )
+
+
+async def _view(
+    conn: asyncpg.Connection, principal: Principal, submission_id: UUID
+) -> SubmissionView | BranchSubmissionView:
+    row = await queries.submission(conn, principal.org_id, principal.user_id, principal.role, submission_id)
+    if row is None:
+        raise NotFound(f"submission {submission_id} not found")
+    if principal.role == "branch_manager":
+        return branch_view(row)
+    revisions = await queries.revisions(conn, submission_id)
+    return full_view(row, revisions, with_proof=principal.role == "admin")
+
+
+async def get_submission(
+    pool: asyncpg.Pool, principal: Principal, submission_id: UUID
+) -> SubmissionView | BranchSubmissionView:
+    async with pool.acquire() as conn:
+        return await _view(conn, principal, submission_id)
+
+
+async def list_submissions(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    *,
+    branch_id: UUID | None = None,
+    status: str | None = None,
+    form_key: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[SubmissionSummary]:
+    async with pool.acquire() as conn:
+        rows = await queries.summaries(
+            conn, principal.org_id, principal.user_id, principal.role,
+            branch_id=branch_id, status=status, form_key=form_key, date_from=date_from, date_to=date_to,
+            limit=max(1, min(limit, MAX_PAGE_SIZE)), offset=max(0, offset),
+        )
+    return [
+        SubmissionSummary(
+            id=row.id, branch=_branch(row), form=_form(row), status=row.status,  # type: ignore[arg-type]
+            total_percent=row.total_percent, passed=row.passed, visited_on=row.visited_on,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,137 @@
+"""Request and response bodies for submissions. Each role gets its own response type, so a field a
+branch manager must never see is absent from their type rather than blanked at run time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from inspect_api.forms.answers import Answer
+from inspect_api.forms.scoring import ScoreCard
+from inspect_api.submissions.proof import ProofOfVisit
+
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+AccuracyMetres = Annotated[float, Meta(ge=0, le=100_000)]
+AwareDateTime = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a UTC offset")]
+Comment = Annotated[str, Meta(max_length=4000)]
+Reason = Annotated[str, Meta(min_length=3, max_length=2000)]
+SubmissionStatus = Literal["submitted", "approved", "released", "rejected"]
+MAX_ANSWERS = 500
+
+
+class GpsFix(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    latitude: Latitude
+    longitude: Longitude
+    accuracy_m: AccuracyMetres
+
+
+class SubmissionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """What the phone sends. `client_id` is made before going offline: resending is always safe."""
+
+    client_id: UUID
+    visit_id: UUID | None = None
+    # Ad-hoc submissions (no scheduled visit) name branch and form version, if the org allows them.
+    branch_id: UUID | None = None
+    form_version_id: UUID | None = None
+    answers: Annotated[list[Answer], Meta(max_length=MAX_ANSWERS)]
+    started_at: AwareDateTime
+    finished_at: AwareDateTime
+    gps: GpsFix | None = None
+    comment: Comment = ""
+
+
+class RejectIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    reason: Reason
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to a submission, rebuilt from stored rows so every retry gets the same bytes."""
+
+    submission_id: UUID
+    client_id: UUID
+    revision: int
+    received_at: datetime
+    score: ScoreCard
+    actions_opened: int
+
+
+class BranchRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class FormRef(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    version: int
+    form_version_id: UUID
+
+
+class SubmissionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A list row; safe for every role (no inspector, no exact time)."""
+
+    id: UUID
+    branch: BranchRef
+    form: FormRef
+    status: SubmissionStatus
+    total_percent: float | None
+    passed: bool
+    visited_on: date
+
+
+class RevisionInfo(msgspec.Struct, frozen=True, kw_only=True):
+    revision: int
+    received_at: datetime
+    total_percent: float | None
+
+
+class InspectorRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    display_name: str
+
+
+class BranchSubmissionView(msgspec.Struct, frozen=True, kw_only=True):
+    """What a branch manager sees of a released result: no inspector, visit date only, no GPS."""
+
+    id: UUID
+    branch: BranchRef
+    form: FormRef
+    visited_on: date
+    total_percent: float | None
+    passed: bool
+    answers: list[dict[str, Any]]  # item, value, na, comment, photos (ids; fetched redacted)
+    score: ScoreCard
+
+
+class SubmissionView(msgspec.Struct, frozen=True, kw_only=True):
+    """QA/admin, the inspector themself, and regional leads. `proof` is filled for QA/admin only."""
+
+    id: UUID
+    branch: BranchRef
+    form: FormRef
+    mode: Literal["mystery", "announced", "adhoc"]
+    status: SubmissionStatus
+    visit_id: UUID | None
+    inspector: InspectorRef
+    revision: int
+    client_id: UUID
+    visited_on: date
+    submitted_at: datetime
+    started_at: datetime
+    finished_at: datetime
+    gps: GpsFix | None
+    comment: str
+    total_percent: float | None
+    passed: bool
+    answers: list[dict[str, Any]]
+    score: ScoreCard
+    reject_reason: str | None
+    released_at: datetime | None
+    revisions: list[RevisionInfo]
+    proof: ProofOfVisit | None = None

@@ -1,0 +1,268 @@
+"""Submissions end to end on real Postgres + SeaweedFS, through the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from litestar.testing import AsyncTestClient
+from PIL import ExifTags, Image
+
+from inspect_api.forms.loader import load_seed_dir
+from inspect_api.forms.model import FormDocument
+from inspect_api.forms.service import seed_catalogue
+from tests.integration.conftest import Engines
+from tests.integration.factories import World, fast_app_fixture, login_as, make_visit
+from tests.integration.phone import answers_for, get_slots, submission_body, upload
+from tests.unit.photos.samples import jpeg
+
+app = fast_app_fixture()
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
+BRANCH_GPS = {"latitude": 31.2302, "longitude": 121.4701}  # the factory branches stand at 31.23, 121.47
+
+
+@dataclass
+class Fuel:
+    form: FormDocument
+    version_id: UUID
+    visit_id: UUID
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def fuel(db: asyncpg.Pool, world: World) -> Fuel:
+    forms = {f.key: f for f in load_seed_dir(SEED_DIR)}
+    async with db.acquire() as conn:
+        await seed_catalogue(conn, list(forms.values()))
+        version_id = await conn.fetchval(
+            "SELECT v.id FROM form_versions v JOIN forms f ON f.id = v.form_id "
+            "WHERE f.key = 'fuel-attendant' AND f.org_id IS NULL AND v.version = 1"
+        )
+        visit_id = await make_visit(conn, world.a.id, world.a.b11, world.a.inspector.id, version_id,
+                                    world.a.admin.id, mode="mystery", days_ahead=-0.1)
+    return Fuel(forms["fuel-attendant"], version_id, visit_id)
+
+
+async def uploaded_photos(client: AsyncTestClient, http: httpx.AsyncClient, headers: dict[str, str],
+                          count: int = 2, data: bytes | None = None, seed: int = 0) -> list[UUID]:
+    slots = await get_slots(client, headers, *["image/jpeg"] * count)
+    for n, slot in enumerate(slots):
+        body = data if data is not None else jpeg(seed + n, **BRANCH_GPS)
+        response = await upload(http, slot, body)
+        assert response.status_code in (200, 204), response.text
+    return [UUID(slot["photo_id"]) for slot in slots]
+
+
+async def row_counts(pool: asyncpg.Pool) -> dict[str, int]:
+    tables = ("submissions", "submission_revisions", "submission_items", "actions", "action_events")
+    counts = {t: await pool.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
+    counts["attached_photos"] = await pool.fetchval("SELECT count(*) FROM photos WHERE status = 'attached'")
+    return counts
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every key and string value anywhere in a JSON document."""
+    match value:
+        case dict():
+            return [s for k, v in value.items() for s in [k, *strings_in(v)]]
+        case list():
+            return [s for v in value for s in strings_in(v)]
+        case str():
+            return [value]
+        case _:
+            return [str(value)]
+
+
+async def test_inspection_end_to_end(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+
+    visits = (await client.get("/me/visits", headers=inspector)).json()
+    pinned = next(v for v in visits if v["id"] == str(fuel.visit_id))
+    form_response = await client.get("/forms/fuel-attendant/versions/1", params={"lang": "en"}, headers=inspector)
+    assert form_response.status_code == 200
+    assert str(fuel.version_id) in str(pinned)
+
+    photo_ids = await uploaded_photos(client, http, inspector)
+    answers = answers_for(fuel.form, failing={"p1_greeting"}, photos={"p1_greeting": photo_ids})
+    body = submission_body(answers, visit_id=str(fuel.visit_id))
+
+    first = await client.post("/submissions", json=body, headers=inspector)
+    assert first.status_code == 201, first.text
+    receipt = first.json()
+    assert receipt["score"]["failed_items"] == ["p1_greeting"]
+    assert receipt["actions_opened"] == 1  # p1 has a follow-up rule
+    for _ in range(5):
+        retry = await client.post("/submissions", json=body, headers=inspector)
+        assert retry.status_code == 201
+        assert retry.content == first.content
+    counts = await row_counts(db)
+    assert counts == {"submissions": 1, "submission_revisions": 1, "submission_items": len(receipt["score"]["items"]),
+                      "actions": 1, "action_events": 1, "attached_photos": 2}
+
+    submission_id = receipt["submission_id"]
+    admin = await login_as(client, world.a.admin)
+    manager = await login_as(client, world.a.manager)
+    hidden = await client.get(f"/submissions/{submission_id}", headers=manager)
+    assert hidden.status_code == 404  # not released yet
+    qa_view = (await client.get(f"/submissions/{submission_id}", headers=admin)).json()
+    assert qa_view["proof"]["near_branch"] is True
+    assert qa_view["inspector"]["id"] == str(world.a.inspector.id)
+    assert (await client.post(f"/submissions/{submission_id}/release", headers=admin)).status_code == 409
+    assert (await client.post(f"/submissions/{submission_id}/approve", headers=admin)).status_code == 200
+    released = await client.post(f"/submissions/{submission_id}/release", headers=admin)
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+
+    seen = await client.get(f"/submissions/{submission_id}", headers=manager)
+    assert seen.status_code == 200, seen.text
+    view = seen.json()
+    everything = strings_in(view)
+    inspector_row = await db.fetchrow("SELECT email, display_name FROM users WHERE id = $1", world.a.inspector.id)
+    for secret in (str(world.a.inspector.id), inspector_row["email"], inspector_row["display_name"],
+                   body["started_at"][:16], body["finished_at"][:16], "31.2301", "121.4702"):
+        assert not any(secret in s for s in everything), f"{secret!r} leaked to the branch manager"
+    for key in ("inspector", "inspector_id", "started_at", "finished_at", "submitted_at", "gps", "proof",
+                "client_id"):
+        assert key not in everything
+    assert view["visited_on"] == body["finished_at"][:10] or len(view["visited_on"]) == 10
+
+    listed = (await client.get("/submissions", headers=manager)).json()
+    assert [row["id"] for row in listed] == [submission_id]
+
+    photo = await client.get(f"/photos/{photo_ids[0]}", headers=manager)
+    assert photo.status_code == 200, photo.text
+    image = Image.open(io.BytesIO((await http.get(photo.json()["url"])).content))
+    exif = image.getexif()
+    assert ExifTags.IFD.GPSInfo not in exif and not exif.get_ifd(ExifTags.IFD.GPSInfo)
+
+
+async def test_same_client_id_with_a_different_body_is_a_conflict(
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    body = submission_body(answers_for(fuel.form), visit_id=str(fuel.visit_id))
+    assert (await client.post("/submissions", json=body, headers=inspector)).status_code == 201
+    changed = body | {"comment": "something else"}
+    response = await client.post("/submissions", json=changed, headers=inspector)
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "client_id" in response.json()["detail"]
+    assert (await row_counts(db))["submission_revisions"] == 1
+
+
+async def test_concurrent_duplicates_make_exactly_one_row(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    photo_ids = await uploaded_photos(client, http, inspector)
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": photo_ids}), visit_id=str(fuel.visit_id))
+    responses = await asyncio.gather(*(client.post("/submissions", json=body, headers=inspector) for _ in range(8)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.content for r in responses}) == 1
+    counts = await row_counts(db)
+    assert counts["submissions"] == 1 and counts["submission_revisions"] == 1 and counts["attached_photos"] == 2
+
+
+async def test_invalid_answers_are_listed_per_item_and_nothing_is_written(
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    answers = answers_for(fuel.form, values={"p2_needs": 9})
+    answers = [a for a in answers if a["item"] != "p3_courtesy"] + [{"item": "no_such_item", "value": True}]
+    response = await client.post("/submissions", json=submission_body(answers, visit_id=str(fuel.visit_id)),
+                                 headers=inspector)
+    assert response.status_code == 422, response.text
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"answers[p2_needs]", "answers[p3_courtesy]", "answers[no_such_item]"} <= fields
+    assert (await row_counts(db))["submissions"] == 0
+
+
+@pytest.mark.parametrize("whose", ["missing", "other_inspector"])
+async def test_a_photo_that_is_not_the_inspectors_writes_nothing(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool, whose: str
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    if whose == "missing":
+        photo_id = UUID(int=7)
+    else:
+        other = await login_as(client, world.a.inspector2)
+        photo_id = (await uploaded_photos(client, http, other, count=1))[0]
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": [photo_id]}), visit_id=str(fuel.visit_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 404, response.text
+    assert str(photo_id) in response.json()["detail"]
+    assert await row_counts(db) == dict.fromkeys(
+        ("submissions", "submission_revisions", "submission_items", "actions", "action_events", "attached_photos"), 0)
+
+
+async def test_a_renamed_non_image_is_refused(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    photo_ids = await uploaded_photos(client, http, inspector, count=1, data=b"%PDF-1.7 not a picture at all")
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": photo_ids}), visit_id=str(fuel.visit_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == f"photos[{photo_ids[0]}]"
+    assert (await row_counts(db))["submissions"] == 0
+
+
+async def test_s3_outage_is_503_writes_nothing_and_the_retry_succeeds(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool, engines: Engines
+) -> None:
+    if engines.seaweed is None:
+        pytest.skip("S3 is external; cannot stop it from a test")
+    inspector = await login_as(client, world.a.inspector)
+    photo_ids = await uploaded_photos(client, http, inspector)
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": photo_ids}), visit_id=str(fuel.visit_id))
+    engines.seaweed.stop(grace=2)
+    try:
+        down = await client.post("/submissions", json=body, headers=inspector)
+    finally:
+        engines.seaweed.start()
+    assert down.status_code == 503, down.text
+    assert down.headers["content-type"].startswith("application/problem+json")
+    assert (await row_counts(db))["submissions"] == 0
+    back = await client.post("/submissions", json=body, headers=inspector)
+    assert back.status_code == 201, back.text
+
+
+async def test_rejected_result_is_corrected_by_a_new_revision(
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    admin = await login_as(client, world.a.admin)
+    failing = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"}), visit_id=str(fuel.visit_id))
+    first = await client.post("/submissions", json=failing, headers=inspector)
+    submission_id = first.json()["submission_id"]
+    early = await client.post(f"/submissions/{submission_id}/revisions",
+                              json=submission_body(answers_for(fuel.form)), headers=inspector)
+    assert early.status_code == 409  # only a rejected result can be corrected
+    rejected = await client.post(f"/submissions/{submission_id}/reject", json={"reason": "p4 needs a note"},
+                                 headers=admin)
+    assert rejected.json()["status"] == "rejected"
+    correction = submission_body(answers_for(fuel.form))
+    second = await client.post(f"/submissions/{submission_id}/revisions", json=correction, headers=inspector)
+    assert second.status_code == 201, second.text
+    assert second.json()["revision"] == 2
+    assert second.json()["score"]["total_percent"] == 100.0
+    view = (await client.get(f"/submissions/{submission_id}", headers=admin)).json()
+    assert view["status"] == "submitted" and view["revision"] == 2
+    assert [r["revision"] for r in view["revisions"]] == [1, 2]
+    assert view["revisions"][0]["total_percent"] < 100.0

@@ -20,7 +20,7 @@ from uuid import UUID
 import asyncpg
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from inspect_api.auth.guards import ADMIN_ONLY, ANY_ROLE
 from inspect_api.auth.passwords import Hasher, provide_hasher
@@ -48,7 +48,6 @@ PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False
 Pool = NamedDependency[asyncpg.Pool]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, QueryParameter(ge=0)]
-CSV_MEDIA_TYPE: Final = "text/csv"
 
 
 class OrgController(Controller):
@@ -129,19 +128,14 @@ class BranchesController(Controller):
         status_code=200,
         summary="Create or update branches from a CSV (all rows or none)",
         description=(
-            "text/csv, UTF-8 with or without BOM, header row: code,name_zh,name_en,region_code,timezone"
+            "Body: text/csv, UTF-8 with or without BOM, header row: code,name_zh,name_en,region_code,timezone"
             "[,latitude,longitude,address,active]. Any bad row: 422 whose `errors` list row (header = 1), "
             "column and message, and nothing is written. Existing codes are updated."
         ),
         responses=problem_responses(403, 422),
     )
-    async def import_branches(
-        self,
-        principal: Caller,
-        pool: Pool,
-        data: Annotated[bytes, Body(media_type=CSV_MEDIA_TYPE)],
-    ) -> ImportResult:
-        return await service.import_branches(pool, principal, data)
+    async def import_branches(self, principal: Caller, pool: Pool, body: RawBody) -> ImportResult:
+        return await service.import_branches(pool, principal, body)
 
     @patch("/{branch_id:uuid}", opt=ADMIN_ONLY, responses=problem_responses(403, 404, 409, 422))
     async def update_branch(
@@ -158,7 +152,7 @@ class UsersController(Controller):
     path = "/users"
     tags = ("org",)
     opt = ADMIN_ONLY
-    dependencies = {**PRINCIPAL, "hasher": Provide(provide_hasher, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {**PRINCIPAL, "hasher": Provide(provide_hasher, sync_to_thread=False)}
 
     @get("/", summary="Users of the org")
     async def list_users(

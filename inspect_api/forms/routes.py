@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
@@ -16,7 +16,7 @@ from inspect_api.forms.model import FormDocument
 from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, full_version, summary
 
 ADMIN_ONLY = {"roles": ("admin",)}
-LangQuery = Annotated[Lang | None, Parameter(query="lang", description="zh or en; omit for both languages")]
+LangQuery = Annotated[Lang | None, QueryParameter(name="lang", description="zh or en; omit for both languages")]
 # Published versions never change, so a phone may keep them as long as it likes.
 PUBLISHED_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
@@ -63,7 +63,7 @@ class FormsController(Controller):
         key: str,
         version: int,
         lang: LangQuery = None,
-        if_none_match: Annotated[str | None, Parameter(header="If-None-Match")] = None,
+        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[FormVersionOut | None]:
         user = request.user
         row = await service.get_version(pool, user.org_id, key, version, include_drafts=user.role == "admin")

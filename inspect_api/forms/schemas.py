@@ -52,7 +52,7 @@ def localize(value: Any, lang: Lang) -> Any:
         if value.keys() == {"zh", "en"}:
             return value[lang]
         return {k: localize(v, lang) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [localize(v, lang) for v in value]
     return value
 

@@ -241,16 +241,23 @@ class EmbeddedSeaweed:
         return self.s3_settings()
 
     def _ensure_bucket(self, timeout: float) -> None:
-        from inspect_api.storage.blobs import ensure_bucket  # boto3 import only when needed
+        """Create the bucket, then write, read and delete a probe object: after a restart the gateway
+        answers HEAD requests before its volume server has re-registered, and reads fail until it has."""
+        from inspect_api.storage.blobs import ensure_bucket, make_s3_client  # boto3 only when needed
 
+        settings = self.s3_settings()
         deadline = time.monotonic() + timeout
         while True:
             try:
-                ensure_bucket(self.s3_settings())
+                ensure_bucket(settings)
+                client = make_s3_client(settings)
+                client.put_object(Bucket=self.bucket, Key=".ready-probe", Body=b"ok")
+                client.get_object(Bucket=self.bucket, Key=".ready-probe")["Body"].read()
+                client.delete_object(Bucket=self.bucket, Key=".ready-probe")
                 return
             except Exception as exc:  # the filer may still be electing / registering volumes
                 if time.monotonic() > deadline:
-                    raise EmbeddedEngineError(f"could not create bucket {self.bucket}: {exc}") from exc
+                    raise EmbeddedEngineError(f"S3 gateway not usable for bucket {self.bucket}: {exc}") from exc
                 time.sleep(0.3)
 
     def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> None:

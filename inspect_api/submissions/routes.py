@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
@@ -81,8 +81,8 @@ class SubmissionsController(Controller):
         branch_id: UUID | None = None,
         status: SubmissionStatus | None = None,
         form_key: str | None = None,
-        date_from: Annotated[date | None, Parameter(query="from")] = None,
-        date_to: Annotated[date | None, Parameter(query="to")] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         limit: PageSize = 50,
         offset: PageOffset = 0,
     ) -> list[SubmissionSummary]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.service import seed_catalogue
+from inspect_api.org.demo import seed_demo_org
 from inspect_api.settings import Settings
 from inspect_api.storage.db import create_pool
 
@@ -18,15 +19,7 @@ async def seed_all(settings: Settings, seed_dir: Path, *, demo: bool) -> list[st
         async with pool.acquire() as conn:
             lines = [outcome.describe() for outcome in await seed_catalogue(conn, forms)]
             if demo:
-                lines += await _seed_demo(conn)
+                lines += await seed_demo_org(conn)
         return lines
     finally:
         await pool.close()
-
-
-async def _seed_demo(conn) -> list[str]:
-    try:
-        from inspect_api.org.demo import seed_demo_org
-    except ImportError:  # the org feature is not installed yet
-        return []
-    return await seed_demo_org(conn)

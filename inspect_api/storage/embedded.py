@@ -25,8 +25,9 @@ from inspect_api.settings import S3Settings
 
 # initdb refuses to run as root; when we are root the cluster runs as this system user.
 PG_SYSTEM_USER: Final = "inspectapi-pg"
-# weed's filer waits up to 15s for gRPC streams to drain on SIGTERM; we wait that long, then kill.
-STOP_GRACE_SECONDS: Final = 20.0
+# On SIGTERM weed's filer waits up to 15s for gRPC streams to drain; its data (volume files, leveldb
+# log) is already written by then, so after a short grace we kill it rather than keep the user waiting.
+STOP_GRACE_SECONDS: Final = 5.0
 
 
 class EmbeddedEngineError(RuntimeError):

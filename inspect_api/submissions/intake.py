@@ -184,16 +184,18 @@ async def submit(
         return _replay(stored, digest)
 
     _check_times(data)
+    photo_ids = {photo_id for answer in data.answers for photo_id in answer.photos}
     async with pool.acquire() as conn:
         if correction_of is None:
             target, revision = await _new_target(conn, principal, data), 1
         else:
             target, revision = await _correction_target(conn, principal, correction_of, data)
+            photo_ids -= await queries.photos_already_attached(conn, list(photo_ids), correction_of,
+                                                               principal.user_id)
         version = await published_version(conn, principal.org_id, target.form_version_id)
     _check_answers(version, data)
 
     # S3 checks run before the transaction: an outage or a bad photo writes nothing.
-    photo_ids = {photo_id for answer in data.answers for photo_id in answer.photos}
     photos = await verify_photos(
         pool, blobs, settings, org_id=principal.org_id, uploader_id=principal.user_id, photo_ids=photo_ids
     )

@@ -169,6 +169,10 @@ SELECT id, 'created', 'open' FROM opened
 
 DELETE_UNRELEASED_ACTIONS: Final = "DELETE FROM actions WHERE submission_id = $1"
 
+SELECT_KEPT_PHOTOS: Final = """
+SELECT id FROM photos WHERE id = ANY($1::uuid[]) AND submission_id = $2 AND uploaded_by = $3
+"""
+
 MARK_VISIT_SUBMITTED: Final = "UPDATE visits SET status = 'submitted' WHERE id = $1"
 
 TRANSITION: Final = """
@@ -308,6 +312,13 @@ async def insert_actions(
 
 async def delete_unreleased_actions(conn: asyncpg.Connection, submission_id: UUID) -> None:
     await conn.execute(DELETE_UNRELEASED_ACTIONS, submission_id)
+
+
+async def photos_already_attached(
+    conn: asyncpg.Connection, photo_ids: list[UUID], submission_id: UUID, inspector_id: UUID
+) -> set[UUID]:
+    """Photos a correction keeps from earlier revisions of the same submission (verified back then)."""
+    return {row["id"] for row in await conn.fetch(SELECT_KEPT_PHOTOS, photo_ids, submission_id, inspector_id)}
 
 
 async def mark_visit_submitted(conn: asyncpg.Connection, visit_id: UUID) -> None:

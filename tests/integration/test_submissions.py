@@ -244,11 +244,13 @@ async def test_s3_outage_is_503_writes_nothing_and_the_retry_succeeds(
 
 
 async def test_rejected_result_is_corrected_by_a_new_revision(
-    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
 ) -> None:
     inspector = await login_as(client, world.a.inspector)
     admin = await login_as(client, world.a.admin)
-    failing = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"}), visit_id=str(fuel.visit_id))
+    kept, added = await uploaded_photos(client, http, inspector)
+    failing = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"}, photos={"p1_greeting": [kept]}),
+                              visit_id=str(fuel.visit_id))
     first = await client.post("/submissions", json=failing, headers=inspector)
     submission_id = first.json()["submission_id"]
     early = await client.post(f"/submissions/{submission_id}/revisions",
@@ -257,7 +259,8 @@ async def test_rejected_result_is_corrected_by_a_new_revision(
     rejected = await client.post(f"/submissions/{submission_id}/reject", json={"reason": "p4 needs a note"},
                                  headers=admin)
     assert rejected.json()["status"] == "rejected"
-    correction = submission_body(answers_for(fuel.form))
+    # The correction keeps the photo of the first revision and adds a new one.
+    correction = submission_body(answers_for(fuel.form, photos={"p1_greeting": [kept, added]}))
     second = await client.post(f"/submissions/{submission_id}/revisions", json=correction, headers=inspector)
     assert second.status_code == 201, second.text
     assert second.json()["revision"] == 2
@@ -266,3 +269,5 @@ async def test_rejected_result_is_corrected_by_a_new_revision(
     assert view["status"] == "submitted" and view["revision"] == 2
     assert [r["revision"] for r in view["revisions"]] == [1, 2]
     assert view["revisions"][0]["total_percent"] < 100.0
+    attached = await db.fetch("SELECT id FROM photos WHERE submission_id = $1", UUID(submission_id))
+    assert {r["id"] for r in attached} == {kept, added}

@@ -271,3 +271,73 @@ async def test_rejected_result_is_corrected_by_a_new_revision(
     assert view["revisions"][0]["total_percent"] < 100.0
     attached = await db.fetch("SELECT id FROM photos WHERE submission_id = $1", UUID(submission_id))
     assert {r["id"] for r in attached} == {kept, added}
+
+
+@pytest.mark.parametrize(
+    ("who", "before_release", "after_release"),
+    [
+        ("a.inspector", 200, 200),  # their own
+        ("a.inspector2", 404, 404),  # another inspector
+        ("a.admin", 200, 200),  # QA sees everything in the org
+        ("a.lead", 404, 200),  # region r1 holds b11; released only
+        ("a.manager", 404, 200),  # runs b11; released only
+        ("b.admin", 404, 404),  # other org
+        ("b.lead", 404, 404),
+        ("b.manager", 404, 404),
+    ],
+)
+async def test_who_sees_a_submission_before_and_after_release(
+    client: AsyncTestClient, world: World, fuel: Fuel, who: str, before_release: int, after_release: int
+) -> None:
+    org, role = who.split(".")
+    viewer = await login_as(client, getattr(getattr(world, org), role))
+    inspector = await login_as(client, world.a.inspector)
+    admin = await login_as(client, world.a.admin)
+    receipt = await client.post("/submissions", json=submission_body(answers_for(fuel.form),
+                                                                      visit_id=str(fuel.visit_id)), headers=inspector)
+    submission_id = receipt.json()["submission_id"]
+
+    async def visible() -> tuple[int, bool]:
+        one = await client.get(f"/submissions/{submission_id}", headers=viewer)
+        listed = await client.get("/submissions", headers=viewer)
+        assert listed.status_code == 200
+        return one.status_code, submission_id in {row["id"] for row in listed.json()}
+
+    assert await visible() == (before_release, before_release == 200)
+    await client.post(f"/submissions/{submission_id}/approve", headers=admin)
+    await client.post(f"/submissions/{submission_id}/release", headers=admin)
+    assert await visible() == (after_release, after_release == 200)
+
+
+@pytest.mark.parametrize("role", ["regional_lead", "branch_manager", "inspector"])
+async def test_only_qa_reviews(client: AsyncTestClient, world: World, fuel: Fuel, role: str) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    receipt = await client.post("/submissions", json=submission_body(answers_for(fuel.form),
+                                                                      visit_id=str(fuel.visit_id)), headers=inspector)
+    headers = await login_as(client, world.a.user(role))
+    for action in ("approve", "release"):
+        response = await client.post(f"/submissions/{receipt.json()['submission_id']}/{action}", headers=headers)
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["admin", "regional_lead", "branch_manager"])
+async def test_only_inspectors_submit(client: AsyncTestClient, world: World, fuel: Fuel, role: str) -> None:
+    headers = await login_as(client, world.a.user(role))
+    response = await client.post("/submissions", json=submission_body(answers_for(fuel.form),
+                                                                       visit_id=str(fuel.visit_id)), headers=headers)
+    assert response.status_code == 403
+
+
+async def test_another_inspectors_visit_is_not_found(client: AsyncTestClient, world: World, fuel: Fuel) -> None:
+    other = await login_as(client, world.a.inspector2)
+    response = await client.post("/submissions", json=submission_body(answers_for(fuel.form),
+                                                                      visit_id=str(fuel.visit_id)), headers=other)
+    assert response.status_code == 404
+
+
+async def test_unknown_fields_are_refused_not_dropped(client: AsyncTestClient, world: World, fuel: Fuel) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    body = submission_body(answers_for(fuel.form), visit_id=str(fuel.visit_id)) | {"total_percent": 100}
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 400
+    assert "total_percent" in response.text

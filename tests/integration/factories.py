@@ -10,10 +10,16 @@ Every factory user's password is PASSWORD, hashed once with cheap argon2 paramet
 in a lot build their app with those settings (a high login rate limit, cheap hashing):
 
     app = fast_app_fixture()                       # module-level: overrides conftest's `app`
+
+Modules with many read-only (or non-interfering) cases share one world, app, client and a token per
+role of org "alpha" across the module:
+
+    world, app, client, tokens = module_world_fixtures()
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -32,6 +38,7 @@ from inspect_api.auth.passwords import hasher_for
 from inspect_api.settings import Settings
 
 PASSWORD: Final = "correct horse battery staple"
+ROLES: Final = ("admin", "regional_lead", "branch_manager", "inspector")
 FAST_HASH_PARAMS: Final = {"password_time_cost": 1, "password_memory_kib": 64, "password_parallelism": 1}
 
 
@@ -49,6 +56,32 @@ def fast_app_fixture():
         return create_app(fast_settings(settings))
 
     return app
+
+
+def module_world_fixtures():
+    """Module-scoped `world` (built once after truncating), `app`, `client` and `tokens`
+    ({role: headers} for world.a's users). Such a module must not use `db`, which truncates."""
+    from tests.integration.conftest import TRUNCATE_ALL
+
+    @pytest_asyncio.fixture(scope="module")
+    async def world(pool: asyncpg.Pool) -> World:
+        await pool.execute(TRUNCATE_ALL)
+        return await make_org_world(pool)
+
+    @pytest.fixture(scope="module")
+    def app(settings: Settings) -> Litestar:
+        return create_app(fast_settings(settings))
+
+    @pytest_asyncio.fixture(scope="module")
+    async def client(app: Litestar, world: World) -> AsyncIterator[AsyncTestClient[Litestar]]:
+        async with AsyncTestClient(app=app) as test_client:
+            yield test_client
+
+    @pytest_asyncio.fixture(scope="module")
+    async def tokens(client: AsyncTestClient, world: World) -> dict[str, dict[str, str]]:
+        return {role: await login_as(client, world.a.user(role)) for role in ROLES}
+
+    return world, app, client, tokens
 
 
 @lru_cache(maxsize=1)

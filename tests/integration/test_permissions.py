@@ -10,50 +10,21 @@ runs b11, the inspector has one visit (v11 at b11). Scopes name the target relat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import pytest
-import pytest_asyncio
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from inspect_api.app import create_app
-from inspect_api.settings import Settings
-from tests.integration.conftest import TRUNCATE_ALL
-from tests.integration.factories import World, fast_settings, future_window, login_as, make_org_world
+from tests.integration.factories import ROLES, World, future_window, module_world_fixtures
 
 # The read-only matrix shares one world, app and client per module (hundreds of cases, each a few
-# milliseconds). Its writes are idempotent (PATCH with the same body). Tests that change what other
-# cases see (cancel, schedule, create) live in test_permissions_writes.py with a fresh world each.
+# milliseconds). Its writes are idempotent (PATCH with the same body). Cases that create or cancel
+# rows are in test_permissions_writes.py.
+world, app, client, tokens = module_world_fixtures()
 
-
-@pytest_asyncio.fixture(scope="module")
-async def world(pool: asyncpg.Pool) -> World:
-    await pool.execute(TRUNCATE_ALL)
-    return await make_org_world(pool)
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Litestar:
-    return create_app(fast_settings(settings))
-
-
-@pytest_asyncio.fixture(scope="module")
-async def client(app: Litestar, world: World) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
-
-
-@pytest_asyncio.fixture(scope="module")
-async def tokens(client: AsyncTestClient, world: World) -> dict[str, dict[str, str]]:
-    return {role: await login_as(client, world.a.user(role)) for role in ROLES}
-
-
-ROLES = ("admin", "regional_lead", "branch_manager", "inspector")
 SCOPES = ("own", "same_region", "other_region", "other_org")
 
 
@@ -215,10 +186,10 @@ def expected_lists(w: World) -> dict[str, dict[str, set[UUID] | int]]:
 @pytest.mark.parametrize("path", ["/branches", "/regions", "/visits", "/users", "/me/visits"])
 @pytest.mark.parametrize("role", ROLES)
 async def test_lists_hold_exactly_the_callers_scope(
-    client: AsyncTestClient, world: World, role: str, path: str
+    client: AsyncTestClient, world: World, tokens: dict[str, dict[str, str]], role: str, path: str
 ) -> None:
     expected = expected_lists(world)[path][role]
-    response = await client.get(path, headers=await login_as(client, world.a.user(role)))
+    response = await client.get(path, headers=tokens[role])
     if isinstance(expected, int):
         assert response.status_code == expected
         return

@@ -25,12 +25,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session_state(conn: asyncpg.Connection) -> None:
+    """Pool reset hook. asyncpg still rolls back a stray transaction and drops listeners on release;
+    this skips its default reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL): one round trip
+    per acquire, and the app never sets session state, holds session locks, cursors or LISTENs on a
+    pooled connection (migrations use their own connection)."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session_state,
         command_timeout=30,
         timeout=5,  # connect timeout: an unreachable database fails fast
     )

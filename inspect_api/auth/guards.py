@@ -46,3 +46,9 @@ def requires_role(connection: ASGIConnection[Any, Any, Any, Any], route_handler:
         raise Forbidden("this route declares no roles, so nobody may call it")
     if user.role not in allowed:
         raise Forbidden(f"the {user.role} role may not do this")
+
+
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler) -> None:
+    """`requires_role` as the app installs it: async, because Litestar runs a sync guard in a worker
+    thread (a thread hop and two wake-ups on every request)."""
+    requires_role(connection, route_handler)

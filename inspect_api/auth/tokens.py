@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from litestar.security.jwt import JWTAuth, Token
 
-from inspect_api.auth.guards import requires_role
+from inspect_api.auth.guards import role_guard
 from inspect_api.auth.principal import Principal, retrieve_principal
 from inspect_api.settings import Settings
 
@@ -36,7 +36,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
         strict_audience=True,
         require_claims=REQUIRED_CLAIMS,
         exclude=PUBLIC_PATHS,
-        guards=[requires_role],
+        guards=[role_guard],
         description="Bearer token from POST /auth/login",
     )
 

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import build_jwt_auth
 from inspect_api.errors import problem_details_plugin
@@ -15,6 +16,7 @@ from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.photos.routes import routes as photo_routes
+from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings
 from inspect_api.settings import Settings
 from inspect_api.submissions.routes import routes as submission_routes
@@ -35,6 +37,8 @@ def create_app(settings: Settings) -> Litestar:
             *form_routes,
             *photo_routes,
             *submission_routes,
+            *action_routes,
+            *ranking_routes,
         ],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan_for(settings)],

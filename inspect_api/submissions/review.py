@@ -9,8 +9,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from inspect_api.actions import loop
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, NotFound
+from inspect_api.rankings import rollups
 from inspect_api.submissions import queries
 from inspect_api.submissions.proof import ProofOfVisit
 from inspect_api.submissions.queries import SubmissionRow, SummaryRow
@@ -55,7 +57,13 @@ async def transition(
 
 
 async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:
-    """Hook for roll-ups and follow-up rechecks that must change in the releasing transaction."""
+    """Inside the releasing transaction: add the result to the roll-ups (rankings see it the moment this
+    commits), then recheck the branch's earlier follow-up actions of the same form (rechecked_ok when the
+    item passes now; reopened, recurrence + 1, and this visit's own action merged into it when it fails
+    again). Both take the series (branch x form) advisory lock first; see inspect_api/rankings/rollups.py
+    and inspect_api/actions/loop.py."""
+    facts = await rollups.apply_release(conn, submission_id)
+    await loop.recheck_on_release(conn, facts)
 
 
 def _branch(row: SubmissionRow | SummaryRow) -> BranchRef:

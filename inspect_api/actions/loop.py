@@ -1,0 +1,76 @@
+"""Closing the loop: what a newly released visit does to the branch's earlier actions of the same form.
+
+Runs in the releasing transaction, after the roll-ups (which hold the series lock):
+* an earlier action (released before this visit in series order, status open, in_progress, resolved,
+  verified or reopened) whose item PASSES now becomes `rechecked_ok`;
+* one whose item FAILS again becomes `reopened` with recurrence_count + 1, and takes the new visit's
+  due date and (if higher) priority when the new visit opened its own action for the item;
+* that own action is not deleted but marked `merged` with merged_into = the reopened action (so the
+  visit's receipt and the history stay true, and action lists show one row per problem). With several
+  earlier actions for the item, all are reopened and the newest absorbs the merge.
+* partial, N/A and inapplicable items leave earlier actions alone.
+Every change writes an action_events row (actor NULL = the system, submission_id = this visit).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.actions import queries
+from inspect_api.actions.queries import OwnAction, RecheckCandidate
+from inspect_api.rankings.rollups import ReleasedFacts
+
+
+class LoopOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    rechecked_ok: list[UUID]
+    reopened: list[tuple[UUID, date | None, str | None]]  # id, new due date, new visit's priority
+    merged: list[tuple[UUID, UUID]]  # own action id, merged into
+    events: list[tuple[UUID, str, str, str, str]]  # action id, kind, from, to, note
+
+
+def decide(candidates: list[RecheckCandidate], own: list[OwnAction], visited_on: date) -> LoopOutcome:
+    """Pure: candidates come newest first per item (see SELECT_RECHECK_CANDIDATES)."""
+    own_by_item = {a.item_key: a for a in own if a.status == "open"}
+    rechecked_ok: list[UUID] = []
+    reopened: list[tuple[UUID, date | None, str | None]] = []
+    merged: list[tuple[UUID, UUID]] = []
+    events: list[tuple[UUID, str, str, str, str]] = []
+    merge_target: dict[str, UUID] = {}
+    for c in candidates:
+        if c.item_status == "pass":
+            rechecked_ok.append(c.id)
+            events.append((c.id, "recheck", c.status, "rechecked_ok", f"passed at the visit on {visited_on}"))
+            continue
+        mine = own_by_item.get(c.item_key)
+        reopened.append((c.id, mine.due_on if mine else None, mine.priority if mine else None))
+        events.append((c.id, "recheck", c.status, "reopened", f"failed again at the visit on {visited_on}"))
+        merge_target.setdefault(c.item_key, c.id)  # the newest earlier action of the item
+    for item_key, target in merge_target.items():
+        mine = own_by_item.get(item_key)
+        if mine is not None:
+            merged.append((mine.id, target))
+            events.append((mine.id, "merged", mine.status, "merged", f"recurring: merged into action {target}"))
+    return LoopOutcome(rechecked_ok=rechecked_ok, reopened=reopened, merged=merged, events=events)
+
+
+async def recheck_on_release(conn: asyncpg.Connection, facts: ReleasedFacts) -> LoopOutcome:
+    candidates = await queries.recheck_candidates(
+        conn, facts.org_id, facts.branch_id, facts.form_key, facts.visited_on, facts.released_at,
+        facts.revision_id, facts.id,
+    )
+    if not candidates:
+        return LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
+    own = await queries.own_actions(conn, facts.revision_id)
+    outcome = decide(candidates, own, facts.visited_on)
+    if outcome.rechecked_ok:
+        await queries.mark_rechecked_ok(conn, outcome.rechecked_ok)
+    if outcome.reopened:
+        await queries.reopen_recurring(conn, outcome.reopened)
+    if outcome.merged:
+        await queries.mark_merged(conn, outcome.merged)
+    await queries.insert_system_events(conn, facts.id, outcome.events)
+    return outcome

@@ -1,0 +1,290 @@
+"""SQL for follow-up actions, one typed function per statement.
+
+Scope: admins see every action of the org; regional leads and branch managers only actions of
+RELEASED submissions at branches in visible_branch_ids. Out of scope and unknown look the same.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.actions.lifecycle import PENDING, RECHECKABLE
+from inspect_api.storage.db import row_to, rows_to
+
+
+class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    branch_id: UUID
+    branch_code: str
+    branch_name_zh: str
+    branch_name_en: str
+    region_id: UUID
+    submission_id: UUID
+    visited_on: date
+    form_key: str
+    item_key: str
+    title_zh: str
+    title_en: str
+    priority: str
+    evidence_required: bool
+    due_on: date
+    status: str
+    recurrence_count: int
+    overdue: bool
+    merged_into: UUID | None
+    assignees: list[dict[str, str]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str
+    photo_id: UUID | None
+    submission_id: UUID | None
+    actor_id: UUID | None
+    actor_name: str | None
+    created_at: datetime
+
+
+class LockedAction(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    status: str
+    evidence_required: bool
+
+
+class RecheckCandidate(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    item_key: str
+    status: str
+    item_status: str  # the item in the new visit: pass or fail
+
+
+class OwnAction(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    item_key: str
+    status: str
+    due_on: date
+    priority: str
+
+
+class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
+    branch_id: UUID | None = None
+    region_id: UUID | None = None
+    status: str | None = None
+    form_key: str | None = None
+    overdue_only: bool = False
+    include_merged: bool = False
+
+
+SCOPE: Final = """
+a.org_id = $1 AND a.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
+AND ($3 = 'admin' OR s.status = 'released')
+"""
+
+_PENDING_SQL: Final = "(" + ", ".join(f"'{s}'" for s in PENDING) + ")"
+_RECHECKABLE_SQL: Final = "(" + ", ".join(f"'{s}'" for s in RECHECKABLE) + ")"
+
+_COLUMNS: Final = f"""
+a.id, b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
+b.region_id, a.submission_id, s.visited_on, a.form_key, a.item_key, a.title_zh, a.title_en, a.priority,
+a.evidence_required, a.due_on, a.status, a.recurrence_count,
+(a.status IN {_PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date) AS overdue,
+a.merged_into,
+COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.display_name)
+                           ORDER BY u.display_name, u.id)
+          FROM user_branches ub JOIN users u ON u.id = ub.user_id
+          WHERE ub.branch_id = a.branch_id AND ub.org_id = a.org_id AND u.active
+            AND u.role = 'branch_manager'), '[]'::jsonb) AS assignees,
+a.created_at, a.updated_at
+"""
+_JOINS: Final = """
+FROM actions a
+JOIN submissions s ON s.id = a.submission_id
+JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id
+"""
+
+SELECT_ACTION: Final = f"SELECT {_COLUMNS} {_JOINS} WHERE a.id = $4 AND {SCOPE}"
+
+SELECT_ACTIONS: Final = f"""
+SELECT {_COLUMNS} {_JOINS}
+WHERE {SCOPE}
+  AND ($4::uuid IS NULL OR a.branch_id = $4)
+  AND ($5::uuid IS NULL OR b.region_id = $5)
+  AND ($6::text IS NULL OR a.status = $6)
+  AND ($7::text IS NULL OR a.form_key = $7)
+  AND (NOT $8 OR (a.status IN {_PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
+  AND ($9 OR $6::text = 'merged' OR a.status <> 'merged')
+ORDER BY a.due_on, a.priority = 'normal', a.created_at, a.id
+LIMIT $10 OFFSET $11
+"""
+
+SELECT_EVENTS: Final = """
+SELECT e.id, e.kind, e.from_status, e.to_status, e.note, e.photo_id, e.submission_id,
+       e.actor_id, u.display_name AS actor_name, e.created_at
+FROM action_events e LEFT JOIN users u ON u.id = e.actor_id
+WHERE e.action_id = $1
+ORDER BY e.id
+"""
+
+SELECT_EVIDENCE: Final = """
+SELECT id FROM photos WHERE action_id = $1 AND status = 'attached' ORDER BY attached_at, id
+"""
+
+LOCK_ACTION: Final = f"""
+SELECT a.id, a.status, a.evidence_required
+FROM actions a JOIN submissions s ON s.id = a.submission_id
+WHERE a.id = $4 AND {SCOPE}
+FOR UPDATE OF a
+"""
+
+UPDATE_STATUS: Final = "UPDATE actions SET status = $2, updated_at = now() WHERE id = $1"
+
+INSERT_EVENT: Final = """
+INSERT INTO action_events (action_id, actor_id, kind, from_status, to_status, note, photo_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE id = $1"
+
+# ---- closing the loop (inside the releasing transaction, series lock held) ----------------------
+
+# Earlier actions of the same branch and form, from visits released before this one in series order,
+# still open to a recheck, whose item this visit judged pass or fail (partial / N/A leave them be).
+SELECT_RECHECK_CANDIDATES: Final = f"""
+SELECT a.id, a.item_key, a.status, i.status AS item_status
+FROM actions a
+JOIN submissions s ON s.id = a.submission_id
+JOIN submission_items i ON i.revision_id = $6 AND i.item_key = a.item_key AND i.status IN ('pass', 'fail')
+WHERE a.org_id = $1 AND a.branch_id = $2 AND a.form_key = $3 AND a.status IN {_RECHECKABLE_SQL}
+  AND s.status = 'released' AND s.id <> $7
+  AND (s.visited_on, s.released_at, s.id) < ($4::date, $5::timestamptz, $7::uuid)
+ORDER BY a.item_key, s.visited_on DESC, s.released_at DESC, s.id DESC, a.id
+FOR UPDATE OF a
+"""
+
+SELECT_OWN_ACTIONS: Final = """
+SELECT id, item_key, status, due_on, priority FROM actions WHERE revision_id = $1 FOR UPDATE
+"""
+
+MARK_RECHECKED_OK: Final = "UPDATE actions SET status = 'rechecked_ok', updated_at = now() WHERE id = ANY($1::uuid[])"
+
+# A recurrence takes the later visit's due date and the higher priority, when that visit opened one.
+REOPEN_RECURRING: Final = """
+UPDATE actions a
+SET status = 'reopened', recurrence_count = a.recurrence_count + 1,
+    due_on = COALESCE(v.due_on, a.due_on),
+    priority = CASE WHEN v.priority = 'high' THEN 'high' ELSE a.priority END,
+    updated_at = now()
+FROM unnest($1::uuid[], $2::date[], $3::text[]) AS v (id, due_on, priority)
+WHERE a.id = v.id
+"""
+
+MARK_MERGED: Final = """
+UPDATE actions a SET status = 'merged', merged_into = v.target, updated_at = now()
+FROM unnest($1::uuid[], $2::uuid[]) AS v (id, target)
+WHERE a.id = v.id
+"""
+
+INSERT_SYSTEM_EVENTS: Final = """
+INSERT INTO action_events (action_id, kind, from_status, to_status, note, submission_id)
+SELECT v.action_id, v.kind, v.from_status, v.to_status, v.note, $6
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+     AS v (action_id, kind, from_status, to_status, note)
+"""
+
+
+async def action(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, action_id: UUID) -> ActionRow | None:
+    return row_to(ActionRow, await conn.fetchrow(SELECT_ACTION, org_id, user_id, role, action_id))
+
+
+async def actions(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, filters: ListFilters, limit: int, offset: int
+) -> list[ActionRow]:
+    rows = await conn.fetch(
+        SELECT_ACTIONS, org_id, user_id, role, filters.branch_id, filters.region_id, filters.status,
+        filters.form_key, filters.overdue_only, filters.include_merged, limit, offset,
+    )
+    return rows_to(ActionRow, rows)
+
+
+async def events(conn: asyncpg.Connection, action_id: UUID) -> list[EventRow]:
+    return rows_to(EventRow, await conn.fetch(SELECT_EVENTS, action_id))
+
+
+async def evidence_photo_ids(conn: asyncpg.Connection, action_id: UUID) -> list[UUID]:
+    return [row["id"] for row in await conn.fetch(SELECT_EVIDENCE, action_id)]
+
+
+async def lock_action(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, action_id: UUID
+) -> LockedAction | None:
+    return row_to(LockedAction, await conn.fetchrow(LOCK_ACTION, org_id, user_id, role, action_id))
+
+
+async def set_status(conn: asyncpg.Connection, action_id: UUID, status: str) -> None:
+    await conn.execute(UPDATE_STATUS, action_id, status)
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    action_id: UUID,
+    actor_id: UUID,
+    kind: str,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str = "",
+    photo_id: UUID | None = None,
+) -> None:
+    await conn.execute(INSERT_EVENT, action_id, actor_id, kind, from_status, to_status, note, photo_id)
+
+
+async def touch(conn: asyncpg.Connection, action_id: UUID) -> None:
+    await conn.execute(TOUCH, action_id)
+
+
+async def recheck_candidates(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    branch_id: UUID,
+    form_key: str,
+    visited_on: date,
+    released_at: datetime,
+    revision_id: UUID,
+    submission_id: UUID,
+) -> list[RecheckCandidate]:
+    rows = await conn.fetch(SELECT_RECHECK_CANDIDATES, org_id, branch_id, form_key, visited_on, released_at,
+                            revision_id, submission_id)
+    return rows_to(RecheckCandidate, rows)
+
+
+async def own_actions(conn: asyncpg.Connection, revision_id: UUID) -> list[OwnAction]:
+    return rows_to(OwnAction, await conn.fetch(SELECT_OWN_ACTIONS, revision_id))
+
+
+async def mark_rechecked_ok(conn: asyncpg.Connection, action_ids: list[UUID]) -> None:
+    await conn.execute(MARK_RECHECKED_OK, action_ids)
+
+
+async def reopen_recurring(conn: asyncpg.Connection, reopen: list[tuple[UUID, date | None, str | None]]) -> None:
+    await conn.execute(REOPEN_RECURRING, [r[0] for r in reopen], [r[1] for r in reopen], [r[2] for r in reopen])
+
+
+async def mark_merged(conn: asyncpg.Connection, merges: list[tuple[UUID, UUID]]) -> None:
+    await conn.execute(MARK_MERGED, [m[0] for m in merges], [m[1] for m in merges])
+
+
+async def insert_system_events(
+    conn: asyncpg.Connection, submission_id: UUID, rows: list[tuple[UUID, str, str, str, str]]
+) -> None:
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id)

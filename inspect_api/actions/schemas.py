@@ -1,0 +1,90 @@
+"""Request and response bodies for follow-up actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from inspect_api.actions.lifecycle import ActionStatus
+
+# A note must say something: at least one non-space character.
+Note = Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"\S", description="free text, not blank")]
+OptionalNote = Annotated[str, Meta(max_length=4000)]
+MAX_EVIDENCE_PHOTOS = 10
+EventKind = Literal["created", "status", "comment", "evidence", "recheck", "merged"]
+
+
+class ResolveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """What was done. Evidence photos come from POST /uploads (purpose action_evidence, this
+    action_id), uploaded straight to S3; required when the action's `evidence_required`."""
+
+    note: Note
+    photo_ids: Annotated[list[UUID], Meta(max_length=MAX_EVIDENCE_PHOTOS)] = []
+
+
+class NoteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    note: Note
+
+
+class VerifyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    note: OptionalNote = ""
+
+
+class BranchRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+    region_id: UUID
+
+
+class UserRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    display_name: str
+
+
+class ActionOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One follow-up action. `assignees` are the branch's managers now (user_branches), so the
+    assignment follows staff changes. `overdue`: pending and due before today in the branch's zone."""
+
+    id: UUID
+    branch: BranchRef
+    submission_id: UUID
+    visited_on: date
+    form_key: str
+    item_key: str
+    title_zh: str
+    title_en: str
+    priority: Literal["high", "normal"]
+    evidence_required: bool
+    due_on: date
+    status: ActionStatus
+    recurrence_count: int
+    overdue: bool
+    merged_into: UUID | None
+    assignees: list[UserRef]
+    allowed_moves: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionEventOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: EventKind
+    from_status: str | None
+    to_status: str | None
+    note: str
+    photo_id: UUID | None
+    submission_id: UUID | None  # the visit behind a recheck or merge
+    actor: UserRef | None  # None: the system
+    created_at: datetime
+
+
+class ActionDetail(msgspec.Struct, frozen=True, kw_only=True):
+    action: ActionOut
+    events: list[ActionEventOut]  # oldest first: the whole history
+    evidence_photo_ids: list[UUID]  # GET /photos/{id} for a short-lived URL

@@ -1,0 +1,161 @@
+"""Follow-up actions: reads, lifecycle moves, comments, evidence. One transaction per call; scope in SQL
+(actions/queries.py), the state machine in lifecycle.py. Role checks are the routes' (403); an action
+outside the caller's scope is a 404; an illegal move a 409 naming the allowed ones."""
+
+from __future__ import annotations
+
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.actions import queries
+from inspect_api.actions.lifecycle import Move, allowed_moves, check_move
+from inspect_api.actions.queries import ActionRow, ListFilters, LockedAction
+from inspect_api.actions.schemas import (
+    ActionDetail,
+    ActionEventOut,
+    ActionOut,
+    BranchRef,
+    NoteIn,
+    ResolveIn,
+    UserRef,
+    VerifyIn,
+)
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import InvalidInput, NotFound
+from inspect_api.photos.service import VerifiedPhoto, attach_photos, verify_photos
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import BlobStore
+
+MAX_PAGE_SIZE: Final = 200
+
+
+def action_out(row: ActionRow) -> ActionOut:
+    return ActionOut(
+        id=row.id,
+        branch=BranchRef(id=row.branch_id, code=row.branch_code, name_zh=row.branch_name_zh,
+                         name_en=row.branch_name_en, region_id=row.region_id),
+        submission_id=row.submission_id,
+        visited_on=row.visited_on,
+        form_key=row.form_key,
+        item_key=row.item_key,
+        title_zh=row.title_zh,
+        title_en=row.title_en,
+        priority=row.priority,  # type: ignore[arg-type]
+        evidence_required=row.evidence_required,
+        due_on=row.due_on,
+        status=row.status,  # type: ignore[arg-type]
+        recurrence_count=row.recurrence_count,
+        overdue=row.overdue,
+        merged_into=row.merged_into,
+        assignees=msgspec.convert(row.assignees, list[UserRef]),
+        allowed_moves=list(allowed_moves(row.status)),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _event_out(row: queries.EventRow) -> ActionEventOut:
+    actor = None if row.actor_id is None else UserRef(id=row.actor_id, display_name=row.actor_name or "")
+    return ActionEventOut(
+        id=row.id, kind=row.kind, from_status=row.from_status, to_status=row.to_status,  # type: ignore[arg-type]
+        note=row.note, photo_id=row.photo_id, submission_id=row.submission_id, actor=actor,
+        created_at=row.created_at,
+    )
+
+
+async def _detail(conn: asyncpg.Connection, p: Principal, action_id: UUID) -> ActionDetail:
+    row = await queries.action(conn, p.org_id, p.user_id, p.role, action_id)
+    if row is None:
+        raise NotFound(f"action {action_id} not found")
+    events = await queries.events(conn, action_id)
+    photos = await queries.evidence_photo_ids(conn, action_id)
+    return ActionDetail(action=action_out(row), events=[_event_out(e) for e in events], evidence_photo_ids=photos)
+
+
+async def get_action(pool: asyncpg.Pool, p: Principal, action_id: UUID) -> ActionDetail:
+    async with pool.acquire() as conn:
+        return await _detail(conn, p, action_id)
+
+
+async def list_actions(
+    pool: asyncpg.Pool, p: Principal, filters: ListFilters, *, limit: int = 50, offset: int = 0
+) -> list[ActionOut]:
+    async with pool.acquire() as conn:
+        rows = await queries.actions(conn, p.org_id, p.user_id, p.role, filters,
+                                     max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset))
+    return [action_out(r) for r in rows]
+
+
+async def _locked(conn: asyncpg.Connection, p: Principal, action_id: UUID) -> LockedAction:
+    locked = await queries.lock_action(conn, p.org_id, p.user_id, p.role, action_id)
+    if locked is None:
+        raise NotFound(f"action {action_id} not found")
+    return locked
+
+
+async def _move(conn: asyncpg.Connection, p: Principal, locked: LockedAction, to: Move, note: str) -> None:
+    check_move(locked.id, locked.status, to)
+    await queries.set_status(conn, locked.id, to)
+    await queries.insert_event(conn, locked.id, p.user_id, "status", from_status=locked.status, to_status=to,
+                               note=note.strip())
+
+
+async def move(pool: asyncpg.Pool, p: Principal, action_id: UUID, to: Move, note: str = "") -> ActionDetail:
+    """start (in_progress), verify, reopen: a status change with an optional note, history kept."""
+    async with pool.acquire() as conn, conn.transaction():
+        locked = await _locked(conn, p, action_id)
+        await _move(conn, p, locked, to, note)
+        return await _detail(conn, p, action_id)
+
+
+async def verify(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: VerifyIn) -> ActionDetail:
+    return await move(pool, p, action_id, "verified", data.note)
+
+
+async def reopen(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: NoteIn) -> ActionDetail:
+    return await move(pool, p, action_id, "reopened", data.note)
+
+
+async def start(pool: asyncpg.Pool, p: Principal, action_id: UUID) -> ActionDetail:
+    return await move(pool, p, action_id, "in_progress")
+
+
+async def resolve(
+    pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, p: Principal, action_id: UUID, data: ResolveIn
+) -> ActionDetail:
+    """in_progress -> resolved with a note; where evidence is required, at least one evidence photo
+    (uploaded to S3 through POST /uploads, verified here before the transaction, attached inside it)."""
+    async with pool.acquire() as conn:
+        current = await queries.lock_action(conn, p.org_id, p.user_id, p.role, action_id)  # no txn: no lock
+    if current is None:
+        raise NotFound(f"action {action_id} not found")
+    check_move(action_id, current.status, "resolved")
+    if current.evidence_required and not data.photo_ids:
+        raise InvalidInput(
+            "this action needs an evidence photo: upload one (POST /uploads, purpose action_evidence) "
+            "and list it in photo_ids",
+            extra={"errors": [{"field": "photo_ids", "message": "at least one evidence photo is required"}]},
+        )
+    photos: dict[UUID, VerifiedPhoto] = await verify_photos(
+        pool, blobs, settings, org_id=p.org_id, uploader_id=p.user_id, photo_ids=data.photo_ids,
+        purpose="action_evidence",
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        locked = await _locked(conn, p, action_id)
+        check_move(action_id, locked.status, "resolved")
+        await attach_photos(conn, list(photos.values()), action_id=action_id)
+        for photo_id in sorted(photos, key=str):
+            await queries.insert_event(conn, action_id, p.user_id, "evidence", photo_id=photo_id)
+        await _move(conn, p, locked, "resolved", data.note)
+        return await _detail(conn, p, action_id)
+
+
+async def comment(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: NoteIn) -> ActionDetail:
+    async with pool.acquire() as conn, conn.transaction():
+        locked = await _locked(conn, p, action_id)
+        await queries.insert_event(conn, locked.id, p.user_id, "comment", note=data.note.strip())
+        await queries.touch(conn, locked.id)
+        return await _detail(conn, p, action_id)

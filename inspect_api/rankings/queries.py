@@ -1,0 +1,210 @@
+"""SQL reading the roll-ups (never the submissions) for rankings, trends and weakness maps.
+
+Scope: a ranking lists the branches of the regions the caller may see (visible_region_ids); `own`
+marks the branches the caller may see by name of their own right (visible_branch_ids). The service
+hides peers' names from branch managers unless the org's `show_peer_names` allows them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.storage.db import one_to, row_to, rows_to
+
+
+class OrgContext(msgspec.Struct, frozen=True, kw_only=True):
+    min_ranked_visits: int | None
+    show_peer_names: bool | None
+    today: date | None  # the latest local date among the org's branches
+
+
+class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True):
+    branch_id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+    region_id: UUID
+    own: bool
+    visits: int
+    scored: int
+    score_sum: Decimal
+    score_sq_sum: Decimal
+    passes: int
+    prev_visits: int
+    prev_scored: int
+    prev_score_sum: Decimal
+    prev_score_sq_sum: Decimal
+    prev_passes: int
+
+
+class BranchRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+    region_id: UUID
+
+
+class PeriodRow(msgspec.Struct, frozen=True, kw_only=True):
+    period_start: date
+    visits: int
+    scored: int
+    score_sum: Decimal
+    score_sq_sum: Decimal
+    passes: int
+
+
+class ItemRow(msgspec.Struct, frozen=True, kw_only=True):
+    item_key: str
+    applicable: int
+    failures: int
+    partials: int
+    repeat_failures: int
+    branches_recurring: int
+
+
+SELECT_ORG_CONTEXT: Final = """
+SELECT CASE WHEN jsonb_typeof(o.settings->'min_ranked_visits') = 'number'
+            THEN (o.settings->>'min_ranked_visits')::int END AS min_ranked_visits,
+       CASE WHEN jsonb_typeof(o.settings->'show_peer_names') = 'boolean'
+            THEN (o.settings->>'show_peer_names')::boolean END AS show_peer_names,
+       (SELECT max((now() AT TIME ZONE z.timezone)::date)
+        FROM (SELECT DISTINCT timezone FROM branches WHERE org_id = o.id) z) AS today
+FROM orgs o WHERE o.id = $1
+"""
+
+SELECT_REGION_VISIBLE: Final = "SELECT $4::uuid IN (SELECT visible_region_ids($1, $2, $3))"
+
+SELECT_VISIBLE_REGIONS: Final = "SELECT r FROM visible_region_ids($1, $2, $3) AS r ORDER BY r"
+
+SELECT_VISIBLE_BRANCH: Final = """
+SELECT b.id, b.code, b.name_zh, b.name_en, b.region_id FROM branches b
+WHERE b.org_id = $1 AND b.id = $4 AND b.id IN (SELECT visible_branch_ids($1, $2, $3))
+"""
+
+# Every branch of the visible regions (or of one region) that is active or was inspected in either
+# period, with its current and previous period roll-ups (zeros when not inspected).
+SELECT_BRANCH_PERIODS: Final = """
+SELECT b.id AS branch_id, b.code, b.name_zh, b.name_en, b.region_id,
+       b.id IN (SELECT visible_branch_ids($1, $2, $3)) AS own,
+       COALESCE(c.visits, 0) AS visits, COALESCE(c.scored, 0) AS scored,
+       COALESCE(c.score_sum, 0) AS score_sum, COALESCE(c.score_sq_sum, 0) AS score_sq_sum,
+       COALESCE(c.passes, 0) AS passes,
+       COALESCE(p.visits, 0) AS prev_visits, COALESCE(p.scored, 0) AS prev_scored,
+       COALESCE(p.score_sum, 0) AS prev_score_sum, COALESCE(p.score_sq_sum, 0) AS prev_score_sq_sum,
+       COALESCE(p.passes, 0) AS prev_passes
+FROM branches b
+LEFT JOIN rollup_branch_periods c
+       ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6
+      AND c.branch_id = b.id
+LEFT JOIN rollup_branch_periods p
+       ON p.org_id = b.org_id AND p.form_key = $4 AND p.period_kind = $5 AND p.period_start = $7
+      AND p.branch_id = b.id
+WHERE b.org_id = $1
+  AND b.region_id IN (SELECT visible_region_ids($1, $2, $3))
+  AND ($8::uuid IS NULL OR b.region_id = $8)
+  AND (b.active OR c.visits > 0 OR p.visits > 0)
+ORDER BY b.code
+"""
+
+SELECT_TREND: Final = """
+SELECT period_start, visits, scored, score_sum, score_sq_sum, passes
+FROM rollup_branch_periods
+WHERE org_id = $1 AND branch_id = $2 AND form_key = $3 AND period_kind = $4
+  AND period_start >= $5 AND period_start <= $6
+ORDER BY period_start
+"""
+
+# Item failure counts summed over one branch, one region or the whole org (the service checks scope).
+SELECT_ITEMS: Final = """
+SELECT r.item_key, sum(r.applicable)::int AS applicable, sum(r.failures)::int AS failures,
+       sum(r.partials)::int AS partials, sum(r.repeat_failures)::int AS repeat_failures,
+       count(*) FILTER (WHERE r.repeat_failures > 0)::int AS branches_recurring
+FROM rollup_item_periods r
+JOIN branches b ON b.id = r.branch_id AND b.org_id = r.org_id
+WHERE r.org_id = $1 AND r.form_key = $2 AND r.period_kind = $3 AND r.period_start = $4
+  AND ($5::uuid IS NULL OR r.branch_id = $5)
+  AND ($6::uuid IS NULL OR b.region_id = $6)
+GROUP BY r.item_key
+"""
+
+SELECT_VISITS: Final = """
+SELECT COALESCE(sum(r.visits), 0)::int
+FROM rollup_branch_periods r
+JOIN branches b ON b.id = r.branch_id AND b.org_id = r.org_id
+WHERE r.org_id = $1 AND r.form_key = $2 AND r.period_kind = $3 AND r.period_start = $4
+  AND ($5::uuid IS NULL OR r.branch_id = $5)
+  AND ($6::uuid IS NULL OR b.region_id = $6)
+"""
+
+# The newest published document of the form key the org uses: its own form first, else the catalogue's.
+SELECT_LATEST_DOCUMENT: Final = """
+SELECT fv.document FROM form_versions fv JOIN forms f ON f.id = fv.form_id
+WHERE f.key = $2 AND (f.org_id = $1 OR f.org_id IS NULL) AND fv.status = 'published'
+ORDER BY f.org_id NULLS LAST, fv.version DESC
+LIMIT 1
+"""
+
+
+async def org_context(conn: asyncpg.Connection, org_id: UUID) -> OrgContext:
+    return one_to(OrgContext, await conn.fetchrow(SELECT_ORG_CONTEXT, org_id))
+
+
+async def region_visible(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, region_id: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_REGION_VISIBLE, org_id, user_id, role, region_id))
+
+
+async def visible_regions(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str) -> list[UUID]:
+    return [row[0] for row in await conn.fetch(SELECT_VISIBLE_REGIONS, org_id, user_id, role)]
+
+
+async def visible_branch(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, branch_id: UUID
+) -> BranchRow | None:
+    return row_to(BranchRow, await conn.fetchrow(SELECT_VISIBLE_BRANCH, org_id, user_id, role, branch_id))
+
+
+async def branch_periods(
+    conn: asyncpg.Connection,
+    org_id: UUID,
+    user_id: UUID,
+    role: str,
+    form_key: str,
+    kind: str,
+    start: date,
+    previous_start: date,
+    region_id: UUID | None,
+) -> list[BranchPeriodsRow]:
+    rows = await conn.fetch(SELECT_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start, previous_start,
+                            region_id)
+    return rows_to(BranchPeriodsRow, rows)
+
+
+async def trend(
+    conn: asyncpg.Connection, org_id: UUID, branch_id: UUID, form_key: str, kind: str, first: date, last: date
+) -> list[PeriodRow]:
+    return rows_to(PeriodRow, await conn.fetch(SELECT_TREND, org_id, branch_id, form_key, kind, first, last))
+
+
+async def items(
+    conn: asyncpg.Connection, org_id: UUID, form_key: str, kind: str, start: date,
+    branch_id: UUID | None, region_id: UUID | None,
+) -> list[ItemRow]:
+    return rows_to(ItemRow, await conn.fetch(SELECT_ITEMS, org_id, form_key, kind, start, branch_id, region_id))
+
+
+async def visits(
+    conn: asyncpg.Connection, org_id: UUID, form_key: str, kind: str, start: date,
+    branch_id: UUID | None, region_id: UUID | None,
+) -> int:
+    return int(await conn.fetchval(SELECT_VISITS, org_id, form_key, kind, start, branch_id, region_id))
+
+
+async def latest_document(conn: asyncpg.Connection, org_id: UUID, form_key: str) -> dict[str, Any] | None:
+    return await conn.fetchval(SELECT_LATEST_DOCUMENT, org_id, form_key)

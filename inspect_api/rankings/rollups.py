@@ -1,0 +1,211 @@
+"""Roll-up maintenance: applied in the releasing transaction (incremental), or rebuilt from submissions
+(backfill). See migrations/0006_rollups.sql for the tables and deltas.py for the maths.
+
+`apply_release(conn, submission_id)` runs inside the transaction that set the submission `released`:
+1. lock the series (branch x form key) with a transaction-scoped advisory lock, so two releases of the
+   same series never judge repeats against a stale neighbour;
+2. read the visit, its previous and next released visit in the series (visited_on, released_at, id);
+3. compute the deltas (pure) and upsert them, adding to existing rows.
+The submission counts in rankings as soon as that transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from inspect_api.rankings.deltas import BranchDelta, ItemDelta, SeriesVisit, release_deltas
+from inspect_api.rankings.stats import PERIOD_KINDS
+from inspect_api.storage.db import row_to, rows_to
+
+
+class ReleasedFacts(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    org_id: UUID
+    branch_id: UUID
+    form_key: str
+    revision_id: UUID
+    visited_on: date
+    released_at: datetime
+    total_percent: Decimal | None
+    passed: bool
+
+
+class ItemStatusRow(msgspec.Struct, frozen=True, kw_only=True):
+    item_key: str
+    status: str
+
+
+SELECT_RELEASED_FACTS: Final = """
+SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
+       s.total_percent, s.passed
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.id = $1 AND s.status = 'released'
+"""
+
+# One lock per series; the key mixes branch and form so other series never wait.
+LOCK_SERIES: Final = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2, 6))"
+
+_NEIGHBOUR: Final = """
+SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
+       s.total_percent, s.passed
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.org_id = $1 AND s.branch_id = $2 AND f.key = $3 AND s.status = 'released' AND s.id <> $6
+  AND (s.visited_on, s.released_at, s.id) {op} ($4::date, $5::timestamptz, $6::uuid)
+ORDER BY s.visited_on {direction}, s.released_at {direction}, s.id {direction}
+LIMIT 1
+"""
+SELECT_PREVIOUS: Final = _NEIGHBOUR.format(op="<", direction="DESC")
+SELECT_NEXT: Final = _NEIGHBOUR.format(op=">", direction="ASC")
+
+SELECT_ITEM_STATUSES: Final = "SELECT item_key, status FROM submission_items WHERE revision_id = $1"
+
+UPSERT_BRANCH: Final = """
+INSERT INTO rollup_branch_periods AS r (org_id, form_key, period_kind, period_start, branch_id, visits, scored,
+                                        score_sum, score_sq_sum, passes)
+SELECT $1, $2, d.kind, d.start, $3, d.visits, d.scored, d.score_sum, d.score_sq_sum, d.passes
+FROM unnest($4::text[], $5::date[], $6::int[], $7::int[], $8::numeric[], $9::numeric[], $10::int[])
+     AS d (kind, start, visits, scored, score_sum, score_sq_sum, passes)
+ON CONFLICT (org_id, form_key, period_kind, period_start, branch_id) DO UPDATE
+SET visits = r.visits + EXCLUDED.visits, scored = r.scored + EXCLUDED.scored,
+    score_sum = r.score_sum + EXCLUDED.score_sum, score_sq_sum = r.score_sq_sum + EXCLUDED.score_sq_sum,
+    passes = r.passes + EXCLUDED.passes
+"""
+
+UPSERT_ITEMS: Final = """
+INSERT INTO rollup_item_periods AS r (org_id, form_key, period_kind, period_start, branch_id, item_key,
+                                      applicable, failures, partials, repeat_failures)
+SELECT $1, $2, d.kind, d.start, $3, d.item_key, sum(d.applicable), sum(d.failures), sum(d.partials),
+       sum(d.repeat_failures)
+FROM unnest($4::text[], $5::date[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[])
+     AS d (kind, start, item_key, applicable, failures, partials, repeat_failures)
+GROUP BY d.kind, d.start, d.item_key
+ON CONFLICT (org_id, form_key, period_kind, period_start, branch_id, item_key) DO UPDATE
+SET applicable = r.applicable + EXCLUDED.applicable, failures = r.failures + EXCLUDED.failures,
+    partials = r.partials + EXCLUDED.partials, repeat_failures = r.repeat_failures + EXCLUDED.repeat_failures
+"""
+
+
+async def released_facts(conn: asyncpg.Connection, submission_id: UUID) -> ReleasedFacts | None:
+    return row_to(ReleasedFacts, await conn.fetchrow(SELECT_RELEASED_FACTS, submission_id))
+
+
+async def lock_series(conn: asyncpg.Connection, branch_id: UUID, form_key: str) -> None:
+    await conn.execute(LOCK_SERIES, str(branch_id), form_key)
+
+
+async def neighbour(conn: asyncpg.Connection, facts: ReleasedFacts, *, after: bool) -> ReleasedFacts | None:
+    sql = SELECT_NEXT if after else SELECT_PREVIOUS
+    row = await conn.fetchrow(sql, facts.org_id, facts.branch_id, facts.form_key, facts.visited_on,
+                              facts.released_at, facts.id)
+    return row_to(ReleasedFacts, row)
+
+
+async def item_statuses(conn: asyncpg.Connection, revision_id: UUID) -> list[ItemStatusRow]:
+    return rows_to(ItemStatusRow, await conn.fetch(SELECT_ITEM_STATUSES, revision_id))
+
+
+async def upsert_branch(conn: asyncpg.Connection, facts: ReleasedFacts, deltas: list[BranchDelta]) -> None:
+    await conn.execute(
+        UPSERT_BRANCH, facts.org_id, facts.form_key, facts.branch_id,
+        [d.kind for d in deltas], [d.start for d in deltas], [d.visits for d in deltas],
+        [d.scored for d in deltas], [d.score_sum for d in deltas], [d.score_sq_sum for d in deltas],
+        [d.passes for d in deltas],
+    )
+
+
+async def upsert_items(conn: asyncpg.Connection, facts: ReleasedFacts, deltas: list[ItemDelta]) -> None:
+    if not deltas:
+        return
+    await conn.execute(
+        UPSERT_ITEMS, facts.org_id, facts.form_key, facts.branch_id,
+        [d.kind for d in deltas], [d.start for d in deltas], [d.item_key for d in deltas],
+        [d.applicable for d in deltas], [d.failures for d in deltas], [d.partials for d in deltas],
+        [d.repeat_failures for d in deltas],
+    )
+
+
+async def _series_visit(conn: asyncpg.Connection, facts: ReleasedFacts | None) -> SeriesVisit | None:
+    if facts is None:
+        return None
+    items = await item_statuses(conn, facts.revision_id)
+    return SeriesVisit(visited_on=facts.visited_on, score=facts.total_percent, passed=facts.passed,
+                       items={i.item_key: i.status for i in items})
+
+
+async def apply_release(conn: asyncpg.Connection, submission_id: UUID) -> ReleasedFacts:
+    """Add a just-released submission to the roll-ups (caller's transaction). Returns its facts."""
+    facts = await released_facts(conn, submission_id)
+    if facts is None:
+        raise LookupError(f"submission {submission_id} is not released")
+    await lock_series(conn, facts.branch_id, facts.form_key)
+    visit = await _series_visit(conn, facts)
+    assert visit is not None
+    previous = await _series_visit(conn, await neighbour(conn, facts, after=False))
+    following = await _series_visit(conn, await neighbour(conn, facts, after=True))
+    branch, items = release_deltas(visit, previous, following)
+    await upsert_branch(conn, facts, branch)
+    await upsert_items(conn, facts, items)
+    return facts
+
+
+# ---- backfill: the same numbers, recomputed from all released submissions ------------------------
+
+DELETE_BRANCH_ROLLUPS: Final = "DELETE FROM rollup_branch_periods WHERE org_id = $1"
+DELETE_ITEM_ROLLUPS: Final = "DELETE FROM rollup_item_periods WHERE org_id = $1"
+
+# The series order and period arithmetic match apply_release / deltas.py exactly.
+_RELEASED_SERIES: Final = """
+SELECT s.id, s.branch_id, f.key AS form_key, s.visited_on, s.total_percent, s.passed, r.id AS revision_id,
+       lag(r.id) OVER (PARTITION BY s.branch_id, f.key
+                       ORDER BY s.visited_on, s.released_at, s.id) AS previous_revision_id
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.org_id = $1 AND s.status = 'released'
+"""
+
+BACKFILL_BRANCH: Final = f"""
+INSERT INTO rollup_branch_periods (org_id, form_key, period_kind, period_start, branch_id, visits, scored,
+                                   score_sum, score_sq_sum, passes)
+SELECT $1, v.form_key, k.kind, date_trunc(k.kind, v.visited_on::timestamp)::date, v.branch_id,
+       count(*), count(v.total_percent), coalesce(sum(v.total_percent), 0),
+       coalesce(sum(v.total_percent * v.total_percent), 0), count(*) FILTER (WHERE v.passed)
+FROM ({_RELEASED_SERIES}) v
+CROSS JOIN unnest($2::text[]) AS k (kind)
+GROUP BY v.form_key, k.kind, 4, v.branch_id
+"""
+
+BACKFILL_ITEMS: Final = f"""
+INSERT INTO rollup_item_periods (org_id, form_key, period_kind, period_start, branch_id, item_key,
+                                 applicable, failures, partials, repeat_failures)
+SELECT $1, v.form_key, k.kind, date_trunc(k.kind, v.visited_on::timestamp)::date, v.branch_id, i.item_key,
+       count(*), count(*) FILTER (WHERE i.status = 'fail'), count(*) FILTER (WHERE i.status = 'partial'),
+       count(*) FILTER (WHERE i.status = 'fail' AND p.status = 'fail')
+FROM ({_RELEASED_SERIES}) v
+JOIN submission_items i ON i.revision_id = v.revision_id AND i.status IN ('pass', 'fail', 'partial')
+LEFT JOIN submission_items p ON p.revision_id = v.previous_revision_id AND p.item_key = i.item_key
+CROSS JOIN unnest($2::text[]) AS k (kind)
+GROUP BY v.form_key, k.kind, 4, v.branch_id, i.item_key
+"""
+
+
+async def backfill(conn: asyncpg.Connection, org_id: UUID) -> None:
+    """Rebuild an org's roll-ups from its released submissions, in the caller's transaction. For a
+    bulk load (bench/) or a repair; ordinary releases never need it."""
+    await conn.execute(DELETE_BRANCH_ROLLUPS, org_id)
+    await conn.execute(DELETE_ITEM_ROLLUPS, org_id)
+    await conn.execute(BACKFILL_BRANCH, org_id, list(PERIOD_KINDS))
+    await conn.execute(BACKFILL_ITEMS, org_id, list(PERIOD_KINDS))

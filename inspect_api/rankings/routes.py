@@ -1,0 +1,183 @@
+"""HTTP routes for rankings, trends, weakness maps and exports: thin handlers, one service call each.
+
+    GET /rankings                    admin (scope org or region), regional_lead and branch_manager
+                                     (scope region: a region they may see; managers see peers anonymised)
+    GET /rankings/trend              a visible branch's score per period, last N periods
+    GET /rankings/weakness           failure rate per item for a branch, a region or (admin) the org
+    GET /exports/rankings.csv|.xlsx  the ranking, every row, same scope rules
+    GET /exports/submissions.csv     submissions of a form with item scores (released only for leads and
+                                     managers; never the inspector or exact times)
+    GET /exports/actions.csv         follow-up actions in scope
+Inspectors get 403 on all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Final
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Stream
+
+from inspect_api.actions.lifecycle import ActionStatus
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.errors import problem_responses
+from inspect_api.rankings import exports, service
+from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, RankingsOut, Scope, TrendOut, WeaknessOut
+from inspect_api.rankings.stats import PeriodKind
+
+PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+Pool = NamedDependency[asyncpg.Pool]
+READERS: Final = roles("admin", "regional_lead", "branch_manager")
+FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
+Period = Annotated[PeriodKind, QueryParameter(description="week (ISO, Monday first), month or quarter")]
+On = Annotated[date | None, QueryParameter(description="a day inside the period (default: today, local)")]
+MinVisits = Annotated[
+    int | None,
+    QueryParameter(ge=MIN_VISITS_LIMITS[0], le=MIN_VISITS_LIMITS[1],
+                   description="rank only branches with at least this many visits (default: org setting "
+                               "min_ranked_visits, else 3)"),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
+
+
+class RankingsController(Controller):
+    path = "/rankings"
+    tags = ("rankings",)
+    opt = READERS
+    dependencies = PRINCIPAL
+
+    @get(
+        "/",
+        summary="Branch ranking for a form and period, with deltas against the previous period",
+        description="Mean score, visits, pass rate, rank (ties share a rank), percentile and 95% interval "
+        "(Student's t) per branch; branches under min_visits are listed but unranked.",
+        responses=problem_responses(403, 404, 422),
+    )
+    async def rankings(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        period: Period = "month",
+        on: On = None,
+        scope: FromQuery[Scope | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        min_visits: MinVisits = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> RankingsOut:
+        return await service.rankings(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
+                                      region_id=region_id, min_visits=min_visits, limit=limit, offset=offset)
+
+    @get("/trend", summary="A branch's score per period over the last N periods",
+         responses=problem_responses(404, 422))
+    async def trend(
+        self,
+        principal: Caller,
+        pool: Pool,
+        branch_id: FromQuery[UUID],
+        form_key: FormKey,
+        period: Period = "month",
+        periods: Periods = 12,
+        on: On = None,
+    ) -> TrendOut:
+        return await service.trend(pool, principal, branch_id=branch_id, form_key=form_key, kind=period,
+                                   periods=periods, on=on)
+
+    @get("/weakness", summary="Failure rate per item, with items failing at consecutive visits",
+         responses=problem_responses(403, 404, 422))
+    async def weakness(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        period: Period = "month",
+        on: On = None,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+    ) -> WeaknessOut:
+        return await service.weakness(pool, principal, form_key=form_key, kind=period, on=on, branch_id=branch_id,
+                                      region_id=region_id)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"}
+
+
+class ExportsController(Controller):
+    path = "/exports"
+    tags = ("exports",)
+    opt = READERS
+    dependencies = PRINCIPAL
+
+    @get("/rankings.csv", summary="The ranking as CSV (UTF-8 with BOM)", responses=problem_responses(403, 404, 422))
+    async def rankings_csv(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        period: Period = "month",
+        on: On = None,
+        scope: FromQuery[Scope | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        min_visits: MinVisits = None,
+    ) -> Stream:
+        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
+                                            region_id=region_id, min_visits=min_visits)
+        return Stream(export.body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(export.filename))
+
+    @get("/rankings.xlsx", summary="The ranking as an Excel workbook", responses=problem_responses(403, 404, 422))
+    async def rankings_xlsx(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        period: Period = "month",
+        on: On = None,
+        scope: FromQuery[Scope | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        min_visits: MinVisits = None,
+    ) -> Response[bytes]:
+        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
+                                             region_id=region_id, min_visits=min_visits)
+        return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=_attachment(export.filename))
+
+    @get("/submissions.csv", summary="Submissions of a form with item scores, as CSV",
+         responses=problem_responses(404, 422))
+    async def submissions_csv(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+    ) -> Stream:
+        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=date_from, date_to=date_to,
+                                                  branch_id=branch_id, region_id=region_id)
+        body = await exports.submissions_csv(pool, principal, filters)
+        return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(f"submissions-{form_key}.csv"))
+
+    @get("/actions.csv", summary="Follow-up actions as CSV")
+    async def actions_csv(
+        self,
+        principal: Caller,
+        pool: Pool,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        status: FromQuery[ActionStatus | None] = None,
+    ) -> Stream:
+        body = exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
+        return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment("actions.csv"))
+
+
+routes = [RankingsController, ExportsController]

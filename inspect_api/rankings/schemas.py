@@ -1,0 +1,130 @@
+"""Response bodies of rankings, trends and weakness maps."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Final, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from inspect_api.rankings.stats import PeriodKind
+
+FormKeyParam = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Scope = Literal["org", "region"]
+MIN_VISITS_LIMITS: Final = (1, 50)  # a query may set min_visits within these bounds
+DEFAULT_MIN_RANKED_VISITS: Final = 3
+
+
+class PeriodOut(msgspec.Struct, frozen=True, kw_only=True):
+    kind: PeriodKind
+    first_day: date
+    last_day: date  # inclusive
+
+
+class BranchRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class PeriodStats(msgspec.Struct, frozen=True, kw_only=True):
+    """One branch in one period. `mean` is over visits with a score; the 95% interval uses Student's t
+    (clipped to 0..100; one visit gives 0..100). `pass_rate`: share of visits with no critical failure."""
+
+    visits: int
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    pass_rate: float | None
+    ranked: bool
+    rank: int | None
+    percentile: float | None
+
+
+class RankingRow(msgspec.Struct, frozen=True, kw_only=True):
+    """`branch` is null for a peer a branch manager may not see by name (org setting show_peer_names).
+    `own`: a branch in the caller's own scope. `delta_mean` = mean - previous mean; `delta_rank` =
+    previous rank - rank (positive: moved up); both null unless both periods have the figure."""
+
+    branch: BranchRef | None
+    region_id: UUID
+    own: bool
+    current: PeriodStats
+    previous: PeriodStats
+    delta_mean: float | None
+    delta_rank: int | None
+
+
+class Distribution(msgspec.Struct, frozen=True, kw_only=True):
+    """Means of the ranked branches of the scope (null figures when none is ranked)."""
+
+    branches: int  # listed
+    ranked: int
+    visits: int
+    pass_rate: float | None  # over all visits of the scope
+    min: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    max: float | None
+
+
+class RankingsOut(msgspec.Struct, frozen=True, kw_only=True):
+    form_key: str
+    scope: Scope
+    region_id: UUID | None
+    period: PeriodOut
+    previous_period: PeriodOut
+    min_visits: int  # branches with fewer visits are listed but unranked
+    distribution: Distribution
+    total: int  # rows in all pages
+    rows: list[RankingRow]  # ranked by rank, then unranked by mean, then not inspected
+
+
+class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
+    period: PeriodOut
+    visits: int
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    pass_rate: float | None
+
+
+class TrendOut(msgspec.Struct, frozen=True, kw_only=True):
+    branch: BranchRef
+    form_key: str
+    points: list[TrendPoint]  # oldest first, one per period (visits 0 where none)
+
+
+class Label(msgspec.Struct, frozen=True, kw_only=True):
+    zh: str
+    en: str
+
+
+class ItemWeakness(msgspec.Struct, frozen=True, kw_only=True):
+    """`applicable`: visits where the item was judged (pass, fail, partial); `repeat_failures`: failures
+    whose previous visit to the same branch (same form) failed the item too; `recurring` when any."""
+
+    item_key: str
+    section_key: str | None
+    label: Label | None
+    applicable: int
+    failures: int
+    partials: int
+    failure_rate: float | None
+    repeat_failures: int
+    branches_recurring: int
+    recurring: bool
+
+
+class WeaknessOut(msgspec.Struct, frozen=True, kw_only=True):
+    form_key: str
+    scope: Literal["org", "region", "branch"]
+    region_id: UUID | None
+    branch: BranchRef | None
+    period: PeriodOut
+    visits: int
+    items: list[ItemWeakness]  # most failed first

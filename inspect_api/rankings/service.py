@@ -1,0 +1,234 @@
+"""Rankings, trends and weakness maps, read from the roll-up tables (never recomputed from submissions).
+
+Who sees what:
+    admin            any scope: the whole org, one region, one branch
+    regional_lead    the regions assigned to them (scope=region), their branches by name
+    branch_manager   their branches' regions: their own rows by name, peers anonymised (branch = null)
+                     unless the org setting show_peer_names is true; weakness maps of their branches
+                     and (aggregated) of their region
+An unknown or out-of-scope region or branch is a 404; scope=org for anyone but an admin is a 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+
+from inspect_api.auth.principal import Principal
+from inspect_api.errors import Forbidden, InvalidInput, NotFound
+from inspect_api.rankings import queries
+from inspect_api.rankings.queries import BranchPeriodsRow, OrgContext
+from inspect_api.rankings.schemas import (
+    DEFAULT_MIN_RANKED_VISITS,
+    MIN_VISITS_LIMITS,
+    BranchRef,
+    ItemWeakness,
+    Label,
+    PeriodOut,
+    RankingsOut,
+    Scope,
+    TrendOut,
+    TrendPoint,
+    WeaknessOut,
+)
+from inspect_api.rankings.stats import (
+    Moments,
+    PeriodKind,
+    confidence_interval,
+    last_periods,
+    mean,
+    next_period_start,
+    period_start,
+    previous_period_start,
+)
+from inspect_api.rankings.table import build_table
+
+MAX_PAGE_SIZE: Final = 500
+MAX_TREND_PERIODS: Final = 104
+
+
+def period_out(kind: PeriodKind, start: date) -> PeriodOut:
+    return PeriodOut(kind=kind, first_day=start, last_day=next_period_start(kind, start) - timedelta(days=1))
+
+
+def _min_visits(context: OrgContext, requested: int | None) -> int:
+    if requested is not None:
+        return requested
+    configured = context.min_ranked_visits
+    if configured is None:
+        return DEFAULT_MIN_RANKED_VISITS
+    low, high = MIN_VISITS_LIMITS
+    return max(low, min(high, configured))
+
+
+def _reveal(p: Principal, show_peer_names: bool):
+    def reveal(row: BranchPeriodsRow) -> bool:
+        return row.own or p.role in ("admin", "regional_lead") or show_peer_names
+
+    return reveal
+
+
+async def _resolve_scope(
+    conn: asyncpg.Connection, p: Principal, scope: Scope | None, region_id: UUID | None
+) -> tuple[Scope, UUID | None]:
+    """Admins default to the org; others to a region they may see (their only one, else name it)."""
+    if scope is None:
+        scope = "region" if region_id is not None or p.role != "admin" else "org"
+    if scope == "org":
+        if p.role != "admin":
+            raise Forbidden("only admins rank across the whole org; ask for scope=region")
+        if region_id is not None:
+            raise InvalidInput("region_id goes with scope=region",
+                               extra={"errors": [{"field": "region_id", "message": "omit with scope=org"}]})
+        return scope, None
+    if region_id is None:
+        regions = await queries.visible_regions(conn, p.org_id, p.user_id, p.role)
+        if len(regions) != 1:
+            raise InvalidInput("name the region to rank",
+                               extra={"errors": [{"field": "region_id", "message": "required for this caller"}]})
+        region_id = regions[0]
+    if not await queries.region_visible(conn, p.org_id, p.user_id, p.role, region_id):
+        raise NotFound(f"region {region_id} not found")
+    return scope, region_id
+
+
+def _day(context: OrgContext, on: date | None) -> date:
+    return on or context.today or date.today()
+
+
+async def rankings(
+    pool: asyncpg.Pool,
+    p: Principal,
+    *,
+    form_key: str,
+    kind: PeriodKind,
+    on: date | None = None,
+    scope: Scope | None = None,
+    region_id: UUID | None = None,
+    min_visits: int | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> RankingsOut:
+    """The ranking of one form in the period holding `on` (default: today, the branches' local date).
+    `limit=None` returns every row (exports)."""
+    async with pool.acquire() as conn:
+        context = await queries.org_context(conn, p.org_id)
+        scope, region_id = await _resolve_scope(conn, p, scope, region_id)
+        start = period_start(kind, _day(context, on))
+        previous = previous_period_start(kind, start)
+        rows = await queries.branch_periods(conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous,
+                                            region_id)
+    threshold = _min_visits(context, min_visits)
+    table, distribution = build_table(rows, threshold, _reveal(p, bool(context.show_peer_names)))
+    first = max(0, offset)
+    page = table[first:] if limit is None else table[first:first + max(1, min(limit, MAX_PAGE_SIZE))]
+    return RankingsOut(
+        form_key=form_key, scope=scope, region_id=region_id, period=period_out(kind, start),
+        previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution,
+        total=len(table), rows=page,
+    )
+
+
+def _branch_ref(row: queries.BranchRow) -> BranchRef:
+    return BranchRef(id=row.id, code=row.code, name_zh=row.name_zh, name_en=row.name_en)
+
+
+async def trend(
+    pool: asyncpg.Pool, p: Principal, *, branch_id: UUID, form_key: str, kind: PeriodKind, periods: int = 12,
+    on: date | None = None,
+) -> TrendOut:
+    """The branch's score per period over the last `periods` periods, oldest first."""
+    count = max(1, min(periods, MAX_TREND_PERIODS))
+    async with pool.acquire() as conn:
+        branch = await queries.visible_branch(conn, p.org_id, p.user_id, p.role, branch_id)
+        if branch is None:
+            raise NotFound(f"branch {branch_id} not found")
+        context = await queries.org_context(conn, p.org_id)
+        starts = last_periods(kind, _day(context, on), count)
+        rows = {r.period_start: r for r in await queries.trend(conn, p.org_id, branch_id, form_key, kind,
+                                                              starts[0], starts[-1])}
+    points = []
+    for start in starts:
+        row = rows.get(start)
+        moments = Moments() if row is None else Moments(row.scored, row.score_sum, row.score_sq_sum)
+        visits = 0 if row is None else row.visits
+        centre, interval = mean(moments), confidence_interval(moments)
+        points.append(TrendPoint(
+            period=period_out(kind, start), visits=visits,
+            mean=None if centre is None else float(centre),
+            ci_low=None if interval is None else interval[0], ci_high=None if interval is None else interval[1],
+            pass_rate=None if row is None or visits == 0 else round(row.passes / visits, 4),
+        ))
+    return TrendOut(branch=_branch_ref(branch), form_key=form_key, points=points)
+
+
+def item_labels(document: dict[str, Any] | None) -> dict[str, tuple[str, Label | None]]:
+    """item key -> (section key, label) from a form document, read leniently (any version's shape)."""
+    found: dict[str, tuple[str, Label | None]] = {}
+    if not isinstance(document, dict):
+        return found
+    for section in document.get("sections") or []:
+        if not isinstance(section, dict):
+            continue
+        for item in section.get("items") or []:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                continue
+            label = item.get("label")
+            text = None
+            if isinstance(label, dict) and isinstance(label.get("zh"), str) and isinstance(label.get("en"), str):
+                text = Label(zh=label["zh"], en=label["en"])
+            found[item["key"]] = (str(section.get("key", "")), text)
+    return found
+
+
+async def weakness(
+    pool: asyncpg.Pool,
+    p: Principal,
+    *,
+    form_key: str,
+    kind: PeriodKind,
+    on: date | None = None,
+    branch_id: UUID | None = None,
+    region_id: UUID | None = None,
+) -> WeaknessOut:
+    """Failure rate per item for one branch, one region or (admins) the org, most failed first."""
+    if branch_id is not None and region_id is not None:
+        raise InvalidInput("name a branch or a region, not both",
+                           extra={"errors": [{"field": "region_id", "message": "omit with branch_id"}]})
+    async with pool.acquire() as conn:
+        branch = None
+        if branch_id is not None:
+            branch = await queries.visible_branch(conn, p.org_id, p.user_id, p.role, branch_id)
+            if branch is None:
+                raise NotFound(f"branch {branch_id} not found")
+        elif region_id is not None:
+            if not await queries.region_visible(conn, p.org_id, p.user_id, p.role, region_id):
+                raise NotFound(f"region {region_id} not found")
+        elif p.role != "admin":
+            raise Forbidden("only admins see the whole org's weakness map; name a branch_id or region_id")
+        context = await queries.org_context(conn, p.org_id)
+        start = period_start(kind, _day(context, on))
+        rows = await queries.items(conn, p.org_id, form_key, kind, start, branch_id, region_id)
+        visits = await queries.visits(conn, p.org_id, form_key, kind, start, branch_id, region_id)
+        labels = item_labels(await queries.latest_document(conn, p.org_id, form_key))
+    items = [
+        ItemWeakness(
+            item_key=r.item_key,
+            section_key=labels[r.item_key][0] if r.item_key in labels else None,
+            label=labels[r.item_key][1] if r.item_key in labels else None,
+            applicable=r.applicable, failures=r.failures, partials=r.partials,
+            failure_rate=round(r.failures / r.applicable, 4) if r.applicable else None,
+            repeat_failures=r.repeat_failures, branches_recurring=r.branches_recurring,
+            recurring=r.repeat_failures > 0,
+        )
+        for r in rows
+    ]
+    items.sort(key=lambda i: (-(i.failure_rate or 0.0), -i.failures, i.item_key))
+    scope = "branch" if branch is not None else "region" if region_id is not None else "org"
+    return WeaknessOut(
+        form_key=form_key, scope=scope, region_id=branch.region_id if branch else region_id,
+        branch=_branch_ref(branch) if branch else None, period=period_out(kind, start), visits=visits, items=items,
+    )

@@ -45,7 +45,7 @@ def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list
         tags=["auth"],
         summary="Trade e-mail + password for a short-lived bearer token",
         responses=problem_responses(401, 429),
-        security=[],
+        security=[{}],  # anonymous (overrides the global bearer requirement in OpenAPI)
     )
     async def login(data: JSONBody[LoginIn], pool: NamedDependency[asyncpg.Pool], hasher: Hasher) -> TokenOut:
         user = await service.login(pool, hasher, data.email, data.password)

@@ -1,0 +1,216 @@
+"""API throughput vs bare Litestar reference endpoints, measured side by side in one run.
+
+    .venv/bin/python -m bench.api_bench                       # defaults: uvicorn 1 and 2 workers
+    .venv/bin/python -m bench.api_bench --configs uvicorn:1,uvicorn:2,granian:2 --duration 10 --rounds 2
+
+Needs wrk (`apt-get update && apt-get install -y wrk`). Engines: an EmbeddedStack in a temp dir, or
+DATABASE_URL / S3_* from the environment. For each server config the product and the reference app run
+under the same server with the same workers; each round measures, in this order:
+
+    ref GET /ref/struct | form GET (200) | form GET with If-None-Match (304) | ref POST /ref/write | intake
+
+Intake bodies are prepared before the timed run (each with 2 fresh photos uploaded to S3 through
+presigned POSTs, like a phone) and every body is sent once, so each request does the full work: auth,
+validation, idempotency lookup, S3 HEAD + GET + image analysis of both photos, scoring, one transaction.
+Ratios use the median round. Peak RSS (VmHWM) per server process is read after the config's runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import msgspec
+
+from bench.harness import LiveStack, LiveWorld, ServerProcess, answers, arrange_world, login, submission
+from bench.reference_app import SCHEMA_SQL
+from bench.wrk_runner import WrkResult, require_wrk, run_wrk
+
+FORM_PATH = "/forms/fuel-attendant/versions/1?lang=en"
+
+
+def machine() -> dict[str, Any]:
+    mem_kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")).split()[1])
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.machine())
+    nproc = int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip())
+    return {"nproc": nproc, "ram_gib": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
+            "python": platform.python_version(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+async def prepare_intake_bodies(base_url: str, world: LiveWorld, count: int, seed: int) -> list[bytes]:
+    """`count` distinct submissions, each with 2 photos already in S3 (20 slots per /uploads call)."""
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        headers = await login(http, world.emails["inspector"])
+        limit = asyncio.Semaphore(8)
+
+        async def batch(n: int) -> list[str]:
+            async with limit:
+                from bench.harness import photo_jpeg
+
+                slots = (await http.post("/uploads", headers=headers, json={
+                    "purpose": "submission", "files": [{"content_type": "image/jpeg"}] * n})).json()["slots"]
+                for slot in slots:
+                    sent = await http.post(slot["url"], data=slot["fields"],
+                                           files={"file": ("p.jpg", photo_jpeg(rng), "image/jpeg")})
+                    sent.raise_for_status()
+                return [slot["photo_id"] for slot in slots]
+
+        photo_ids = [p for chunk in await asyncio.gather(*(batch(20) for _ in range((count * 2 + 19) // 20)))
+                     for p in chunk]
+    return [msgspec.json.encode(submission(world, answers(world.form, photo_ids[2 * i:2 * i + 2])))
+            for i in range(count)]
+
+
+def ref_bodies(count: int) -> list[bytes]:
+    return [msgspec.json.encode({"client_id": str(uuid4()), "note": "bench",
+                                 "items": [{"item": f"item_{n:02d}", "value": n % 3} for n in range(20)]})
+            for _ in range(count)]
+
+
+async def create_reference_tables(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(SCHEMA_SQL)
+    finally:
+        await conn.close()
+
+
+def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, args: argparse.Namespace,
+                 extra: tuple[str, ...]) -> dict[str, Any]:
+    env = stack.server_env()
+    product = ServerProcess(env, workers=workers, server=server, extra_args=extra).start()
+    reference = ServerProcess(env, workers=workers, server=server, extra_args=extra,
+                              factory="bench.reference_app:create").start()
+    try:
+        with httpx.Client(base_url=product.base_url, timeout=30) as http:
+            token = http.post("/auth/login", json={"email": world.emails["inspector"],
+                                                   "password": "bench password, not a secret"}).json()
+            auth = f"Bearer {token['access_token']}"
+            etag = http.get(FORM_PATH, headers={"Authorization": auth}).headers["ETag"]
+        common = {"duration_s": args.duration, "connections": args.connections}
+        if args.profile:
+            profile_runs(product, world, auth, etag, args)
+        rounds: list[dict[str, WrkResult]] = []
+        for n in range(args.rounds):
+            bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=n))
+            runs = [
+                run_wrk("ref_get", reference.base_url + "/ref/struct", **common),
+                run_wrk("form_get", product.base_url + FORM_PATH, auth=auth, **common),
+                run_wrk("form_304", product.base_url + FORM_PATH, auth=auth, if_none_match=etag, **common),
+                run_wrk("ref_write", reference.base_url + "/ref/write", method="POST",
+                        bodies=ref_bodies(args.duration * 3000), **common),
+                run_wrk("intake", product.base_url + "/submissions", method="POST", auth=auth, bodies=bodies,
+                        **common),
+            ]
+            rounds.append({r.name: r for r in runs})
+            for r in runs:
+                print(f"  {server}:{workers} round {n + 1} {r.name:9s} {r.ok_rps:8.1f} ok req/s  p50 {r.p50_ms:7.1f} ms"
+                      f"  p99 {r.p99_ms:7.1f} ms  statuses {r.statuses}  socket errors {r.socket_errors}"
+                      f"  bodies reused {r.bodies_reused}", flush=True)
+        rss = {"product": product.peak_rss_mb(), "reference": reference.peak_rss_mb()}
+    finally:
+        product.stop()
+        reference.stop()
+
+    def median(name: str) -> float:
+        return statistics.median(r[name].ok_rps for r in rounds)
+
+    medians = {name: median(name) for name in rounds[0]}
+    return {
+        "server": server, "workers": workers, "extra": list(extra),
+        "median_ok_rps": medians,
+        "ratios": {
+            "intake/ref_write": medians["intake"] / medians["ref_write"],
+            "form_get/ref_get": medians["form_get"] / medians["ref_get"],
+            "form_304/ref_get": medians["form_304"] / medians["ref_get"],
+        },
+        "rounds": [{name: dataclasses.asdict(r) for name, r in rnd.items()} for rnd in rounds],
+        "peak_rss_mb": {k: {str(pid): round(mb, 1) for pid, mb in v.items()} for k, v in rss.items()},
+    }
+
+
+def profile_runs(product: ServerProcess, world: LiveWorld, auth: str, etag: str, args: argparse.Namespace) -> None:
+    """py-spy (sampling, outside the process) on the single server process during a form and an intake run."""
+    from bench.profile_summary import summarise
+
+    out_dir = Path(args.profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=99))
+    jobs = {"form_get": {"auth": auth}, "form_304": {"auth": auth, "if_none_match": etag},
+            "intake": {"auth": auth, "method": "POST", "bodies": bodies}}
+    for name, options in jobs.items():
+        raw = out_dir / f"{name}.txt"
+        path = "/submissions" if name == "intake" else FORM_PATH
+        py_spy = str(Path(sys.executable).parent / "py-spy")
+        spy = subprocess.Popen([py_spy, "record", "--pid", str(product.pids()[-1]), "--duration", str(args.duration),
+                                "--rate", "250", "--format", "raw", "--output", str(raw), "--threads"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = run_wrk(name, product.base_url + path, duration_s=args.duration, connections=args.connections,
+                         **options)
+        spy.wait(timeout=60)
+        summary = summarise(raw) if raw.exists() else "py-spy wrote nothing (is it installed? pip install py-spy)"
+        (out_dir / f"{name}.summary.txt").write_text(summary)
+        print(f"--- profile {name} ({result.ok_rps:.0f} ok req/s under py-spy) ---\n{summary}\n", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="uvicorn:1,uvicorn:2",
+                        help="server:workers[:extra-args], comma separated (server: uvicorn | granian)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--intake-bodies", type=int, default=1200,
+                        help="distinct submissions prepared per round (must exceed what one run sends)")
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="first run py-spy on the (single-worker) product during form and intake runs")
+    parser.add_argument("--out", default=None, help="write the full results as JSON here")
+    args = parser.parse_args()
+    require_wrk()
+
+    started = time.monotonic()
+    results: dict[str, Any] = {"machine": machine(), "command": " ".join(["python -m bench.api_bench", *sys.argv[1:]]),
+                               "configs": []}
+    print(json.dumps(results["machine"]))
+    with LiveStack() as stack:
+        world = asyncio.run(arrange_world(stack.database_url))
+        asyncio.run(create_reference_tables(stack.database_url))
+        for spec in args.configs.split(","):
+            server, workers, *extra = spec.split(":")
+            results["configs"].append(bench_config(stack, world, server, int(workers), args,
+                                                   tuple(" ".join(extra).split())))
+    print(f"\nmachine: {results['machine']}  wall time {time.monotonic() - started:.0f}s")
+    print("| server | workers | ref GET | form GET | form 304 | ref write | intake | form/ref | 304/ref "
+          "| intake/write | peak RSS per process (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for c in results["configs"]:
+        m, r = c["median_ok_rps"], c["ratios"]
+        rss = ", ".join(f"{mb:.0f}" for mb in c["peak_rss_mb"]["product"].values())
+        label = c["server"] + (" " + " ".join(c["extra"]) if c["extra"] else "")
+        print(f"| {label} | {c['workers']} | {m['ref_get']:.0f} | {m['form_get']:.0f} | {m['form_304']:.0f} | "
+              f"{m['ref_write']:.0f} | {m['intake']:.0f} | {r['form_get/ref_get']:.2f} | "
+              f"{r['form_304/ref_get']:.2f} | {r['intake/ref_write']:.2f} | {rss} |")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""Idempotent intake under retries: a phone's resends never make a second row or a different answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest_asyncio
+from litestar.testing import AsyncTestClient
+
+from inspect_api.forms.loader import load_seed_dir
+from inspect_api.forms.service import seed_catalogue
+from tests.integration.factories import World, fast_app_fixture, login_as
+from tests.integration.phone import answers_for, get_slots, submission_body, upload
+from tests.unit.photos.samples import jpeg
+
+app = fast_app_fixture()
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
+
+
+@pytest_asyncio.fixture
+async def adhoc_body(client: AsyncTestClient, db: asyncpg.Pool, world: World) -> dict:
+    """An ad-hoc submission with two photos in S3, from the factory org's inspector."""
+    forms = {f.key: f for f in load_seed_dir(SEED_DIR)}
+    async with db.acquire() as conn:
+        await seed_catalogue(conn, list(forms.values()))
+        version_id = await conn.fetchval(
+            "SELECT v.id FROM form_versions v JOIN forms f ON f.id = v.form_id "
+            "WHERE f.key = 'fuel-attendant' AND f.org_id IS NULL AND v.version = 1")
+        await conn.execute("UPDATE orgs SET settings = settings || '{\"allow_adhoc_submissions\": true}' WHERE id = $1",
+                           world.a.id)
+    headers = await login_as(client, world.a.inspector)
+    slots = await get_slots(client, headers, "image/jpeg", "image/jpeg")
+    async with httpx.AsyncClient(timeout=30) as s3:
+        for n, slot in enumerate(slots):
+            assert (await upload(s3, slot, jpeg(n, latitude=31.2302, longitude=121.4701))).status_code in (200, 204)
+    photos = [UUID(slot["photo_id"]) for slot in slots]
+    answers = answers_for(forms["fuel-attendant"], failing={"p1_greeting"}, photos={"p1_greeting": photos})
+    return submission_body(answers, branch_id=str(world.a.b11), form_version_id=str(version_id))
+
+
+@pytest_asyncio.fixture
+async def inspector(client: AsyncTestClient, world: World) -> AsyncIterator[dict[str, str]]:
+    yield await login_as(client, world.a.inspector)
+
+
+async def stored_rows(db: asyncpg.Pool) -> dict[str, int]:
+    tables = ("submissions", "submission_revisions", "actions")
+    counts = {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
+    counts["attached_photos"] = await db.fetchval("SELECT count(*) FROM photos WHERE status = 'attached'")
+    return counts
+
+
+async def test_fifty_sequential_retries_make_one_row_and_identical_answers(
+    client: AsyncTestClient, db: asyncpg.Pool, adhoc_body: dict, inspector: dict[str, str]
+) -> None:
+    answers = [await client.post("/submissions", json=adhoc_body, headers=inspector) for _ in range(50)]
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.content for a in answers}) == 1
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+                                      "attached_photos": 2}
+
+
+async def test_twenty_concurrent_same_uuid_requests_make_one_row_and_no_5xx(
+    client: AsyncTestClient, db: asyncpg.Pool, adhoc_body: dict, inspector: dict[str, str]
+) -> None:
+    answers = await asyncio.gather(*(client.post("/submissions", json=adhoc_body, headers=inspector)
+                                     for _ in range(20)))
+    statuses = [a.status_code for a in answers]
+    assert not [s for s in statuses if s >= 500], statuses
+    assert set(statuses) == {201}, statuses
+    assert len({a.content for a in answers}) == 1
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+                                      "attached_photos": 2}
+
+
+async def test_a_retry_with_reordered_json_is_the_same_request(
+    client: AsyncTestClient, db: asyncpg.Pool, adhoc_body: dict, inspector: dict[str, str]
+) -> None:
+    first = await client.post("/submissions", json=adhoc_body, headers=inspector)
+    reordered = dict(reversed(list(adhoc_body.items())))
+    again = await client.post("/submissions", json=reordered, headers=inspector)
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert (await stored_rows(db))["submission_revisions"] == 1

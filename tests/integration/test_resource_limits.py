@@ -1,0 +1,93 @@
+"""Resource limits: oversized bodies, page sizes, login brute force. Pass/fail only, no timings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from inspect_api.app import create_app
+from inspect_api.settings import Settings
+from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+
+app = fast_app_fixture()
+
+
+def is_problem(response: Any) -> bool:
+    return response.headers.get("content-type", "").startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("path", ["/submissions", "/auth/login", "/uploads"])
+async def test_a_body_over_the_limit_is_413_before_anything_reads_it(
+    client: AsyncTestClient, world: World, settings: Settings, path: str
+) -> None:
+    headers = await login_as(client, world.a.inspector)
+    padding = "x" * (settings.max_request_body_bytes + 1)
+    response = await client.post(path, content=f'{{"comment": "{padding}"}}',
+                                 headers=headers | {"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text[:200]
+    assert is_problem(response)
+    # Just under the limit is judged on its content instead (a 4xx about the body, not 413).
+    small = await client.post(path, content='{"comment": "x"}', headers=headers | {"Content-Type": "application/json"})
+    assert small.status_code != 413
+
+
+async def _paged_get_operations(client: AsyncTestClient) -> list[tuple[str, int]]:
+    """Every parameterless GET in the schema with a `limit` query parameter, and its documented maximum."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    found = []
+    for path, item in schema["paths"].items():
+        operation = item.get("get")
+        if not operation or "{" in path:
+            continue
+        params = operation.get("parameters", [])
+        if any(p.get("required") and p["in"] == "query" for p in params):
+            continue  # needs arranged values (e.g. /rankings?form_key=): covered by its feature's tests
+        for param in params:
+            if param["name"] == "limit" and param["in"] == "query":
+                found.append((path, int(param["schema"]["maximum"])))
+    return found
+
+
+async def test_every_paged_list_documents_a_maximum_and_refuses_past_it(
+    client: AsyncTestClient, world: World
+) -> None:
+    admin = await login_as(client, world.a.admin)
+    operations = await _paged_get_operations(client)
+    assert {"/submissions", "/users", "/branches"} <= {path for path, _ in operations}
+    for path, maximum in operations:
+        assert maximum <= 1000, f"{path} allows pages of {maximum}"
+        at_max = await client.get(path, params={"limit": maximum}, headers=admin)
+        assert at_max.status_code == 200, (path, at_max.text)
+        assert len(at_max.json()) <= maximum
+        past = await client.get(path, params={"limit": maximum + 1}, headers=admin)
+        assert past.status_code == 400 and is_problem(past), (path, past.status_code)
+        for bad in ("0", "-1", "many"):
+            assert (await client.get(path, params={"limit": bad}, headers=admin)).status_code == 400, (path, bad)
+
+
+async def test_pages_hold_at_most_limit_rows(client: AsyncTestClient, world: World) -> None:
+    admin = await login_as(client, world.a.admin)
+    users = (await client.get("/users", params={"limit": 3}, headers=admin)).json()
+    assert len(users) == 3  # the factory org has 5 users
+    rest = (await client.get("/users", params={"limit": 3, "offset": 3}, headers=admin)).json()
+    assert {u["id"] for u in users}.isdisjoint({u["id"] for u in rest})
+
+
+async def test_login_brute_force_is_429_even_for_the_right_password(
+    settings: Settings, db: asyncpg.Pool, world: World
+) -> None:
+    limited = create_app(fast_settings(settings, login_rate_per_minute=5))
+    async with AsyncTestClient(app=limited) as client:
+        guesses = [
+            await client.post("/auth/login", json={"email": world.a.admin.email, "password": f"guess {n}"})
+            for n in range(12)
+        ]
+        assert [g.status_code for g in guesses] == [401] * 5 + [429] * 7
+        assert all(is_problem(g) for g in guesses[5:])
+        from tests.integration.factories import PASSWORD
+
+        right = await client.post("/auth/login", json={"email": world.a.admin.email, "password": PASSWORD})
+        assert right.status_code == 429  # the attacker cannot finish the job within the window

@@ -28,6 +28,7 @@ from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.storage.embedded import free_port
 from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+from tests.integration.phone import get_slots, upload
 from tests.unit.photos.samples import encode, exif_with, jpeg, scene
 
 app = fast_app_fixture()
@@ -48,27 +49,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-
-
-async def get_slots(
-    client: AsyncTestClient, headers: dict[str, str], *types: str, purpose: str = "submission", **extra: Any
-) -> list[dict[str, Any]]:
-    body = {"purpose": purpose, "files": [{"content_type": t} for t in types], **extra}
-    response = await client.post("/uploads", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    slots = response.json()["slots"]
-    assert len(slots) == len(types)
-    return slots
-
-
-async def upload(
-    http: httpx.AsyncClient, slot: dict[str, Any], data: bytes, *, content_type: str | None = None
-) -> httpx.Response:
-    """What a phone does: multipart POST of the presigned fields, then the file, straight to S3."""
-    fields = dict(slot["fields"])
-    if content_type is not None:
-        fields["Content-Type"] = content_type
-    return await http.post(slot["url"], data=fields, files={"file": ("photo", data, fields["Content-Type"])})
 
 
 async def verify(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, user: Any, *ids: Any,

@@ -43,6 +43,8 @@ MinVisits = Annotated[
                    description="rank only branches with at least this many visits (default: org setting "
                                "min_ranked_visits, else 3)"),
 ]
+# `scope` is a reserved handler argument in Litestar (the ASGI scope): read the query parameter by name.
+ScopeParam = Annotated[Scope | None, QueryParameter(name="scope", description="org (admins) or region")]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
@@ -68,14 +70,15 @@ class RankingsController(Controller):
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
-        scope: FromQuery[Scope | None] = None,
+        ranking_scope: ScopeParam = None,
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> RankingsOut:
-        return await service.rankings(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
-                                      region_id=region_id, min_visits=min_visits, limit=limit, offset=offset)
+        return await service.rankings(pool, principal, form_key=form_key, kind=period, on=on,
+                                      scope=ranking_scope, region_id=region_id, min_visits=min_visits,
+                                      limit=limit, offset=offset)
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))
@@ -126,12 +129,12 @@ class ExportsController(Controller):
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
-        scope: FromQuery[Scope | None] = None,
+        ranking_scope: ScopeParam = None,
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Stream:
-        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
-                                            region_id=region_id, min_visits=min_visits)
+        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period, on=on,
+                                            scope=ranking_scope, region_id=region_id, min_visits=min_visits)
         return Stream(export.body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(export.filename))
 
     @get("/rankings.xlsx", summary="The ranking as an Excel workbook", responses=problem_responses(403, 404, 422))
@@ -142,12 +145,12 @@ class ExportsController(Controller):
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
-        scope: FromQuery[Scope | None] = None,
+        ranking_scope: ScopeParam = None,
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Response[bytes]:
-        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period, on=on, scope=scope,
-                                             region_id=region_id, min_visits=min_visits)
+        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period, on=on,
+                                             scope=ranking_scope, region_id=region_id, min_visits=min_visits)
         return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=_attachment(export.filename))
 
     @get("/submissions.csv", summary="Submissions of a form with item scores, as CSV",

@@ -10,10 +10,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
-from inspect_api.auth.tokens import build_jwt_auth
+from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import problem_details_plugin
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
+from inspect_api.openapi import StrictStructSchemaPlugin, document_problems
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.rankings.routes import routes as ranking_routes
@@ -28,7 +29,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
     jwt_auth = build_jwt_auth(settings)  # bearer tokens + the app-wide role guard (auth/guards.py)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *health_routes,
             *auth_routes(settings, jwt_auth),
@@ -48,7 +49,7 @@ def create_app(settings: Settings) -> Litestar:
             "blobs": Provide(provide_blobs, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        plugins=[problem_details_plugin()],
+        plugins=[problem_details_plugin(), StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="inspect_api",
             version="0.1.0",
@@ -58,3 +59,5 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=settings.max_request_body_bytes,
     )
+    document_problems(app, PUBLIC_PATHS)  # the schema lists the problem answers every route can give
+    return app

@@ -1,0 +1,67 @@
+"""OpenAPI document fixes: the schema says what the API really answers (checked by Schemathesis).
+
+* Every route documents the problem+json answers any request may get: 400 (Litestar's validation,
+  which the problem-details plugin re-shapes; Litestar's own 400 entry claims application/json), and
+  on authenticated routes 401, 403 (role guard) and 503 (the caller is loaded from Postgres); routes
+  with a body also 413 (max_request_body_bytes).
+* Public routes (health, login) say they need no credentials.
+* Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
+  knows an extra field is an error rather than something ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.spec import Schema
+from litestar.routes import HTTPRoute
+
+from inspect_api.errors import problem_responses
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Litestar's Struct schema, plus `additionalProperties: false` for `forbid_unknown_fields` Structs."""
+
+    def is_plugin_supported_field(self, field_definition: Any) -> bool:
+        if not super().is_plugin_supported_field(field_definition):
+            return False
+        info = msgspec.inspect.type_info(field_definition.type_)
+        return bool(getattr(info, "forbid_unknown_fields", False))
+
+    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
+
+
+def _is_public(handler: HTTPRouteHandler, path: str, public_paths: list[str]) -> bool:
+    return bool(handler.opt.get("exclude_from_auth")) or any(re.search(p, path) for p in public_paths)
+
+
+def document_problems(app: Litestar, public_paths: list[str]) -> None:
+    """Add the problem answers every route can give to each handler's documented responses (a handler's
+    own entry for a status wins). Runs before the schema is first built."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.include_in_schema is False:
+                continue
+            statuses = [400]
+            if _is_public(handler, route.path, public_paths):
+                # JWTAuth adds its bearer requirement to the app layer, so every operation inherits it and
+                # Litestar drops a handler's `security=[]`. `[{}]` is OpenAPI for "no credentials needed".
+                handler._resolved_security = [{}]
+            else:
+                statuses += [401, 403, 503]
+            if BODY_METHODS & set(handler.http_methods):
+                statuses.append(413)
+            common = problem_responses(*statuses)
+            handler.responses = common | dict(handler.responses or {})

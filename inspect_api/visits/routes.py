@@ -16,6 +16,8 @@ from uuid import UUID
 import asyncpg
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from inspect_api.auth.guards import roles
@@ -28,6 +30,20 @@ from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut,
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 Pool = NamedDependency[asyncpg.Pool]
 SCHEDULERS: Final = roles("admin", "regional_lead")
+# Taken as text and parsed here: a `datetime` query parameter also accepted a bare number as a Unix
+# timestamp (`?to=0.5` meant 1970), which the schema's date-time format does not allow.
+IsoTime = str  # documented as format: date-time
+
+
+def _iso_time(name: str, raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationException(f"query parameter {name!r}: expected an ISO 8601 date-time, got {raw!r}",
+                                  extra=[{"message": "expected an ISO 8601 date-time", "key": name,
+                                          "source": "query"}]) from None
 
 
 class VisitsController(Controller):
@@ -54,8 +70,10 @@ class VisitsController(Controller):
         branch_id: FromQuery[UUID | None] = None,
         inspector_id: FromQuery[UUID | None] = None,
         mode: FromQuery[VisitMode | None] = None,
-        window_from: Annotated[datetime | None, QueryParameter(name="from", description="window ends after")] = None,
-        window_to: Annotated[datetime | None, QueryParameter(name="to", description="window starts before")] = None,
+        window_from: Annotated[IsoTime | None, QueryParameter(name="from", description="window ends after",
+                                                              format=OpenAPIFormat.DATE_TIME)] = None,
+        window_to: Annotated[IsoTime | None, QueryParameter(name="to", description="window starts before",
+                                                            format=OpenAPIFormat.DATE_TIME)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[VisitOut]:
@@ -64,8 +82,8 @@ class VisitsController(Controller):
             branch_id=branch_id,
             inspector_id=inspector_id,
             mode=mode,
-            window_from=window_from,
-            window_to=window_to,
+            window_from=_iso_time("from", window_from),
+            window_to=_iso_time("to", window_to),
             limit=limit,
             offset=offset,
         )

@@ -105,7 +105,7 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
             auth = f"Bearer {token['access_token']}"
             etag = http.get(FORM_PATH, headers={"Authorization": auth}).headers["ETag"]
         common = {"duration_s": args.duration, "connections": args.connections}
-        if args.profile:
+        if args.profile and workers == 1:  # one process: py-spy sees every request
             profile_runs(product, world, auth, etag, args)
         rounds: list[dict[str, WrkResult]] = []
         for n in range(args.rounds):

@@ -94,6 +94,11 @@ def _unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
     return _problem(503, "service-unavailable", f"a backing service is unavailable: {type(exc).__name__}")
 
 
+def _unstorable_text_to_problem(exc: Exception) -> ProblemDetailsException:
+    # PostgreSQL text cannot hold NUL (\u0000); without this a JSON string with one was a 500.
+    return _problem(422, "invalid-input", "text may not contain NUL (\\u0000) characters")
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     import asyncpg  # local: keep errors.py importable without a driver in pure tests
 
@@ -115,6 +120,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 HTTPException: _http_to_problem,
                 DomainError: _domain_to_problem,
                 **connection_errors,
+                asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text_to_problem,
+                asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text_to_problem,
             },
         )
     )

@@ -3,8 +3,10 @@
 * Every route documents the problem+json answers any request may get: 400 (Litestar's validation,
   which the problem-details plugin re-shapes; Litestar's own 400 entry claims application/json), and
   on authenticated routes 401, 403 (role guard) and 503 (the caller is loaded from Postgres); routes
-  with a body also 413 (max_request_body_bytes).
+  with a body also 413 (max_request_body_bytes) and 422 (text with NUL characters).
 * Public routes (health, login) say they need no credentials.
+* A bound of 0 (`ge=0`, e.g. offsets, percentages) is documented: Litestar 2.25 copies constraints with
+  a truthiness test and dropped every zero bound, so `-5` looked schema-valid.
 * Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
   knows an extra field is an error rather than something ignored.
 """
@@ -17,6 +19,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar._openapi.schema_generation.schema import SchemaCreator
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Schema
 from litestar.routes import HTTPRoute
@@ -24,6 +27,19 @@ from litestar.routes import HTTPRoute
 from inspect_api.errors import problem_responses
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+_ZERO_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+_apply_metadata = SchemaCreator._apply_kwarg_definition_metadata
+
+
+def _apply_metadata_keeping_zero_bounds(self: SchemaCreator, field: Any, schema: Schema) -> None:
+    _apply_metadata(self, field, schema)
+    definition = field.kwarg_definition
+    for key, schema_key in _ZERO_BOUNDS.items():
+        if definition is not None and getattr(definition, key, None) == 0 and getattr(schema, schema_key) is None:
+            setattr(schema, schema_key, 0)
+
+
+SchemaCreator._apply_kwarg_definition_metadata = _apply_metadata_keeping_zero_bounds  # see module docstring
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
@@ -62,6 +78,6 @@ def document_problems(app: Litestar, public_paths: list[str]) -> None:
             else:
                 statuses += [401, 403, 503]
             if BODY_METHODS & set(handler.http_methods):
-                statuses.append(413)
+                statuses += [413, 422]  # 422: text Postgres cannot store (NUL), see errors.py
             common = problem_responses(*statuses)
             handler.responses = common | dict(handler.responses or {})

@@ -91,3 +91,11 @@ async def test_login_brute_force_is_429_even_for_the_right_password(
 
         right = await client.post("/auth/login", json={"email": world.a.admin.email, "password": PASSWORD})
         assert right.status_code == 429  # the attacker cannot finish the job within the window
+
+
+async def test_text_with_a_nul_character_is_a_422_problem_not_a_500(client: AsyncTestClient, world: World) -> None:
+    """Postgres text cannot hold \\u0000; JSON can. Found by Schemathesis on PATCH /regions."""
+    admin = await login_as(client, world.a.admin)
+    response = await client.patch(f"/regions/{world.a.r1}", json={"name_en": "North\u0000"}, headers=admin)
+    assert response.status_code == 422, response.text
+    assert is_problem(response) and "NUL" in response.json()["detail"]

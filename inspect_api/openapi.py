@@ -5,6 +5,8 @@
   on authenticated routes 401, 403 (role guard) and 503 (the caller is loaded from Postgres); routes
   with a body also 413 (max_request_body_bytes) and 422 (text with NUL characters).
 * Public routes (health, login) say they need no credentials.
+* A constrained variadic tuple (`Annotated[tuple[X, ...], Meta(min_length=1)]`) documents items as X:
+  Litestar 2.25 forgot to drop the Ellipsis there and documented `oneOf: [X, {}]`, i.e. anything.
 * A bound of 0 (`ge=0`, e.g. offsets, percentages) is documented: Litestar 2.25 copies constraints with
   a truthiness test and dropped every zero bound, so `-5` looked schema-valid.
 * Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -40,6 +43,17 @@ def _apply_metadata_keeping_zero_bounds(self: SchemaCreator, field: Any, schema:
 
 
 SchemaCreator._apply_kwarg_definition_metadata = _apply_metadata_keeping_zero_bounds  # see module docstring
+_for_constrained_collection = SchemaCreator.for_collection_constrained_field
+
+
+def _for_constrained_collection_without_ellipsis(self: SchemaCreator, field_definition: Any) -> Schema:
+    inner = tuple(f for f in field_definition.inner_types if f.annotation is not Ellipsis)
+    if len(inner) != len(field_definition.inner_types):
+        field_definition = dataclasses.replace(field_definition, inner_types=inner)  # FieldDefinition: a dataclass
+    return _for_constrained_collection(self, field_definition)
+
+
+SchemaCreator.for_collection_constrained_field = _for_constrained_collection_without_ellipsis
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):

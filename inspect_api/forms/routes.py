@@ -5,24 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, MediaType, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
 from inspect_api.forms import service
+from inspect_api.forms.download import form_download
 from inspect_api.forms.model import FormDocument
-from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, full_version, summary
+from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, summary
 
 ADMIN_ONLY = {"roles": ("admin",)}
 LangQuery = Annotated[Lang | None, QueryParameter(name="lang", description="zh or en; omit for both languages")]
 # Published versions never change, so a phone may keep them as long as it likes.
 PUBLISHED_CACHE_CONTROL = "private, max-age=31536000, immutable"
-
-
-def _etag(content_hash: str, lang: Lang | None) -> str:
-    return f'"{content_hash[:40]}-{lang or "zh+en"}"'
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -66,13 +63,13 @@ class FormsController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[FormVersionOut | None]:
         user = request.user
-        row = await service.get_version(pool, user.org_id, key, version, include_drafts=user.role == "admin")
-        headers = {"ETag": _etag(row.content_hash, lang), "Vary": "Authorization"}
-        if row.status == "published":
+        download = await form_download(pool, user.org_id, key, version, lang, include_drafts=user.role == "admin")
+        headers = {"ETag": download.etag, "Vary": "Authorization"}
+        if download.published:
             headers["Cache-Control"] = PUBLISHED_CACHE_CONTROL
-        if _matches(if_none_match, headers["ETag"]):
+        if _matches(if_none_match, download.etag):
             return Response(None, status_code=304, headers=headers)
-        return Response(full_version(row, lang), headers=headers)
+        return Response(download.body, media_type=MediaType.JSON, headers=headers)  # type: ignore[arg-type]
 
     @post(
         "/{key:str}/drafts",

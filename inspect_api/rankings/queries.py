@@ -24,7 +24,9 @@ class OrgContext(msgspec.Struct, frozen=True, kw_only=True):
     today: date | None  # the latest local date among the org's branches
 
 
-class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True):
+class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One branch with both periods' figures; mean and variance computed exactly in SQL, then float."""
+
     branch_id: UUID
     code: str
     name_zh: str
@@ -33,13 +35,13 @@ class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True):
     own: bool
     visits: int
     scored: int
-    score_sum: Decimal
-    score_sq_sum: Decimal
+    mean: float | None
+    variance: float | None
     passes: int
     prev_visits: int
     prev_scored: int
-    prev_score_sum: Decimal
-    prev_score_sq_sum: Decimal
+    prev_mean: float | None
+    prev_variance: float | None
     prev_passes: int
 
 
@@ -89,16 +91,18 @@ WHERE b.org_id = $1 AND b.id = $4 AND b.id IN (SELECT visible_branch_ids($1, $2,
 """
 
 # Every branch of the visible regions (or of one region) that is active or was inspected in either
-# period, with its current and previous period roll-ups (zeros when not inspected).
-SELECT_BRANCH_PERIODS: Final = """
+# period, with its current and previous period figures (zeros / NULL when not inspected). mean and
+# variance are the roll-up's generated columns (migrations/0007). `own` (named for branch managers) is
+# only worked out for branch managers: for admins and regional leads every listed branch is theirs.
+_PERIOD_FIGURES: Final = """
+COALESCE({t}.visits, 0) AS {p}visits, COALESCE({t}.scored, 0) AS {p}scored, {t}.mean AS {p}mean,
+{t}.variance AS {p}variance, COALESCE({t}.passes, 0) AS {p}passes
+"""
+_BRANCH_PERIODS: Final = f"""
 SELECT b.id AS branch_id, b.code, b.name_zh, b.name_en, b.region_id,
-       b.id IN (SELECT visible_branch_ids($1, $2, $3)) AS own,
-       COALESCE(c.visits, 0) AS visits, COALESCE(c.scored, 0) AS scored,
-       COALESCE(c.score_sum, 0) AS score_sum, COALESCE(c.score_sq_sum, 0) AS score_sq_sum,
-       COALESCE(c.passes, 0) AS passes,
-       COALESCE(p.visits, 0) AS prev_visits, COALESCE(p.scored, 0) AS prev_scored,
-       COALESCE(p.score_sum, 0) AS prev_score_sum, COALESCE(p.score_sq_sum, 0) AS prev_score_sq_sum,
-       COALESCE(p.passes, 0) AS prev_passes
+       CASE WHEN $3 = 'branch_manager' THEN b.id IN (SELECT visible_branch_ids($1, $2, $3)) ELSE true END AS own,
+       {_PERIOD_FIGURES.format(t="c", p="")},
+       {_PERIOD_FIGURES.format(t="p", p="prev_")}
 FROM branches b
 LEFT JOIN rollup_branch_periods c
        ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6
@@ -108,10 +112,12 @@ LEFT JOIN rollup_branch_periods p
       AND p.branch_id = b.id
 WHERE b.org_id = $1
   AND b.region_id IN (SELECT visible_region_ids($1, $2, $3))
-  AND ($8::uuid IS NULL OR b.region_id = $8)
   AND (b.active OR c.visits > 0 OR p.visits > 0)
-ORDER BY b.code
 """
+# Two statements, not `($8 IS NULL OR b.region_id = $8)`: the prepared statement's generic plan would
+# guess a handful of branches for both and probe the roll-ups row by row (measured: 3x slower).
+SELECT_ORG_BRANCH_PERIODS: Final = _BRANCH_PERIODS
+SELECT_REGION_BRANCH_PERIODS: Final = _BRANCH_PERIODS + "  AND b.region_id = $8\n"
 
 SELECT_TREND: Final = """
 SELECT period_start, visits, scored, score_sum, score_sq_sum, passes
@@ -181,9 +187,14 @@ async def branch_periods(
     previous_start: date,
     region_id: UUID | None,
 ) -> list[BranchPeriodsRow]:
-    rows = await conn.fetch(SELECT_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start, previous_start,
-                            region_id)
-    return rows_to(BranchPeriodsRow, rows)
+    if region_id is None:
+        rows = await conn.fetch(SELECT_ORG_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start,
+                                previous_start)
+    else:
+        rows = await conn.fetch(SELECT_REGION_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start,
+                                previous_start, region_id)
+    # Thousands of rows per request: convert from tuples (array_like), not from one dict per row.
+    return msgspec.convert([tuple(r) for r in rows], list[BranchPeriodsRow])
 
 
 async def trend(

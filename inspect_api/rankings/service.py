@@ -122,13 +122,13 @@ async def rankings(
         rows = await queries.branch_periods(conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous,
                                             region_id)
     threshold = _min_visits(context, min_visits)
-    table, distribution = build_table(rows, threshold, _reveal(p, bool(context.show_peer_names)))
     first = max(0, offset)
-    page = table[first:] if limit is None else table[first:first + max(1, min(limit, MAX_PAGE_SIZE))]
+    page = slice(first, None if limit is None else first + max(1, min(limit, MAX_PAGE_SIZE)))
+    table, distribution, total = build_table(rows, threshold, _reveal(p, bool(context.show_peer_names)), page)
     return RankingsOut(
         form_key=form_key, scope=scope, region_id=region_id, period=period_out(kind, start),
         previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution,
-        total=len(table), rows=page,
+        total=total, rows=table,
     )
 
 

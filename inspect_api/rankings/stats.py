@@ -16,15 +16,17 @@ percentiles. No I/O: the service feeds it rows read from the roll-up tables.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 import msgspec
 
 PeriodKind = Literal["week", "month", "quarter"]
+Number = TypeVar("Number", float, Decimal)
 PERIOD_KINDS: Final[tuple[PeriodKind, ...]] = ("week", "month", "quarter")
 SCORE_MIN: Final = 0.0
 SCORE_MAX: Final = 100.0
@@ -158,7 +160,8 @@ def moments_of(scores: Sequence[Decimal]) -> Moments:
 
 
 def mean(m: Moments) -> Decimal | None:
-    return None if m.n <= 0 else (m.total / m.n).quantize(MEAN_PLACES)
+    """sum / n rounded half-up to 4 places: the same as SQL `round(score_sum / scored, 4)`."""
+    return None if m.n <= 0 else (m.total / m.n).quantize(MEAN_PLACES, rounding=ROUND_HALF_UP)
 
 
 def sample_variance(m: Moments) -> Decimal | None:
@@ -167,56 +170,54 @@ def sample_variance(m: Moments) -> Decimal | None:
     return max(Decimal(0), (m.squares - m.total * m.total / m.n) / (m.n - 1))
 
 
+def interval(centre: float, variance: float | None, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Two-sided t interval of a mean of n >= 1 scores, clipped to [0, 100]; the whole range for n = 1."""
+    if n <= 1 or variance is None:
+        return (SCORE_MIN, SCORE_MAX)
+    half = t_quantile(0.5 + level / 2.0, n - 1) * math.sqrt(max(0.0, variance) / n)
+    low = max(SCORE_MIN, min(centre, centre - half))
+    high = min(SCORE_MAX, max(centre, centre + half))
+    return (round(low, 2), round(high, 2))
+
+
 def confidence_interval(m: Moments, level: float = 0.95) -> tuple[float, float] | None:
-    """Two-sided interval of the mean, clipped to [0, 100]; the whole range for one visit, None for none."""
+    """The interval of the mean of these moments; None with no scores."""
     centre = mean(m)
     if centre is None:
         return None
-    if m.n == 1:
-        return (SCORE_MIN, SCORE_MAX)
     variance = sample_variance(m)
-    assert variance is not None
-    half = t_quantile(0.5 + level / 2.0, m.n - 1) * math.sqrt(float(variance) / m.n)
-    low = max(SCORE_MIN, min(float(centre), float(centre) - half))
-    high = min(SCORE_MAX, max(float(centre), float(centre) + half))
-    return (round(low, 2), round(high, 2))
+    return interval(float(centre), None if variance is None else float(variance), m.n, level)
 
 
 # ---- ranks -------------------------------------------------------------------------------------
 
 
-def competition_ranks(values: Sequence[Decimal]) -> list[int]:
-    """Rank of each value, highest first; equal values share the best rank of their group."""
-    order = sorted(values, reverse=True)
-    first_position: dict[Decimal, int] = {}
-    for position, value in enumerate(order, start=1):
-        first_position.setdefault(value, position)
-    return [first_position[v] for v in values]
-
-
-def percentiles(values: Sequence[Decimal]) -> list[float]:
-    """Percentile of each value among `values` (see the module docstring), rounded to 0.1."""
-    n = len(values)
-    if n == 1:
-        return [100.0]
-    order = sorted(values)
-    result = []
-    for value in values:
-        below = _count_below(order, value)
-        equal = _count_below(order, value, inclusive=True) - below
-        result.append(round(100.0 * (below + (equal - 1) / 2.0) / (n - 1), 1))
+def rank_and_percentile(values: Sequence[Number]) -> dict[Number, tuple[int, float]]:
+    """Distinct value -> (competition rank, percentile) among `values`: one sort, one pass."""
+    ordered = sorted(values)
+    n = len(ordered)
+    result: dict[Number, tuple[int, float]] = {}
+    below = 0
+    while below < n:
+        value = ordered[below]
+        end = bisect_right(ordered, value, below)  # the first index past this value's group
+        equal = end - below
+        percentile = 100.0 if n == 1 else round(100.0 * (below + (equal - 1) / 2.0) / (n - 1), 1)
+        result[value] = (n - end + 1, percentile)
+        below = end
     return result
 
 
-def _count_below(order: Sequence[Decimal], value: Decimal, *, inclusive: bool = False) -> int:
-    low, high = 0, len(order)
-    while low < high:
-        mid = (low + high) // 2
-        if order[mid] < value or (inclusive and order[mid] == value):
-            low = mid + 1
-        else:
-            high = mid
-    return low
+def competition_ranks(values: Sequence[Number]) -> list[int]:
+    """Rank of each value, highest first; equal values share the best rank of their group."""
+    table = rank_and_percentile(values)
+    return [table[v][0] for v in values]
+
+
+def percentiles(values: Sequence[Number]) -> list[float]:
+    """Percentile of each value among `values` (see the module docstring), rounded to 0.1."""
+    table = rank_and_percentile(values)
+    return [table[v][1] for v in values]
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:

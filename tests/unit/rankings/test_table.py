@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from inspect_api.rankings.queries import BranchPeriodsRow
 from inspect_api.rankings.service import item_labels
-from inspect_api.rankings.stats import moments_of
+from inspect_api.rankings.stats import mean, moments_of, sample_variance
 from inspect_api.rankings.table import build_table
 
 REGION = uuid4()
@@ -18,11 +18,15 @@ REGION = uuid4()
 
 def row(code: str, scores: list[int], previous: list[int] = (), passes: int | None = None, own: bool = True):
     now, before = moments_of([Decimal(s) for s in scores]), moments_of([Decimal(s) for s in previous])
+
+    def fl(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
     return BranchPeriodsRow(
         branch_id=UUID(int=abs(hash(code)) % 2**64), code=code, name_zh=f"{code}店", name_en=code, region_id=REGION,
-        own=own, visits=len(scores), scored=now.n, score_sum=now.total, score_sq_sum=now.squares,
+        own=own, visits=len(scores), scored=now.n, mean=fl(mean(now)), variance=fl(sample_variance(now)),
         passes=len(scores) if passes is None else passes, prev_visits=len(previous), prev_scored=before.n,
-        prev_score_sum=before.total, prev_score_sq_sum=before.squares, prev_passes=len(previous),
+        prev_mean=fl(mean(before)), prev_variance=fl(sample_variance(before)), prev_passes=len(previous),
     )
 
 
@@ -34,7 +38,8 @@ def test_ties_share_a_rank_unranked_are_listed_after_and_deltas_compare_periods(
         row("D", [100]),  # one visit: unranked
         row("E", []),  # not inspected this period
     ]
-    table, distribution = build_table(rows, 3, lambda r: True)
+    table, distribution, total = build_table(rows, 3, lambda r: True)
+    assert total == 5
     assert [r.branch.code for r in table] == ["A", "B", "C", "D", "E"]  # type: ignore[union-attr]
     a, b, c, d, e = table
     assert (a.current.rank, b.current.rank, c.current.rank) == (1, 1, 3)
@@ -53,7 +58,7 @@ def test_ties_share_a_rank_unranked_are_listed_after_and_deltas_compare_periods(
 
 def test_peers_are_anonymised_when_not_revealed() -> None:
     rows = [row("MINE", [80, 80, 80], own=True), row("PEER", [90, 90, 90], own=False)]
-    table, _ = build_table(rows, 3, lambda r: r.own)
+    table, _, _ = build_table(rows, 3, lambda r: r.own)
     assert table[0].branch is None and table[0].current.rank == 1 and not table[0].own
     assert table[1].branch is not None and table[1].branch.code == "MINE" and table[1].current.rank == 2
 
@@ -62,7 +67,7 @@ def test_peers_are_anonymised_when_not_revealed() -> None:
        st.integers(1, 4))
 def test_only_branches_with_enough_visits_are_ranked_and_ranks_follow_means(scores, threshold) -> None:
     rows = [row(f"B{i:02d}", s) for i, s in enumerate(scores)]
-    table, distribution = build_table(rows, threshold, lambda r: True)
+    table, distribution, _ = build_table(rows, threshold, lambda r: True)
     ranked = [r for r in table if r.current.ranked]
     assert all(r.current.visits >= threshold for r in ranked)
     assert all(not r.current.ranked for r in table if r.current.visits < threshold)
@@ -70,6 +75,14 @@ def test_only_branches_with_enough_visits_are_ranked_and_ranks_follow_means(scor
     for x in ranked:
         assert x.current.rank == 1 + sum(1 for y in ranked if y.current.mean > x.current.mean)  # type: ignore[operator]
     assert [r.current.rank for r in ranked] == sorted(r.current.rank for r in ranked)  # type: ignore[type-var]
+
+
+def test_a_page_is_a_slice_of_the_whole_table() -> None:
+    rows = [row(f"B{i:02d}", [i * 5] * 3) for i in range(12)]
+    whole, distribution, total = build_table(rows, 3, lambda r: True)
+    page, same, count = build_table(rows, 3, lambda r: True, slice(4, 8))
+    assert page == whole[4:8] and same == distribution and count == total == 12
+    assert [r.current.rank for r in whole] == list(range(1, 13))
 
 
 def test_item_labels_read_any_document_shape() -> None:

@@ -138,21 +138,17 @@ class _PhotoProblem(Exception):
 
 
 async def _verify_one(blobs: BlobStore, settings: Settings, photo: PendingPhoto) -> VerifiedPhoto:
-    info = await blobs.head(photo.object_key)
-    if info is None:
+    fetched = await blobs.fetch(photo.object_key, settings.upload_max_bytes)
+    if fetched is None:
         raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded")
-    if not 0 < info.size <= settings.upload_max_bytes:
+    info = fetched.info
+    if fetched.data is None or info.size == 0:
         raise _PhotoProblem(photo.id, f"photo {photo.id} is {info.size} bytes; at most "
                                       f"{settings.upload_max_bytes} are allowed")
     if info.content_type.split(";")[0].strip().lower() != photo.content_type:
         raise _PhotoProblem(photo.id, f"photo {photo.id} was uploaded as {info.content_type or 'no type'}, "
                                       f"not {photo.content_type}")
-    try:
-        data = await blobs.read(photo.object_key)
-    except ClientError as exc:  # deleted between HEAD and GET
-        raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded") from exc
-    if not 0 < len(data) <= settings.upload_max_bytes:  # replaced between HEAD and GET: judge what was read
-        raise _PhotoProblem(photo.id, f"photo {photo.id} changed while it was checked")
+    data = fetched.data
     try:
         facts = await asyncio.to_thread(analyse, data, photo.content_type)
     except ImageError as exc:

@@ -24,6 +24,13 @@ class BlobInfo(msgspec.Struct, frozen=True):
     etag: str
 
 
+class FetchedBlob(msgspec.Struct, frozen=True):
+    """Metadata and bytes from one GET; `data` is None when the object is larger than asked for."""
+
+    info: BlobInfo
+    data: bytes | None
+
+
 class PresignedPost(msgspec.Struct, frozen=True):
     url: str
     fields: dict[str, str]
@@ -70,8 +77,12 @@ class BlobStore:
         )
 
     async def _run(self, fn: Any, /, **kwargs: Any) -> Any:
+        return await self._in_thread(lambda: fn(Bucket=self.bucket, **kwargs))
+
+    async def _in_thread(self, call: Any) -> Any:
+        """Run a blocking boto3 call in a worker thread; map outages to ServiceUnavailable."""
         try:
-            return await asyncio.to_thread(fn, Bucket=self.bucket, **kwargs)
+            return await asyncio.to_thread(call)
         except ClientError as exc:
             if _is_not_found(exc):
                 raise
@@ -98,6 +109,30 @@ class BlobStore:
             content_type=str(meta.get("ContentType", "")),
             etag=str(meta.get("ETag", "")).strip('"'),
         )
+
+    async def fetch(self, key: str, max_bytes: int) -> FetchedBlob | None:
+        """HEAD and GET in one request: the size and type come from the same response as the bytes,
+        so nothing can change between the check and the read. None when the object does not exist."""
+
+        def get() -> FetchedBlob | None:
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _is_not_found(exc):
+                    return None
+                raise
+            info = BlobInfo(
+                key=key,
+                size=int(response["ContentLength"]),
+                content_type=str(response.get("ContentType", "")),
+                etag=str(response.get("ETag", "")).strip('"'),
+            )
+            if info.size > max_bytes:
+                response["Body"].close()  # do not download what will be refused
+                return FetchedBlob(info=info, data=None)
+            return FetchedBlob(info=info, data=response["Body"].read())
+
+        return await self._in_thread(get)
 
     async def read_prefix(self, key: str, length: int) -> bytes:
         response = await self._run(self._client.get_object, Key=key, Range=f"bytes=0-{length - 1}")

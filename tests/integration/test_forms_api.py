@@ -62,7 +62,9 @@ async def test_every_seed_form_in_both_languages_with_304_on_repeat(
             assert "immutable" in first.headers["cache-control"]
 
 
-async def test_unknown_form_and_version_are_404_problems(client: AsyncTestClient, world: World, catalogue: None) -> None:
+async def test_unknown_form_and_version_are_404_problems(
+    client: AsyncTestClient, world: World, catalogue: None
+) -> None:
     headers = await login_as(client, world.a.inspector)
     for path in ("/forms/no-such-form/versions/1", "/forms/fuel-attendant/versions/99"):
         response = await client.get(path, headers=headers)
@@ -119,7 +121,9 @@ async def test_other_orgs_forms_are_invisible(client: AsyncTestClient, world: Wo
     assert "alpha-night-shift" not in {row["key"] for row in (await client.get("/forms", headers=admin_b)).json()}
 
 
-async def test_catalogue_forms_cannot_be_drafted_by_an_org(client: AsyncTestClient, world: World, catalogue: None) -> None:
+async def test_catalogue_forms_cannot_be_drafted_by_an_org(
+    client: AsyncTestClient, world: World, catalogue: None
+) -> None:
     admin = await login_as(client, world.a.admin)
     document = own_form_document("fuel-attendant")
     response = await client.post("/forms/fuel-attendant/drafts", json=document, headers=admin)

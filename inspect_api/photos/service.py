@@ -2,8 +2,9 @@
 
 Flow: `create_upload_slots` records `pending` rows and presigned POSTs -> the phone uploads to S3 ->
 a feature (submissions, actions) calls `verify_photos` before its transaction (one GET for size, type
-and bytes, sniff, hash, EXIF; S3 and Pillow work off the event loop) and `attach_photos` inside it -> `download_url` presigns GETs
-(branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads` removes abandoned slots.
+and bytes, sniff, hash, EXIF; S3 and Pillow work off the event loop) and `attach_photos` inside it ->
+`download_url` presigns GETs (branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads`
+removes abandoned slots.
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ def _reveal(p: Principal, show_peer_names: bool):
 async def _resolve_scope(
     conn: asyncpg.Connection, p: Principal, scope: Scope | None, region_id: UUID | None
 ) -> tuple[Scope, UUID | None]:
-    """Admins default to the org; others to a region they may see (their only one, else name it)."""
+    """Admins default to the org; others to a region they may see (their only one, else name it).
+    Whether a named region is visible is settled by the ranking query itself (see rankings())."""
     if scope is None:
         scope = "region" if region_id is not None or p.role != "admin" else "org"
     if scope == "org":
@@ -90,8 +91,6 @@ async def _resolve_scope(
             raise InvalidInput("name the region to rank",
                                extra={"errors": [{"field": "region_id", "message": "required for this caller"}]})
         region_id = regions[0]
-    if not await queries.region_visible(conn, p.org_id, p.user_id, p.role, region_id):
-        raise NotFound(f"region {region_id} not found")
     return scope, region_id
 
 
@@ -121,6 +120,11 @@ async def rankings(
         previous = previous_period_start(kind, start)
         rows = await queries.branch_periods(conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous,
                                             region_id)
+        # The query lists only visible regions' branches: no rows means an empty or an invisible region.
+        if region_id is not None and not rows and not await queries.region_visible(
+            conn, p.org_id, p.user_id, p.role, region_id
+        ):
+            raise NotFound(f"region {region_id} not found")
     threshold = _min_visits(context, min_visits)
     first = max(0, offset)
     page = slice(first, None if limit is None else first + max(1, min(limit, MAX_PAGE_SIZE)))

@@ -129,7 +129,7 @@ async def resolve(
     """in_progress -> resolved with a note; where evidence is required, at least one evidence photo
     (uploaded to S3 through POST /uploads, verified here before the transaction, attached inside it)."""
     async with pool.acquire() as conn:
-        current = await queries.lock_action(conn, p.org_id, p.user_id, p.role, action_id)  # no txn: no lock
+        current = await queries.action(conn, p.org_id, p.user_id, p.role, action_id)  # early answers, no lock
     if current is None:
         raise NotFound(f"action {action_id} not found")
     check_move(action_id, current.status, "resolved")

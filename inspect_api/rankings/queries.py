@@ -24,8 +24,8 @@ class OrgContext(msgspec.Struct, frozen=True, kw_only=True):
     today: date | None  # the latest local date among the org's branches
 
 
-class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
-    """One branch with both periods' figures; mean and variance computed exactly in SQL, then float."""
+class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One branch with both periods' figures (mean and variance from the roll-up's generated columns)."""
 
     branch_id: UUID
     code: str
@@ -38,11 +38,25 @@ class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True, array_like=Tru
     mean: float | None
     variance: float | None
     passes: int
+    ranked: bool
     prev_visits: int
     prev_scored: int
     prev_mean: float | None
     prev_variance: float | None
     prev_passes: int
+    prev_ranked: bool
+
+
+class RankingPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of a ranking and what ranks need from the whole scope: the ranked means of both periods
+    in ascending order (a branch's rank and percentile follow from where its mean falls among them)."""
+
+    total: int  # branches listed in the scope
+    visits: int
+    passes: int
+    ranked_means: list[float]
+    prev_ranked_means: list[float]
+    rows: list[BranchPeriodsRow]
 
 
 class BranchRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,34 +104,52 @@ SELECT b.id, b.code, b.name_zh, b.name_en, b.region_id FROM branches b
 WHERE b.org_id = $1 AND b.id = $4 AND b.id IN (SELECT visible_branch_ids($1, $2, $3))
 """
 
-# Every branch of the visible regions (or of one region) that is active or was inspected in either
-# period, with its current and previous period figures (zeros / NULL when not inspected). mean and
-# variance are the roll-up's generated columns (migrations/0007). `own` (named for branch managers) is
+# A ranking page in one round trip. `t`: every branch of the visible regions (or of one region) that is
+# active or was inspected in either period, with both periods' figures (zeros / NULL when not
+# inspected; mean and variance are the roll-up's generated columns, migrations/0007) and whether it is
+# ranked (>= $8 visits and a mean). Postgres orders (ranked by mean, then unranked by mean, then not
+# inspected; ties by code) and cuts the page; the whole scope only contributes counts and the sorted
+# ranked means, so a 2,000-branch org sends ~100 rows, not 2,000. `own` (named for branch managers) is
 # only worked out for branch managers: for admins and regional leads every listed branch is theirs.
 _PERIOD_FIGURES: Final = """
 COALESCE({t}.visits, 0) AS {p}visits, COALESCE({t}.scored, 0) AS {p}scored, {t}.mean AS {p}mean,
-{t}.variance AS {p}variance, COALESCE({t}.passes, 0) AS {p}passes
+{t}.variance AS {p}variance, COALESCE({t}.passes, 0) AS {p}passes,
+(COALESCE({t}.visits, 0) >= $8 AND {t}.mean IS NOT NULL) AS {p}ranked
 """
-_BRANCH_PERIODS: Final = f"""
-SELECT b.id AS branch_id, b.code, b.name_zh, b.name_en, b.region_id,
-       CASE WHEN $3 = 'branch_manager' THEN b.id IN (SELECT visible_branch_ids($1, $2, $3)) ELSE true END AS own,
-       {_PERIOD_FIGURES.format(t="c", p="")},
-       {_PERIOD_FIGURES.format(t="p", p="prev_")}
-FROM branches b
-LEFT JOIN rollup_branch_periods c
-       ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6
-      AND c.branch_id = b.id
-LEFT JOIN rollup_branch_periods p
-       ON p.org_id = b.org_id AND p.form_key = $4 AND p.period_kind = $5 AND p.period_start = $7
-      AND p.branch_id = b.id
-WHERE b.org_id = $1
-  AND b.region_id IN (SELECT visible_region_ids($1, $2, $3))
-  AND (b.active OR c.visits > 0 OR p.visits > 0)
+_RANKING_PAGE: Final = f"""
+WITH t AS (
+    SELECT b.id AS branch_id, b.code, b.name_zh, b.name_en, b.region_id,
+           CASE WHEN $3 = 'branch_manager' THEN b.id IN (SELECT visible_branch_ids($1, $2, $3)) ELSE true END
+               AS own,
+           {_PERIOD_FIGURES.format(t="c", p="")},
+           {_PERIOD_FIGURES.format(t="p", p="prev_")}
+    FROM branches b
+    LEFT JOIN rollup_branch_periods c
+           ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6
+          AND c.branch_id = b.id
+    LEFT JOIN rollup_branch_periods p
+           ON p.org_id = b.org_id AND p.form_key = $4 AND p.period_kind = $5 AND p.period_start = $7
+          AND p.branch_id = b.id
+    WHERE b.org_id = $1
+      AND b.region_id IN (SELECT visible_region_ids($1, $2, $3))
+      AND (b.active OR c.visits > 0 OR p.visits > 0)
+      {{region_filter}}
+), page AS (
+    SELECT t.* FROM t ORDER BY t.ranked DESC, t.mean IS NULL, t.mean DESC, t.code LIMIT $9 OFFSET $10
+)
+SELECT count(*)::int AS total, COALESCE(sum(t.visits), 0)::int AS visits, COALESCE(sum(t.passes), 0)::int AS passes,
+       COALESCE(array_agg(t.mean ORDER BY t.mean) FILTER (WHERE t.ranked), '{{{{}}}}') AS ranked_means,
+       COALESCE(array_agg(t.prev_mean ORDER BY t.prev_mean) FILTER (WHERE t.prev_ranked), '{{{{}}}}')
+           AS prev_ranked_means,
+       (SELECT COALESCE(jsonb_agg(to_jsonb(page)
+                                  ORDER BY page.ranked DESC, page.mean IS NULL, page.mean DESC, page.code), '[]')
+        FROM page) AS rows
+FROM t
 """
-# Two statements, not `($8 IS NULL OR b.region_id = $8)`: the prepared statement's generic plan would
+# Two statements, not `($11 IS NULL OR b.region_id = $11)`: the prepared statement's generic plan would
 # guess a handful of branches for both and probe the roll-ups row by row (measured: 3x slower).
-SELECT_ORG_BRANCH_PERIODS: Final = _BRANCH_PERIODS
-SELECT_REGION_BRANCH_PERIODS: Final = _BRANCH_PERIODS + "  AND b.region_id = $8\n"
+SELECT_ORG_RANKING_PAGE: Final = _RANKING_PAGE.format(region_filter="")
+SELECT_REGION_RANKING_PAGE: Final = _RANKING_PAGE.format(region_filter="AND b.region_id = $11")
 
 SELECT_TREND: Final = """
 SELECT period_start, visits, scored, score_sum, score_sq_sum, passes
@@ -176,7 +208,7 @@ async def visible_branch(
     return row_to(BranchRow, await conn.fetchrow(SELECT_VISIBLE_BRANCH, org_id, user_id, role, branch_id))
 
 
-async def branch_periods(
+async def ranking_page(
     conn: asyncpg.Connection,
     org_id: UUID,
     user_id: UUID,
@@ -185,16 +217,17 @@ async def branch_periods(
     kind: str,
     start: date,
     previous_start: date,
+    min_visits: int,
+    limit: int | None,
+    offset: int,
     region_id: UUID | None,
-) -> list[BranchPeriodsRow]:
+) -> RankingPage:
+    args = (org_id, user_id, role, form_key, kind, start, previous_start, min_visits, limit, offset)
     if region_id is None:
-        rows = await conn.fetch(SELECT_ORG_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start,
-                                previous_start)
+        row = await conn.fetchrow(SELECT_ORG_RANKING_PAGE, *args)
     else:
-        rows = await conn.fetch(SELECT_REGION_BRANCH_PERIODS, org_id, user_id, role, form_key, kind, start,
-                                previous_start, region_id)
-    # Thousands of rows per request: convert from tuples (array_like), not from one dict per row.
-    return msgspec.convert([tuple(r) for r in rows], list[BranchPeriodsRow])
+        row = await conn.fetchrow(SELECT_REGION_RANKING_PAGE, *args, region_id)
+    return one_to(RankingPage, row)
 
 
 async def trend(

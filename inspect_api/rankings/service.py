@@ -44,7 +44,7 @@ from inspect_api.rankings.stats import (
     period_start,
     previous_period_start,
 )
-from inspect_api.rankings.table import build_table
+from inspect_api.rankings.table import build_page, distribution
 
 MAX_PAGE_SIZE: Final = 500
 MAX_TREND_PERIODS: Final = 104
@@ -118,21 +118,20 @@ async def rankings(
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
         start = period_start(kind, _day(context, on))
         previous = previous_period_start(kind, start)
-        rows = await queries.branch_periods(conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous,
-                                            region_id)
-        # The query lists only visible regions' branches: no rows means an empty or an invisible region.
-        if region_id is not None and not rows and not await queries.region_visible(
+        threshold = _min_visits(context, min_visits)
+        page = await queries.ranking_page(
+            conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous, threshold,
+            None if limit is None else max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset), region_id,
+        )
+        # The query lists only visible regions' branches: none means an empty or an invisible region.
+        if region_id is not None and page.total == 0 and not await queries.region_visible(
             conn, p.org_id, p.user_id, p.role, region_id
         ):
             raise NotFound(f"region {region_id} not found")
-    threshold = _min_visits(context, min_visits)
-    first = max(0, offset)
-    page = slice(first, None if limit is None else first + max(1, min(limit, MAX_PAGE_SIZE)))
-    table, distribution, total = build_table(rows, threshold, _reveal(p, bool(context.show_peer_names)), page)
     return RankingsOut(
         form_key=form_key, scope=scope, region_id=region_id, period=period_out(kind, start),
-        previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution,
-        total=total, rows=table,
+        previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution(page),
+        total=page.total, rows=build_page(page, _reveal(p, bool(context.show_peer_names))),
     )
 
 

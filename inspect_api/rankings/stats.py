@@ -16,7 +16,7 @@ percentiles. No I/O: the service feeds it rows read from the roll-up tables.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -192,32 +192,32 @@ def confidence_interval(m: Moments, level: float = 0.95) -> tuple[float, float] 
 # ---- ranks -------------------------------------------------------------------------------------
 
 
-def rank_and_percentile(values: Sequence[Number]) -> dict[Number, tuple[int, float]]:
-    """Distinct value -> (competition rank, percentile) among `values`: one sort, one pass."""
-    ordered = sorted(values)
-    n = len(ordered)
-    result: dict[Number, tuple[int, float]] = {}
-    below = 0
-    while below < n:
-        value = ordered[below]
-        end = bisect_right(ordered, value, below)  # the first index past this value's group
-        equal = end - below
-        percentile = 100.0 if n == 1 else round(100.0 * (below + (equal - 1) / 2.0) / (n - 1), 1)
-        result[value] = (n - end + 1, percentile)
-        below = end
-    return result
+def rank_in(value: Number, ascending: Sequence[Number]) -> int:
+    """Competition rank of `value` (one of `ascending`, sorted ascending), highest first:
+    1 + how many are strictly higher."""
+    return 1 + len(ascending) - bisect_right(ascending, value)
+
+
+def percentile_in(value: Number, ascending: Sequence[Number]) -> float:
+    """Percentile of `value` (one of `ascending`) as in the module docstring, rounded to 0.1."""
+    n = len(ascending)
+    if n == 1:
+        return 100.0
+    below = bisect_left(ascending, value)
+    equal = bisect_right(ascending, value) - below
+    return round(100.0 * (below + (equal - 1) / 2.0) / (n - 1), 1)
 
 
 def competition_ranks(values: Sequence[Number]) -> list[int]:
     """Rank of each value, highest first; equal values share the best rank of their group."""
-    table = rank_and_percentile(values)
-    return [table[v][0] for v in values]
+    ascending = sorted(values)
+    return [rank_in(v, ascending) for v in values]
 
 
 def percentiles(values: Sequence[Number]) -> list[float]:
     """Percentile of each value among `values` (see the module docstring), rounded to 0.1."""
-    table = rank_and_percentile(values)
-    return [table[v][1] for v in values]
+    ascending = sorted(values)
+    return [percentile_in(v, ascending) for v in values]
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:

@@ -1,4 +1,5 @@
-"""Turning roll-up rows into a ranking table: thresholds, ties, deltas, hiding, distribution."""
+"""Turning a ranking page into the response: thresholds, ties, deltas, hiding, distribution. Pages are
+built here the way the SQL builds them (order, cut, ranked means of the whole scope)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ from uuid import UUID, uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspect_api.rankings.queries import BranchPeriodsRow
+from inspect_api.rankings.queries import BranchPeriodsRow, RankingPage
 from inspect_api.rankings.service import item_labels
-from inspect_api.rankings.stats import mean, moments_of, sample_variance
-from inspect_api.rankings.table import build_table
+from inspect_api.rankings.stats import (
+    competition_ranks,
+    mean,
+    moments_of,
+    percentile_in,
+    percentiles,
+    rank_in,
+    sample_variance,
+)
+from inspect_api.rankings.table import build_page, distribution
 
 REGION = uuid4()
 
 
-def row(code: str, scores: list[int], previous: list[int] = (), passes: int | None = None, own: bool = True):
+def row(code: str, scores: list[int], previous: list[int] = (), passes: int | None = None, own: bool = True,
+        min_visits: int = 3) -> BranchPeriodsRow:
     now, before = moments_of([Decimal(s) for s in scores]), moments_of([Decimal(s) for s in previous])
 
     def fl(value: Decimal | None) -> float | None:
@@ -25,8 +35,21 @@ def row(code: str, scores: list[int], previous: list[int] = (), passes: int | No
     return BranchPeriodsRow(
         branch_id=UUID(int=abs(hash(code)) % 2**64), code=code, name_zh=f"{code}店", name_en=code, region_id=REGION,
         own=own, visits=len(scores), scored=now.n, mean=fl(mean(now)), variance=fl(sample_variance(now)),
-        passes=len(scores) if passes is None else passes, prev_visits=len(previous), prev_scored=before.n,
-        prev_mean=fl(mean(before)), prev_variance=fl(sample_variance(before)), prev_passes=len(previous),
+        passes=len(scores) if passes is None else passes, ranked=len(scores) >= min_visits and now.n > 0,
+        prev_visits=len(previous), prev_scored=before.n, prev_mean=fl(mean(before)),
+        prev_variance=fl(sample_variance(before)), prev_passes=len(previous),
+        prev_ranked=len(previous) >= min_visits and before.n > 0,
+    )
+
+
+def page_of(rows: list[BranchPeriodsRow], cut: slice = slice(None)) -> RankingPage:
+    """What SELECT_*_RANKING_PAGE returns."""
+    ordered = sorted(rows, key=lambda r: (not r.ranked, r.mean is None, -(r.mean or 0.0), r.code))
+    return RankingPage(
+        total=len(rows), visits=sum(r.visits for r in rows), passes=sum(r.passes for r in rows),
+        ranked_means=sorted(r.mean for r in rows if r.ranked),  # type: ignore[type-var]
+        prev_ranked_means=sorted(r.prev_mean for r in rows if r.prev_ranked),  # type: ignore[type-var]
+        rows=ordered[cut],
     )
 
 
@@ -38,8 +61,8 @@ def test_ties_share_a_rank_unranked_are_listed_after_and_deltas_compare_periods(
         row("D", [100]),  # one visit: unranked
         row("E", []),  # not inspected this period
     ]
-    table, distribution, total = build_table(rows, 3, lambda r: True)
-    assert total == 5
+    page = page_of(rows)
+    table = build_page(page, lambda r: True)
     assert [r.branch.code for r in table] == ["A", "B", "C", "D", "E"]  # type: ignore[union-attr]
     a, b, c, d, e = table
     assert (a.current.rank, b.current.rank, c.current.rank) == (1, 1, 3)
@@ -51,38 +74,38 @@ def test_ties_share_a_rank_unranked_are_listed_after_and_deltas_compare_periods(
     assert (a.previous.rank, b.previous.rank) == (2, 1)
     assert a.delta_mean == 20.0 and a.delta_rank == 1 and b.delta_rank == 0 and b.delta_mean == -5.0
     assert c.delta_mean is None and c.delta_rank is None
-    assert distribution.ranked == 3 and distribution.branches == 5
-    assert (distribution.min, distribution.median, distribution.max) == (70.0, 90.0, 90.0)
-    assert distribution.visits == 11
+    spread = distribution(page)
+    assert spread.ranked == 3 and spread.branches == 5 and spread.visits == 11
+    assert (spread.min, spread.median, spread.max) == (70.0, 90.0, 90.0)
 
 
 def test_peers_are_anonymised_when_not_revealed() -> None:
-    rows = [row("MINE", [80, 80, 80], own=True), row("PEER", [90, 90, 90], own=False)]
-    table, _, _ = build_table(rows, 3, lambda r: r.own)
+    table = build_page(page_of([row("MINE", [80, 80, 80], own=True), row("PEER", [90, 90, 90], own=False)]),
+                       lambda r: r.own)
     assert table[0].branch is None and table[0].current.rank == 1 and not table[0].own
     assert table[1].branch is not None and table[1].branch.code == "MINE" and table[1].current.rank == 2
 
 
 @given(st.lists(st.lists(st.integers(0, 4).map(lambda v: v * 25), max_size=5), min_size=1, max_size=12),
-       st.integers(1, 4))
-def test_only_branches_with_enough_visits_are_ranked_and_ranks_follow_means(scores, threshold) -> None:
-    rows = [row(f"B{i:02d}", s) for i, s in enumerate(scores)]
-    table, distribution, _ = build_table(rows, threshold, lambda r: True)
-    ranked = [r for r in table if r.current.ranked]
+       st.integers(1, 4), st.integers(0, 12), st.integers(1, 12))
+def test_a_page_ranks_like_the_whole_table(scores, threshold, first, size) -> None:
+    rows = [row(f"B{i:02d}", s, min_visits=threshold) for i, s in enumerate(scores)]
+    whole = build_page(page_of(rows), lambda r: True)
+    assert build_page(page_of(rows, slice(first, first + size)), lambda r: True) == whole[first:first + size]
+    ranked = [r for r in whole if r.current.ranked]
     assert all(r.current.visits >= threshold for r in ranked)
-    assert all(not r.current.ranked for r in table if r.current.visits < threshold)
-    assert distribution.ranked == len(ranked)
-    for x in ranked:
-        assert x.current.rank == 1 + sum(1 for y in ranked if y.current.mean > x.current.mean)  # type: ignore[operator]
+    assert all(not r.current.ranked for r in whole if r.current.visits < threshold)
+    means = [r.current.mean for r in ranked]
+    assert [r.current.rank for r in ranked] == competition_ranks(means)  # type: ignore[arg-type]
+    assert [r.current.percentile for r in ranked] == percentiles(means)  # type: ignore[arg-type]
     assert [r.current.rank for r in ranked] == sorted(r.current.rank for r in ranked)  # type: ignore[type-var]
 
 
-def test_a_page_is_a_slice_of_the_whole_table() -> None:
-    rows = [row(f"B{i:02d}", [i * 5] * 3) for i in range(12)]
-    whole, distribution, total = build_table(rows, 3, lambda r: True)
-    page, same, count = build_table(rows, 3, lambda r: True, slice(4, 8))
-    assert page == whole[4:8] and same == distribution and count == total == 12
-    assert [r.current.rank for r in whole] == list(range(1, 13))
+@given(st.lists(st.integers(0, 40).map(lambda v: v * 2.5), min_size=1, max_size=40))
+def test_rank_and_percentile_from_the_sorted_means_match_the_whole_list(values: list[float]) -> None:
+    ascending = sorted(values)
+    assert [rank_in(v, ascending) for v in values] == competition_ranks(values)
+    assert [percentile_in(v, ascending) for v in values] == percentiles(values)
 
 
 def test_item_labels_read_any_document_shape() -> None:

@@ -121,7 +121,8 @@ class ExportsController(Controller):
     opt = READERS
     dependencies = PRINCIPAL
 
-    @get("/rankings.csv", summary="The ranking as CSV (UTF-8 with BOM)", responses=problem_responses(403, 404, 422))
+    @get("/rankings.csv", media_type=exports.CSV_MEDIA_TYPE, summary="The ranking as CSV (UTF-8 with BOM)",
+         responses=problem_responses(403, 404, 422))
     async def rankings_csv(
         self,
         principal: Caller,
@@ -137,7 +138,8 @@ class ExportsController(Controller):
                                             scope=ranking_scope, region_id=region_id, min_visits=min_visits)
         return Stream(export.body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(export.filename))
 
-    @get("/rankings.xlsx", summary="The ranking as an Excel workbook", responses=problem_responses(403, 404, 422))
+    @get("/rankings.xlsx", media_type=exports.XLSX_MEDIA_TYPE, summary="The ranking as an Excel workbook",
+         responses=problem_responses(403, 404, 422))
     async def rankings_xlsx(
         self,
         principal: Caller,
@@ -153,7 +155,8 @@ class ExportsController(Controller):
                                              scope=ranking_scope, region_id=region_id, min_visits=min_visits)
         return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=_attachment(export.filename))
 
-    @get("/submissions.csv", summary="Submissions of a form with item scores, as CSV",
+    @get("/submissions.csv", media_type=exports.CSV_MEDIA_TYPE,
+         summary="Submissions of a form with item scores, as CSV",
          responses=problem_responses(404, 422))
     async def submissions_csv(
         self,
@@ -170,7 +173,7 @@ class ExportsController(Controller):
         body = await exports.submissions_csv(pool, principal, filters)
         return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(f"submissions-{form_key}.csv"))
 
-    @get("/actions.csv", summary="Follow-up actions as CSV")
+    @get("/actions.csv", media_type=exports.CSV_MEDIA_TYPE, summary="Follow-up actions as CSV")
     async def actions_csv(
         self,
         principal: Caller,

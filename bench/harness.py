@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 
 from inspect_api.auth.passwords import hasher_for
@@ -43,6 +42,7 @@ from inspect_api.storage.blobs import ensure_bucket
 from inspect_api.storage.db import create_pool
 from inspect_api.storage.embedded import EmbeddedPostgres, EmbeddedSeaweed, free_port
 from inspect_api.storage.migrations import migrate
+from inspect_api.storage.scratch import create_database, drop_database
 
 REPO: Final = Path(__file__).resolve().parents[1]
 SEED_DIR: Final = REPO / "seed_forms"
@@ -88,13 +88,7 @@ class LiveStack:
         return self
 
     async def _create_database(self) -> None:
-        conn = await asyncpg.connect(self.server_dsn)
-        try:
-            await conn.execute(f'CREATE DATABASE "{self.db_name}"')
-        finally:
-            await conn.close()
-        base, _, _ = self.server_dsn.rpartition("/")
-        self.database_url = f"{base}/{self.db_name}"
+        self.database_url = await create_database(self.server_dsn, self.db_name)
         await migrate(self.database_url)
 
     def stop(self) -> None:
@@ -105,7 +99,7 @@ class LiveStack:
             if self.postgres:
                 self.postgres.stop()
             elif self.server_dsn:
-                asyncio.run(_drop_database(self.server_dsn, self.db_name))
+                asyncio.run(drop_database(self.server_dsn, self.db_name))
             if self._own_dir:
                 shutil.rmtree(self.base_dir, ignore_errors=True)
 
@@ -131,13 +125,6 @@ class LiveStack:
         }
         return env | overrides
 
-
-async def _drop_database(server_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 # ---- data --------------------------------------------------------------------------------------

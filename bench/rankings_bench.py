@@ -50,6 +50,7 @@ from inspect_api.rankings.stats import next_period_start, period_start, previous
 from inspect_api.storage.db import create_pool
 from inspect_api.storage.embedded import EmbeddedPostgres, free_port
 from inspect_api.storage.migrations import migrate
+from inspect_api.storage.scratch import create_database, drop_database
 from tests.integration.phone import answers_for, submission_body
 
 REPO: Final = Path(__file__).resolve().parents[1]
@@ -448,26 +449,9 @@ def write_section(text: str) -> None:
 # ---- main ----------------------------------------------------------------------------------------
 
 
-async def scratch_database(server_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server_dsn.rsplit("/", 1)[0] + f"/{name}"
-
-
-async def drop_database(server_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def run(args: argparse.Namespace, server_dsn: str, deadline: Deadline) -> None:
     name = f"inspect_rankings_bench_{secrets.token_hex(4)}"
-    database_url = await scratch_database(server_dsn, name)
+    database_url = await create_database(server_dsn, name)
     try:
         await migrate(database_url)
         end_day = datetime.now(UTC).date()

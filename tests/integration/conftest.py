@@ -11,7 +11,6 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import asyncpg
 import msgspec
@@ -26,13 +25,9 @@ from inspect_api.storage.blobs import ensure_bucket
 from inspect_api.storage.db import create_pool
 from inspect_api.storage.embedded import EmbeddedPostgres, EmbeddedSeaweed
 from inspect_api.storage.migrations import migrate
+from inspect_api.storage.scratch import create_database, drop_database
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
-
-
-def with_database(dsn: str, name: str) -> str:
-    parsed = urlparse(dsn)
-    return urlunparse(parsed._replace(path=f"/{name}"))
 
 
 @dataclass
@@ -42,23 +37,6 @@ class Engines:
     s3: S3Settings
     seaweed: EmbeddedSeaweed | None  # None when S3 is external (outage tests skip)
     postgres: EmbeddedPostgres | None
-
-
-async def create_database(server_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return with_database(server_dsn, name)
-
-
-async def drop_database(server_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 
 from inspect_api.storage.migrations import DEFAULT_DIR, MigrationError, migrate, read_migration_files
-from tests.integration.conftest import Engines, create_database, drop_database
+from inspect_api.storage.scratch import create_database, drop_database
+from tests.integration.conftest import Engines
 
 
 @pytest_asyncio.fixture

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from inspect_api.errors import ServiceUnavailable
+from inspect_api.storage.blobs import BlobStore
 from tests.integration.conftest import Engines
 
 
@@ -39,3 +42,11 @@ async def test_schema_is_served(client: AsyncTestClient) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     assert "/readyz" in response.json()["paths"]
+
+
+async def test_s3_gateway_refuses_wrong_credentials(engines: Engines) -> None:
+    """The embedded S3 is configured with a real key: a wrong secret is refused, not let through."""
+    wrong = msgspec.structs.replace(engines.s3, secret_access_key="not-the-secret")
+    with pytest.raises(ServiceUnavailable, match="403"):
+        await BlobStore(wrong).check_bucket()
+    await BlobStore(engines.s3).check_bucket()  # the right key still works

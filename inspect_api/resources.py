@@ -10,19 +10,38 @@ import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 
+from inspect_api.auth.principal import PrincipalCache, principal_cache
+from inspect_api.rankings.cache import RankingsCache
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
+from inspect_api.storage.changes import ChangeFeed
 from inspect_api.storage.db import create_pool
 
 
 class Resources(msgspec.Struct):
     pool: asyncpg.Pool
     blobs: BlobStore
+    changes: ChangeFeed
+    principals: PrincipalCache
+    rankings: RankingsCache
 
 
 async def open_resources(settings: Settings) -> Resources:
     pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    return Resources(pool=pool, blobs=BlobStore(settings.s3))
+    changes = ChangeFeed(settings.database_url)
+    principals = principal_cache(changes, settings.principal_cache_seconds)
+    try:
+        await changes.start()
+    except BaseException:
+        await pool.close()
+        raise
+    return Resources(pool=pool, blobs=BlobStore(settings.s3), changes=changes, principals=principals,
+                     rankings=RankingsCache())
+
+
+async def close_resources(resources: Resources) -> None:
+    await resources.changes.close()
+    await resources.pool.close()
 
 
 def lifespan_for(settings: Settings):
@@ -35,7 +54,7 @@ def lifespan_for(settings: Settings):
         try:
             yield
         finally:
-            await resources.pool.close()
+            await close_resources(resources)
 
     return lifespan
 

@@ -46,6 +46,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     password_parallelism: int = 4
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # How long a worker may reuse an authenticated caller. Changes to users reach every worker at
+    # commit through LISTEN/NOTIFY; this bounds the damage should a notification go missing unseen.
+    # 0 loads the caller from Postgres on every request.
+    principal_cache_seconds: int = 30
     data_dir: Path = Path(".data")
 
 
@@ -120,5 +124,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         password_parallelism=_read_int(env, "PASSWORD_PARALLELISM", 4),
         db_pool_min=_read_int(env, "DB_POOL_MIN", 2),
         db_pool_max=_read_int(env, "DB_POOL_MAX", 10),
+        principal_cache_seconds=_read_int(env, "PRINCIPAL_CACHE_SECONDS", 30, minimum=0),
         data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),
     )

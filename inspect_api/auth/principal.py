@@ -1,4 +1,8 @@
-"""Who is calling: the Principal loaded from Postgres on every authenticated request."""
+"""Who is calling: the Principal, loaded from Postgres and kept per worker while nothing changes.
+
+Any change to a user or their scope NOTIFYs every worker at commit (migrations/0008), which drops the
+cached caller, so a disabled user's token is refused from the next request on. The cache serves only
+while that feed is connected, and entries also expire after settings.principal_cache_seconds."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.security.jwt import Token
 
+from inspect_api.storage.changes import ChangeFeed, FeedCache
 from inspect_api.storage.db import row_to
 
 Role = Literal["admin", "regional_lead", "branch_manager", "inspector"]
@@ -46,15 +51,34 @@ async def fetch_principal(conn: asyncpg.Connection, user_id: UUID) -> Principal 
     return row_to(Principal, await conn.fetchrow(SELECT_PRINCIPAL, user_id))
 
 
+PRINCIPAL_CHANGED: Final = "principal_changed"  # channel; payload: the user id
+MAX_CACHED_PRINCIPALS: Final = 10_000
+
+PrincipalCache = FeedCache[UUID, Principal]
+
+
+def principal_cache(feed: ChangeFeed, ttl_seconds: float) -> PrincipalCache:
+    return FeedCache(feed, PRINCIPAL_CHANGED, UUID, ttl=ttl_seconds, max_entries=MAX_CACHED_PRINCIPALS)
+
+
 async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """JWTAuth's retrieve_user_handler: None makes the middleware answer 401."""
     try:
         user_id = UUID(token.sub)
     except ValueError:
         return None
-    pool: asyncpg.Pool = connection.app.state.resources.pool
+    resources = connection.app.state.resources
+    cache: PrincipalCache = resources.principals
+    principal = cache.get(user_id)
+    if principal is not None:
+        return principal
+    epoch = cache.begin()
+    pool: asyncpg.Pool = resources.pool
     async with pool.acquire() as conn:
-        return await fetch_principal(conn, user_id)
+        principal = await fetch_principal(conn, user_id)
+    if principal is not None:
+        cache.put(user_id, principal, epoch)
+    return principal
 
 
 def provide_principal(request: Request[Principal, Token, Any]) -> Principal:
@@ -63,3 +87,11 @@ def provide_principal(request: Request[Principal, Token, Any]) -> Principal:
 
 
 Caller = NamedDependency[Principal]
+
+
+def provide_principal_cache(request: Request[Principal, Token, Any]) -> PrincipalCache:
+    """DI provider for handlers that change users: they forget the cached caller at once."""
+    return request.app.state.resources.principals
+
+
+Principals = NamedDependency[PrincipalCache]

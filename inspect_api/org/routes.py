@@ -24,7 +24,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBo
 
 from inspect_api.auth.guards import ADMIN_ONLY, ANY_ROLE
 from inspect_api.auth.passwords import Hasher, provide_hasher
-from inspect_api.auth.principal import Caller, Role, provide_principal
+from inspect_api.auth.principal import Caller, Principals, Role, provide_principal, provide_principal_cache
 from inspect_api.errors import problem_responses
 from inspect_api.org import service
 from inspect_api.org.schemas import (
@@ -152,7 +152,11 @@ class UsersController(Controller):
     path = "/users"
     tags = ("org",)
     opt = ADMIN_ONLY
-    dependencies = {**PRINCIPAL, "hasher": Provide(provide_hasher, sync_to_thread=False)}
+    dependencies = {
+        **PRINCIPAL,
+        "hasher": Provide(provide_hasher, sync_to_thread=False),
+        "principals": Provide(provide_principal_cache, sync_to_thread=False),
+    }
 
     @get("/", summary="Users of the org")
     async def list_users(
@@ -180,25 +184,28 @@ class UsersController(Controller):
         responses=problem_responses(403, 404, 409, 422),
     )
     async def update_user(
-        self, principal: Caller, pool: Pool, hasher: Hasher, user_id: FromPath[UUID], data: JSONBody[UserPatch]
+        self, principal: Caller, pool: Pool, hasher: Hasher, principals: Principals, user_id: FromPath[UUID],
+        data: JSONBody[UserPatch],
     ) -> UserOut:
-        return await service.update_user(pool, hasher, principal, user_id, data)
+        return await service.update_user(pool, hasher, principals, principal, user_id, data)
 
     @put("/{user_id:uuid}/regions", summary="Set a regional lead's regions", responses=problem_responses(404, 422))
     async def set_regions(
-        self, principal: Caller, pool: Pool, user_id: FromPath[UUID], data: JSONBody[RegionIdsIn]
+        self, principal: Caller, pool: Pool, principals: Principals, user_id: FromPath[UUID],
+        data: JSONBody[RegionIdsIn],
     ) -> UserOut:
-        return await service.set_user_regions(pool, principal, user_id, data.region_ids)
+        return await service.set_user_regions(pool, principals, principal, user_id, data.region_ids)
 
     @put("/{user_id:uuid}/branches", summary="Set a branch manager's branches", responses=problem_responses(404, 422))
     async def set_branches(
-        self, principal: Caller, pool: Pool, user_id: FromPath[UUID], data: JSONBody[BranchIdsIn]
+        self, principal: Caller, pool: Pool, principals: Principals, user_id: FromPath[UUID],
+        data: JSONBody[BranchIdsIn],
     ) -> UserOut:
-        return await service.set_user_branches(pool, principal, user_id, data.branch_ids)
+        return await service.set_user_branches(pool, principals, principal, user_id, data.branch_ids)
 
     @delete("/{user_id:uuid}", responses=problem_responses(403, 404, 409))
-    async def delete_user(self, principal: Caller, pool: Pool, user_id: FromPath[UUID]) -> None:
-        await service.delete_user(pool, principal, user_id)
+    async def delete_user(self, principal: Caller, pool: Pool, principals: Principals, user_id: FromPath[UUID]) -> None:
+        await service.delete_user(pool, principals, principal, user_id)
 
 
 routes = [OrgController, RegionsController, BranchesController, UsersController]

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from msgspec import UNSET
 
 from inspect_api.auth.passwords import hash_password
-from inspect_api.auth.principal import Principal
+from inspect_api.auth.principal import Principal, PrincipalCache
 from inspect_api.auth.schemas import normalise_email
 from inspect_api.errors import Conflict, InvalidInput, NotFound
 from inspect_api.org import queries
@@ -270,10 +270,11 @@ async def _reload_user(conn: asyncpg.Connection, org_id: UUID, user_id: UUID) ->
 
 
 async def update_user(
-    pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, user_id: UUID, patch: UserPatch
+    pool: asyncpg.Pool, hasher: PasswordHasher, principals: PrincipalCache, p: Principal, user_id: UUID,
+    patch: UserPatch,
 ) -> UserOut:
     """Changing the role drops assignments that do not fit it; disabling a user makes their tokens
-    answer 401 at once (the Principal is loaded per request)."""
+    answer 401 at once (this worker forgets the cached caller here, the others on the commit's NOTIFY)."""
     changes = _changes(patch)
     password = changes.pop("password", None)
     password_hash = await hash_password(hasher, password) if password else None
@@ -297,10 +298,14 @@ async def update_user(
             await queries.update_user(conn, p.org_id, merged, password_hash)
         await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
         await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
-        return await _reload_user(conn, p.org_id, user_id)
+        user = await _reload_user(conn, p.org_id, user_id)
+    principals.invalidate(user_id)
+    return user
 
 
-async def set_user_regions(pool: asyncpg.Pool, p: Principal, user_id: UUID, region_ids: list[UUID]) -> UserOut:
+async def set_user_regions(
+    pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, region_ids: list[UUID]
+) -> UserOut:
     async with pool.acquire() as conn, conn.transaction():
         user = await queries.get_user(conn, p.org_id, user_id, lock=True)
         if user is None:
@@ -308,10 +313,14 @@ async def set_user_regions(pool: asyncpg.Pool, p: Principal, user_id: UUID, regi
         if problems := await _scope_problems(conn, p.org_id, user.role, region_ids, []):
             raise _field_errors(problems, "the regions cannot be assigned")
         await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
-        return await _reload_user(conn, p.org_id, user_id)
+        user = await _reload_user(conn, p.org_id, user_id)
+    principals.invalidate(user_id)
+    return user
 
 
-async def set_user_branches(pool: asyncpg.Pool, p: Principal, user_id: UUID, branch_ids: list[UUID]) -> UserOut:
+async def set_user_branches(
+    pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, branch_ids: list[UUID]
+) -> UserOut:
     async with pool.acquire() as conn, conn.transaction():
         user = await queries.get_user(conn, p.org_id, user_id, lock=True)
         if user is None:
@@ -319,14 +328,17 @@ async def set_user_branches(pool: asyncpg.Pool, p: Principal, user_id: UUID, bra
         if problems := await _scope_problems(conn, p.org_id, user.role, [], branch_ids):
             raise _field_errors(problems, "the branches cannot be assigned")
         await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
-        return await _reload_user(conn, p.org_id, user_id)
+        user = await _reload_user(conn, p.org_id, user_id)
+    principals.invalidate(user_id)
+    return user
 
 
-async def delete_user(pool: asyncpg.Pool, p: Principal, user_id: UUID) -> None:
+async def delete_user(pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID) -> None:
     if user_id == p.user_id:
         raise Conflict("you cannot delete yourself")
     async with pool.acquire() as conn, conn.transaction():
         with still_referenced_as_conflict("the user has visits or results: disable the user instead"):
             deleted = await queries.delete_user(conn, p.org_id, user_id)
+    principals.invalidate(user_id)
     if not deleted:
         raise NotFound("no such user")

@@ -22,6 +22,7 @@ class OrgContext(msgspec.Struct, frozen=True, kw_only=True):
     min_ranked_visits: int | None
     show_peer_names: bool | None
     today: date | None  # the latest local date among the org's branches
+    generation: int | None  # of what rankings are computed from (rankings/cache.py); None: nothing yet
 
 
 class BranchPeriodsRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,7 +92,8 @@ SELECT CASE WHEN jsonb_typeof(o.settings->'min_ranked_visits') = 'number'
        CASE WHEN jsonb_typeof(o.settings->'show_peer_names') = 'boolean'
             THEN (o.settings->>'show_peer_names')::boolean END AS show_peer_names,
        (SELECT max((now() AT TIME ZONE z.timezone)::date)
-        FROM (SELECT DISTINCT timezone FROM branches WHERE org_id = o.id) z) AS today
+        FROM (SELECT DISTINCT timezone FROM branches WHERE org_id = o.id) z) AS today,
+       (SELECT g.generation FROM rankings_generations g WHERE g.org_id = o.id) AS generation
 FROM orgs o WHERE o.id = $1
 """
 

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
@@ -28,10 +29,16 @@ from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
 from inspect_api.rankings import exports, service
+from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, RankingsOut, Scope, TrendOut, WeaknessOut
 from inspect_api.rankings.stats import PeriodKind
 
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+
+def provide_rankings_cache(state: State) -> RankingsCache:
+    return state.resources.rankings
+
 Pool = NamedDependency[asyncpg.Pool]
 READERS: Final = roles("admin", "regional_lead", "branch_manager")
 FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
@@ -54,7 +61,7 @@ class RankingsController(Controller):
     path = "/rankings"
     tags = ("rankings",)
     opt = READERS
-    dependencies = PRINCIPAL
+    dependencies = {**PRINCIPAL, "rankings_cache": Provide(provide_rankings_cache, sync_to_thread=False)}
 
     @get(
         "/",
@@ -67,6 +74,7 @@ class RankingsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
+        rankings_cache: NamedDependency[RankingsCache],
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
@@ -78,7 +86,7 @@ class RankingsController(Controller):
     ) -> RankingsOut:
         return await service.rankings(pool, principal, form_key=form_key, kind=period, on=on,
                                       scope=ranking_scope, region_id=region_id, min_visits=min_visits,
-                                      limit=limit, offset=offset)
+                                      limit=limit, offset=offset, cache=rankings_cache)
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))

@@ -20,6 +20,7 @@ import asyncpg
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Forbidden, InvalidInput, NotFound
 from inspect_api.rankings import queries
+from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.queries import BranchPeriodsRow, OrgContext
 from inspect_api.rankings.schemas import (
     DEFAULT_MIN_RANKED_VISITS,
@@ -110,29 +111,41 @@ async def rankings(
     min_visits: int | None = None,
     limit: int | None = 100,
     offset: int = 0,
+    cache: RankingsCache | None = None,
 ) -> RankingsOut:
     """The ranking of one form in the period holding `on` (default: today, the branches' local date).
-    `limit=None` returns every row (exports)."""
+    `limit=None` returns every row (exports). With a cache, a page computed under the org's current
+    roll-up generation is served again (see rankings/cache.py)."""
     async with pool.acquire() as conn:
         context = await queries.org_context(conn, p.org_id)
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
         start = period_start(kind, _day(context, on))
         previous = previous_period_start(kind, start)
         threshold = _min_visits(context, min_visits)
+        size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+        # Admins all see the same page; anyone else's depends on their own scope.
+        viewer = None if p.role == "admin" else (p.user_id, p.role, p.region_ids, p.branch_ids)
+        key = (form_key, kind, start, threshold, size, max(0, offset), region_id, viewer,
+               bool(context.show_peer_names))
+        if cache is not None and (hit := cache.get(p.org_id, context.generation, key)) is not None:
+            return hit
         page = await queries.ranking_page(
-            conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous, threshold,
-            None if limit is None else max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset), region_id,
+            conn, p.org_id, p.user_id, p.role, form_key, kind, start, previous, threshold, size, max(0, offset),
+            region_id,
         )
         # The query lists only visible regions' branches: none means an empty or an invisible region.
         if region_id is not None and page.total == 0 and not await queries.region_visible(
             conn, p.org_id, p.user_id, p.role, region_id
         ):
             raise NotFound(f"region {region_id} not found")
-    return RankingsOut(
+    out = RankingsOut(
         form_key=form_key, scope=scope, region_id=region_id, period=period_out(kind, start),
         previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution(page),
         total=page.total, rows=build_page(page, _reveal(p, bool(context.show_peer_names))),
     )
+    if cache is not None:
+        cache.put(p.org_id, context.generation, key, out)
+    return out
 
 
 def _branch_ref(row: queries.BranchRow) -> BranchRef:

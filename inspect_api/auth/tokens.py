@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Final
+from collections.abc import Hashable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar, Final, Self
 from uuid import UUID, uuid4
 
+from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth, Token
 
 from inspect_api.auth.guards import role_guard
@@ -16,6 +18,50 @@ ALGORITHM: Final = "HS256"
 # Paths that answer without a token. Routes may also opt out with `exclude_from_auth=True`.
 PUBLIC_PATHS: Final = ["^/healthz$", "^/readyz$", "^/schema", "^/auth/login$"]
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "iss", "aud")
+MAX_VERIFIED_TOKENS: Final = 10_000
+
+
+def _hashable(value: str | Sequence[str] | None) -> Hashable:
+    return value if value is None or isinstance(value, str) else tuple(value)
+
+
+class VerifiedToken(Token):
+    """Litestar's Token, remembering verified decodings per worker.
+
+    A phone sends the same bearer token with every request, and verifying its HMAC and claims again
+    each time costs more than serving a cached form. A decoding that passed all checks stays valid for
+    the same string under the same settings except for expiry, which is checked again on every use.
+    Failures are never remembered."""
+
+    _verified: ClassVar[dict[Hashable, Token]] = {}  # per process, shared by every app in it
+
+    @classmethod
+    def decode(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> Self:
+        key = (encoded_token, secret, algorithm, _hashable(audience), _hashable(issuer),
+               tuple(require_claims or ()), verify_exp, verify_nbf, strict_audience)
+        known = cls._verified.get(key)
+        if known is not None:
+            if verify_exp and known.exp <= datetime.now(UTC):
+                cls._verified.pop(key, None)
+                raise NotAuthorizedException("Invalid token")
+            return known  # type: ignore[return-value]
+        token = super().decode(encoded_token, secret, algorithm, audience, issuer, require_claims, verify_exp,
+                               verify_nbf, strict_audience)
+        if len(cls._verified) >= MAX_VERIFIED_TOKENS:
+            cls._verified.pop(next(iter(cls._verified)))
+        cls._verified[key] = token
+        return token
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
@@ -28,6 +74,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     deleted user answers 401 even with an unexpired token."""
     return JWTAuth[Principal, Token](
         retrieve_user_handler=retrieve_principal,
+        token_cls=VerifiedToken,
         token_secret=settings.jwt_secret,
         algorithm=ALGORITHM,
         default_token_expiration=timedelta(seconds=settings.jwt_ttl_seconds),

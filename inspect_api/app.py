@@ -11,7 +11,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
-from inspect_api.errors import problem_details_plugin
+from inspect_api.errors import logging_config, problem_details_plugin
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
 from inspect_api.openapi import StrictStructSchemaPlugin, document_problems
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), StrictStructSchemaPlugin()],
+        logging_config=logging_config(),
         openapi_config=OpenAPIConfig(
             title="inspect_api",
             version="0.1.0",

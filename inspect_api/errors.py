@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Final
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.logging.config import LoggingConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -99,19 +100,25 @@ def _unstorable_text_to_problem(exc: Exception) -> ProblemDetailsException:
     return _problem(422, "invalid-input", "text may not contain NUL (\\u0000) characters")
 
 
+def _connection_errors() -> tuple[type[Exception], ...]:
+    """What an unreachable, restarting or shutting-down database raises: a 503 problem, not a 500."""
+    import asyncpg  # local: keep errors.py importable without a driver in pure tests
+
+    return (
+        ConnectionError,
+        TimeoutError,
+        asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: connection exceptions
+        asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, admin shutdown, crash
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.InterfaceError,
+    )
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     import asyncpg  # local: keep errors.py importable without a driver in pure tests
 
     connection_errors: dict[type[Exception], Any] = {
-        exc_type: _unavailable_to_problem
-        for exc_type in (
-            ConnectionError,
-            TimeoutError,
-            asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.ConnectionDoesNotExistError,
-            asyncpg.exceptions.AdminShutdownError,
-            asyncpg.exceptions.InterfaceError,
-        )
+        exc_type: _unavailable_to_problem for exc_type in _connection_errors()
     }
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
@@ -125,6 +132,31 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             },
         )
     )
+
+
+def logging_config() -> LoggingConfig:
+    """Log every unexpected exception (a 500) with its traceback, in production too (Litestar's default
+    logs them only in debug mode); answers given on purpose (4xx, outages as 503) are not logged."""
+    import asyncpg
+
+    expected: set[int | type[Exception]] = {
+        *(400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 503),  # HTTPExceptions carry status_code
+        # Litestar compares the exact class: list every subclass.
+        *_with_subclasses(DomainError, *_connection_errors(), asyncpg.exceptions.CharacterNotInRepertoireError,
+                          asyncpg.exceptions.UntranslatableCharacterError),
+    }
+    return LoggingConfig(log_exceptions="always", disable_stack_trace=expected)
+
+
+def _with_subclasses(*bases: type[Exception]) -> set[type[Exception]]:
+    found: set[type[Exception]] = set()
+    pending = list(bases)
+    while pending:
+        cls = pending.pop()
+        if cls not in found:
+            found.add(cls)
+            pending.extend(cls.__subclasses__())
+    return found
 
 
 def problem_response(request: Request, status: int, detail: str, extra: dict[str, Any]) -> Response:

@@ -1,0 +1,25 @@
+"""Which exceptions are logged with a traceback: unexpected ones (500s), not answers given on purpose."""
+
+from __future__ import annotations
+
+import asyncpg
+from litestar.exceptions import NotAuthorizedException, ValidationException
+
+from inspect_api.errors import Conflict, NotFound, ServiceUnavailable, logging_config
+
+
+def logged(exc_type: type[Exception]) -> bool:
+    """Litestar's rule: no trace when the exact class or its status_code is in disable_stack_trace."""
+    config = logging_config()
+    assert config.log_exceptions == "always"
+    return {exc_type, getattr(exc_type, "status_code", None)}.isdisjoint(config.disable_stack_trace)
+
+
+def test_unexpected_errors_are_logged_and_expected_answers_are_not() -> None:
+    for unexpected in (RuntimeError, KeyError, AssertionError, asyncpg.exceptions.UndefinedColumnError,
+                       asyncpg.exceptions.DeadlockDetectedError):
+        assert logged(unexpected), unexpected
+    for expected in (NotFound, Conflict, ServiceUnavailable, NotAuthorizedException, ValidationException,
+                     asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
+                     asyncpg.exceptions.ConnectionDoesNotExistError, ConnectionRefusedError):
+        assert not logged(expected), expected

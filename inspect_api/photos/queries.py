@@ -17,7 +17,7 @@ import msgspec
 from inspect_api.storage.db import row_to, rows_to
 
 Purpose = Literal["submission", "action_evidence"]
-PhotoStatus = Literal["pending", "attached"]
+PhotoStatus = Literal["pending", "verified", "attached"]
 
 
 class PendingPhoto(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,8 +26,24 @@ class PendingPhoto(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str
 
 
-class AttachValues(msgspec.Struct, frozen=True, kw_only=True):
+class OwnPhoto(msgspec.Struct, frozen=True, kw_only=True):
+    """An unattached photo of the caller's, with what verification stored (status verified)."""
+
     id: UUID
+    status: PhotoStatus
+    object_key: str
+    content_type: str
+    size_bytes: int | None
+    phash: str | None
+    exif_latitude: float | None
+    exif_longitude: float | None
+    exif_taken_at: datetime | None
+
+
+class SealValues(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    upload_key: str
+    sealed_key: str
     size_bytes: int
     phash: str | None
     exif_latitude: float | None
@@ -54,6 +70,7 @@ class DownloadableRow(msgspec.Struct, frozen=True, kw_only=True):
 class StaleUpload(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     object_key: str
+    upload_key: str | None
 
 
 INSERT_PENDING: Final = """
@@ -72,21 +89,35 @@ SELECT EXISTS (
 )
 """
 
-SELECT_PENDING_OWN: Final = """
-SELECT id, object_key, content_type FROM photos
-WHERE id = ANY($1::uuid[]) AND org_id = $2 AND uploaded_by = $3 AND purpose = $4 AND status = 'pending'
+_OWN_PHOTO_COLUMNS: Final = """id, status, object_key, content_type, size_bytes,
+       CASE WHEN phash IS NULL THEN NULL ELSE lpad(to_hex(phash::bigint), 16, '0') END AS phash,
+       exif_latitude, exif_longitude, exif_taken_at"""
+
+SELECT_UNATTACHED_OWN: Final = f"""
+SELECT {_OWN_PHOTO_COLUMNS} FROM photos
+WHERE id = ANY($1::uuid[]) AND org_id = $2 AND uploaded_by = $3 AND purpose = $4 AND status <> 'attached'
+"""
+
+SELECT_OWN: Final = f"""
+SELECT {_OWN_PHOTO_COLUMNS} FROM photos
+WHERE id = $1 AND org_id = $2 AND uploaded_by = $3 AND purpose = $4
+"""
+
+SELECT_BY_ID: Final = f"SELECT {_OWN_PHOTO_COLUMNS} FROM photos WHERE id = $1"
+
+SEAL: Final = f"""
+UPDATE photos
+SET status = 'verified', verified_at = now(), upload_key = $2, object_key = $3, size_bytes = $4,
+    phash = CASE WHEN $5::text IS NULL THEN NULL ELSE ('x' || $5::text)::bit(64) END,
+    exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8
+WHERE id = $1 AND status = 'pending' AND object_key = $2
+RETURNING {_OWN_PHOTO_COLUMNS}
 """
 
 ATTACH: Final = """
-UPDATE photos p
-SET status = 'attached', attached_at = now(), size_bytes = v.size_bytes,
-    phash = CASE WHEN v.phash IS NULL THEN NULL ELSE ('x' || v.phash)::bit(64) END,
-    exif_latitude = v.lat, exif_longitude = v.lon, exif_taken_at = v.taken_at,
-    submission_id = $7, action_id = $8
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::float8[], $5::float8[], $6::timestamp[])
-     AS v (id, size_bytes, phash, lat, lon, taken_at)
-WHERE p.id = v.id AND p.status = 'pending'
-RETURNING p.id
+UPDATE photos SET status = 'attached', attached_at = now(), submission_id = $2, action_id = $3
+WHERE id = ANY($1::uuid[]) AND status = 'verified'
+RETURNING id
 """
 
 # Earlier attached photos of the org within `threshold` bits of each new hash, outside this submission.
@@ -126,14 +157,14 @@ WHERE p.id = $1 AND p.org_id = $2 AND (
 SET_REDACTED_KEY: Final = "UPDATE photos SET redacted_key = $2 WHERE id = $1 AND redacted_key IS NULL"
 
 SELECT_STALE_FOR_DELETE: Final = """
-SELECT id, object_key FROM photos
-WHERE status = 'pending' AND created_at < now() - $1::interval
+SELECT id, object_key, upload_key FROM photos
+WHERE status <> 'attached' AND created_at < now() - $1::interval
 ORDER BY created_at
 LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
 
-DELETE_PENDING: Final = "DELETE FROM photos WHERE id = ANY($1::uuid[]) AND status = 'pending'"
+DELETE_UNATTACHED: Final = "DELETE FROM photos WHERE id = ANY($1::uuid[]) AND status <> 'attached'"
 
 
 async def insert_pending(
@@ -166,30 +197,32 @@ async def visible_action_exists(
     return bool(await conn.fetchval(SELECT_VISIBLE_ACTION, action_id, org_id, user_id, role))
 
 
-async def pending_own(
+async def unattached_own(
     conn: asyncpg.Connection, ids: Sequence[UUID], *, org_id: UUID, uploaded_by: UUID, purpose: str
-) -> list[PendingPhoto]:
-    return rows_to(PendingPhoto, await conn.fetch(SELECT_PENDING_OWN, list(ids), org_id, uploaded_by, purpose))
+) -> list[OwnPhoto]:
+    return rows_to(OwnPhoto, await conn.fetch(SELECT_UNATTACHED_OWN, list(ids), org_id, uploaded_by, purpose))
+
+
+async def own_photo(
+    conn: asyncpg.Connection, photo_id: UUID, *, org_id: UUID, uploaded_by: UUID, purpose: str
+) -> OwnPhoto | None:
+    return row_to(OwnPhoto, await conn.fetchrow(SELECT_OWN, photo_id, org_id, uploaded_by, purpose))
+
+
+async def photo_by_id(conn: asyncpg.Connection, photo_id: UUID) -> OwnPhoto | None:
+    return row_to(OwnPhoto, await conn.fetchrow(SELECT_BY_ID, photo_id))
+
+
+async def seal(conn: asyncpg.Connection, v: SealValues) -> OwnPhoto | None:
+    """None when the photo is no longer pending at its upload key (a concurrent verification won)."""
+    return row_to(OwnPhoto, await conn.fetchrow(SEAL, v.id, v.upload_key, v.sealed_key, v.size_bytes, v.phash,
+                                                v.exif_latitude, v.exif_longitude, v.exif_taken_at))
 
 
 async def attach(
-    conn: asyncpg.Connection,
-    values: Sequence[AttachValues],
-    *,
-    submission_id: UUID | None,
-    action_id: UUID | None,
+    conn: asyncpg.Connection, ids: Sequence[UUID], *, submission_id: UUID | None, action_id: UUID | None
 ) -> set[UUID]:
-    rows = await conn.fetch(
-        ATTACH,
-        [v.id for v in values],
-        [v.size_bytes for v in values],
-        [v.phash for v in values],
-        [v.exif_latitude for v in values],
-        [v.exif_longitude for v in values],
-        [v.exif_taken_at for v in values],
-        submission_id,
-        action_id,
-    )
+    rows = await conn.fetch(ATTACH, list(ids), submission_id, action_id)
     return {row["id"] for row in rows}
 
 
@@ -226,6 +259,6 @@ async def lock_stale(conn: asyncpg.Connection, older_than: timedelta, limit: int
     return rows_to(StaleUpload, await conn.fetch(SELECT_STALE_FOR_DELETE, older_than, limit))
 
 
-async def delete_pending(conn: asyncpg.Connection, ids: Sequence[UUID]) -> int:
-    result = await conn.execute(DELETE_PENDING, list(ids))
+async def delete_unattached(conn: asyncpg.Connection, ids: Sequence[UUID]) -> int:
+    result = await conn.execute(DELETE_UNATTACHED, list(ids))
     return int(result.split()[-1])

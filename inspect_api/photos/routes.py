@@ -1,6 +1,7 @@
 """HTTP routes for photos: upload slots (bytes go straight to S3) and short-lived download URLs.
 
     POST /uploads          inspector (purpose submission), branch manager (purpose action_evidence)
+    POST /uploads/{id}/verify   the uploader, once S3 has the bytes: check and seal the photo now
     GET  /photos/{id}      every role, scoped in SQL; branch managers get an EXIF-free copy
 """
 
@@ -18,7 +19,7 @@ from inspect_api.auth.guards import ANY_ROLE, roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
 from inspect_api.photos import service
-from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlots
+from inspect_api.photos.schemas import PhotoDownload, PhotoVerified, UploadRequest, UploadSlots
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 
@@ -28,6 +29,15 @@ Blobs = NamedDependency[BlobStore]
 AppSettings = NamedDependency[Settings]
 # The URL inside expires within minutes and is personal: nobody may keep or share the answer.
 NO_STORE: Final = {"Cache-Control": "private, no-store"}
+
+
+def verified_out(photo: service.VerifiedPhoto) -> PhotoVerified:
+    return PhotoVerified(
+        photo_id=photo.id, status="verified", content_type=photo.content_type,  # type: ignore[arg-type]
+        size_bytes=photo.size_bytes,
+        has_location=photo.exif_latitude is not None and photo.exif_longitude is not None,
+        has_capture_time=photo.exif_taken_at is not None,
+    )
 
 
 class UploadsController(Controller):
@@ -43,7 +53,8 @@ class UploadsController(Controller):
         summary="Get presigned S3 POSTs for 1..20 photos",
         description="Each slot has a server-chosen key; S3 enforces the key, the Content-Type and "
         "1..max_bytes. Upload with multipart/form-data: every `fields` entry, then the file as `file`. "
-        "Photos are verified (HEAD, magic numbers, hash, EXIF) when a submission or action uses them.",
+        "Then call POST /uploads/{photo_id}/verify; photos not verified by then are verified when a "
+        "submission or action uses them.",
         responses=problem_responses(403, 404, 422),
     )
     async def create_slots(
@@ -51,6 +62,21 @@ class UploadsController(Controller):
     ) -> Response[UploadSlots]:
         slots = await service.create_upload_slots(pool, blobs, settings, principal, data)
         return Response(slots, status_code=201, headers=NO_STORE)
+
+    @post(
+        "/{photo_id:uuid}/verify",
+        status_code=200,
+        summary="Report an upload done: the photo is checked now and kept exactly as checked",
+        description="One S3 read: size, type, magic numbers, a full decode, perceptual hash and EXIF. The "
+        "checked bytes are copied where no upload slot can write, so a later upload to the same slot "
+        "changes nothing. Repeating the call answers the same. 422 names what is wrong with the photo "
+        "(not uploaded, empty, too big, another type, not an image); 409 once a submission uses it.",
+        responses=problem_responses(403, 404, 409, 422, 503),
+    )
+    async def verify(
+        self, principal: Caller, pool: Pool, blobs: Blobs, settings: AppSettings, photo_id: FromPath[UUID]
+    ) -> PhotoVerified:
+        return verified_out(await service.verify_upload(pool, blobs, settings, principal, photo_id))
 
 
 class PhotosController(Controller):

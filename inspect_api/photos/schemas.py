@@ -50,3 +50,16 @@ class PhotoDownload(msgspec.Struct, kw_only=True):
     photo_id: UUID
     url: str  # short-lived presigned GET
     expires_at: datetime
+
+
+class PhotoVerified(msgspec.Struct, kw_only=True):
+    """The upload is checked (type sniffed, decoded, size) and kept as checked; a submission or action
+    can now use it without further S3 work. What the proof of visit will have to go on is shown so the
+    phone can warn at once (e.g. location off in the camera)."""
+
+    photo_id: UUID
+    status: Literal["verified"]
+    content_type: ContentType
+    size_bytes: int
+    has_location: bool  # EXIF GPS position present
+    has_capture_time: bool  # EXIF DateTimeOriginal present

@@ -1,8 +1,10 @@
 """Photos go straight from phones to S3; the API hands out upload slots, verifies, attaches, serves.
 
 Flow: `create_upload_slots` records `pending` rows and presigned POSTs -> the phone uploads to S3 ->
-a feature (submissions, actions) calls `verify_photos` before its transaction (one GET for size, type
-and bytes, sniff, hash, EXIF; S3 and Pillow work off the event loop) and `attach_photos` inside it ->
+the phone calls `verify_upload` (one GET for size, type and bytes, sniff, hash, EXIF; S3 and Pillow work
+off the event loop; the checked bytes are sealed under a key uploads cannot reach: `verified`) -> a
+feature (submissions, actions) calls `verify_photos` before its transaction (reads the stored facts;
+verifies any photo still pending the same way) and `attach_photos` inside it ->
 `download_url` presigns GETs (branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads`
 removes abandoned slots.
 """
@@ -10,6 +12,7 @@ removes abandoned slots.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -20,10 +23,10 @@ import msgspec
 from botocore.exceptions import ClientError
 
 from inspect_api.auth.principal import Principal
-from inspect_api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from inspect_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from inspect_api.photos import queries
-from inspect_api.photos.images import EXTENSIONS, ImageError, analyse, redact_to_jpeg
-from inspect_api.photos.queries import AttachValues, PendingPhoto
+from inspect_api.photos.images import EXTENSIONS, ImageError, ImageFacts, analyse, redact_to_jpeg
+from inspect_api.photos.queries import OwnPhoto, PendingPhoto, SealValues
 from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlot, UploadSlots
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
@@ -66,6 +69,13 @@ def _now() -> datetime:
 def object_key_for(org_id: UUID, photo_id: UUID, content_type: str, when: datetime) -> str:
     """Server-chosen: nothing in the key comes from the client."""
     return f"photos/{org_id}/{when:%Y}/{when:%m}/{photo_id}.{EXTENSIONS[content_type]}"
+
+
+def sealed_key_for(upload_key: str) -> str:
+    """Where verified bytes are kept: outside `photos/` (the only prefix upload slots sign), and unique
+    per verification so two racing verifications never write the same object."""
+    stem, _, extension = upload_key.removeprefix("photos/").rpartition(".")
+    return f"sealed/{stem}-{uuid4().hex[:12]}.{extension}"
 
 
 def redacted_key_for(org_id: UUID, photo_id: UUID, created_at: datetime) -> str:
@@ -128,7 +138,7 @@ async def create_upload_slots(
     return UploadSlots(slots=slots, max_bytes=settings.upload_max_bytes, expires_at=now + timedelta(seconds=ttl))
 
 
-# --- verification (called by features before their transaction) --------------------------------
+# --- verification: when the phone reports its upload done, at the latest before a feature's transaction
 
 
 class _PhotoProblem(Exception):
@@ -138,7 +148,15 @@ class _PhotoProblem(Exception):
         self.message = message
 
 
-async def _verify_one(blobs: BlobStore, settings: Settings, photo: PendingPhoto) -> VerifiedPhoto:
+def _facts(photo: OwnPhoto) -> VerifiedPhoto:
+    assert photo.size_bytes is not None, "a verified photo has its size"
+    return VerifiedPhoto(id=photo.id, object_key=photo.object_key, size_bytes=photo.size_bytes,
+                         content_type=photo.content_type, phash=photo.phash, exif_latitude=photo.exif_latitude,
+                         exif_longitude=photo.exif_longitude, exif_taken_at=photo.exif_taken_at)
+
+
+async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -> tuple[bytes, ImageFacts]:
+    """One GET (size, type and bytes from the same response), then sniffing, hash and EXIF in a thread."""
     fetched = await blobs.fetch(photo.object_key, settings.upload_max_bytes)
     if fetched is None:
         raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded")
@@ -149,21 +167,58 @@ async def _verify_one(blobs: BlobStore, settings: Settings, photo: PendingPhoto)
     if info.content_type.split(";")[0].strip().lower() != photo.content_type:
         raise _PhotoProblem(photo.id, f"photo {photo.id} was uploaded as {info.content_type or 'no type'}, "
                                       f"not {photo.content_type}")
-    data = fetched.data
     try:
-        facts = await asyncio.to_thread(analyse, data, photo.content_type)
+        facts = await asyncio.to_thread(analyse, fetched.data, photo.content_type)
     except ImageError as exc:
         raise _PhotoProblem(photo.id, f"photo {photo.id} is not a valid {photo.content_type}") from exc
-    return VerifiedPhoto(
-        id=photo.id,
-        object_key=photo.object_key,
-        size_bytes=len(data),
-        content_type=photo.content_type,
-        phash=facts.phash,
-        exif_latitude=facts.latitude,
-        exif_longitude=facts.longitude,
-        exif_taken_at=facts.taken_at,
-    )
+    return fetched.data, facts
+
+
+async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, photo: OwnPhoto) -> VerifiedPhoto:
+    """Verify a pending upload and keep exactly the checked bytes under a key no presigned POST can
+    write (the POST stays valid until it expires). Then the row says verified, with what was learnt."""
+    if photo.status != "pending":
+        return _facts(photo)
+    data, facts = await _check_upload(blobs, settings, photo)
+    sealed_key = sealed_key_for(photo.object_key)
+    await blobs.put(sealed_key, data, photo.content_type)
+    values = SealValues(id=photo.id, upload_key=photo.object_key, sealed_key=sealed_key, size_bytes=len(data),
+                        phash=facts.phash, exif_latitude=facts.latitude, exif_longitude=facts.longitude,
+                        exif_taken_at=facts.taken_at)
+    async with pool.acquire() as conn:
+        sealed = await queries.seal(conn, values)
+        if sealed is None:  # a concurrent verification won: its facts stand, this copy goes
+            winner = await queries.photo_by_id(conn, photo.id)
+    if sealed is None:
+        with contextlib.suppress(ServiceUnavailable, ClientError):
+            await blobs.delete(sealed_key)
+        if winner is None or winner.status == "pending":
+            raise Conflict(f"photo {photo.id} was removed while it was verified")
+        return _facts(winner)
+    with contextlib.suppress(ServiceUnavailable, ClientError):
+        await blobs.delete(photo.object_key)  # the upload copy is no longer needed
+    return _facts(sealed)
+
+
+async def verify_upload(
+    pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, principal: Principal, photo_id: UUID
+) -> VerifiedPhoto:
+    """POST /uploads/{id}/verify: the phone's upload is done; check and seal it now, so a bad photo is
+    reported while the inspector is still on site and the submission later only reads stored facts.
+    Repeating it answers the same. 404 for another user's or an unknown photo, 409 once attached."""
+    purpose = "submission" if principal.role == "inspector" else "action_evidence"
+    async with pool.acquire() as conn:
+        photo = await queries.own_photo(conn, photo_id, org_id=principal.org_id, uploaded_by=principal.user_id,
+                                        purpose=purpose)
+    if photo is None:
+        raise NotFound(f"photo {photo_id} not found")
+    if photo.status == "attached":
+        raise Conflict(f"photo {photo_id} is already attached")
+    try:
+        return await _seal(pool, blobs, settings, photo)
+    except _PhotoProblem as problem:
+        raise InvalidInput(problem.message, extra={"errors": [
+            {"field": f"photos[{problem.photo_id}]", "message": problem.message}]}) from None
 
 
 async def verify_photos(
@@ -176,24 +231,27 @@ async def verify_photos(
     photo_ids: Collection[UUID],
     purpose: str = "submission",
 ) -> dict[UUID, VerifiedPhoto]:
-    """Check that each photo is the caller's pending upload of `purpose` and is really in S3 as the
-    image it claims to be; return what was learnt. Raises NotFound (not the caller's, or unknown),
-    InvalidInput (listing every bad photo in `errors`) or ServiceUnavailable (S3 down). Writes nothing."""
+    """Each photo must be the caller's unattached upload of `purpose`, verified now unless it already is.
+    Raises NotFound (not the caller's, unknown or attached), InvalidInput (listing every bad photo in
+    `errors`) or ServiceUnavailable (S3 down). Writes no submission or action: a photo verified here
+    stays verified and unattached if the caller's write then fails."""
     wanted = sorted(set(photo_ids), key=str)
     if not wanted:
         return {}
     async with pool.acquire() as conn:
-        rows = await queries.pending_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
+        rows = await queries.unattached_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
     found = {row.id: row for row in rows}
     for photo_id in wanted:
         if photo_id not in found:
             raise NotFound(f"photo {photo_id} not found")
+    if all(row.status == "verified" for row in rows):
+        return {row.id: _facts(row) for row in rows}  # the usual case: verified when uploaded
 
     limit = asyncio.Semaphore(VERIFY_CONCURRENCY)
 
-    async def bounded(photo: PendingPhoto) -> VerifiedPhoto:
+    async def bounded(photo: OwnPhoto) -> VerifiedPhoto:
         async with limit:
-            return await _verify_one(blobs, settings, photo)
+            return await _seal(pool, blobs, settings, photo)
 
     results = await asyncio.gather(*(bounded(found[i]) for i in wanted), return_exceptions=True)
     problems: list[_PhotoProblem] = []
@@ -220,16 +278,11 @@ async def attach_photos(
     submission_id: UUID | None = None,
     action_id: UUID | None = None,
 ) -> None:
-    """Inside the caller's transaction: mark verified photos attached with what verification learnt.
-    Raises Conflict when any is no longer pending (a concurrent request attached it first)."""
+    """Inside the caller's transaction: mark verified photos attached. Raises Conflict when any is no
+    longer verified and unattached (a concurrent request attached it first)."""
     if not photos:
         return
-    values = [
-        AttachValues(id=p.id, size_bytes=p.size_bytes, phash=p.phash, exif_latitude=p.exif_latitude,
-                     exif_longitude=p.exif_longitude, exif_taken_at=p.exif_taken_at)
-        for p in photos
-    ]
-    attached = await queries.attach(conn, values, submission_id=submission_id, action_id=action_id)
+    attached = await queries.attach(conn, [p.id for p in photos], submission_id=submission_id, action_id=action_id)
     missing = sorted({p.id for p in photos} - attached, key=str)
     if missing:
         message = f"photo {missing[0]} is already attached elsewhere"
@@ -314,9 +367,9 @@ async def _delete_objects(blobs: BlobStore, keys: Sequence[str]) -> None:
 async def cleanup_stale_uploads(
     pool: asyncpg.Pool, blobs: BlobStore, *, older_than: timedelta, batch_size: int = CLEANUP_BATCH
 ) -> int:
-    """Delete pending uploads created more than `older_than` ago: S3 objects first, then their rows,
-    batch by batch. Rows are locked meanwhile, so a submission attaching one of them waits and then
-    gets a Conflict rather than a row whose object is gone. Idempotent; returns the rows deleted."""
+    """Delete uploads never attached (pending or verified) created more than `older_than` ago: S3 objects
+    first, then their rows, batch by batch. Rows are locked meanwhile, so a submission attaching one of
+    them waits and then gets a Conflict rather than a row whose object is gone. Idempotent; returns the rows deleted."""
     if older_than < timedelta(0):
         raise ValueError("older_than must not be negative")
     total = 0
@@ -324,8 +377,9 @@ async def cleanup_stale_uploads(
         async with pool.acquire() as conn, conn.transaction():
             stale = await queries.lock_stale(conn, older_than, batch_size)
             if stale:
-                await _delete_objects(blobs, [s.object_key for s in stale])
-                total += await queries.delete_pending(conn, [s.id for s in stale])
+                keys = [s.object_key for s in stale] + [s.upload_key for s in stale if s.upload_key]
+                await _delete_objects(blobs, keys)
+                total += await queries.delete_unattached(conn, [s.id for s in stale])
         if len(stale) < batch_size:
             return total
 
@@ -341,4 +395,5 @@ __all__ = [
     "download_url",
     "find_reused",
     "verify_photos",
+    "verify_upload",
 ]

@@ -141,15 +141,21 @@ async def test_slots_upload_and_verify_two_jpegs(
     assert set(verified) == set(ids)
     a, b = verified[ids[0]], verified[ids[1]]
     assert a.size_bytes == len(first) and b.size_bytes == len(second)
-    assert a.content_type == "image/jpeg" and a.object_key == slots[0]["object_key"]
+    assert a.content_type == "image/jpeg"
+    # Sealed: the checked bytes live where no upload slot can write; the upload copy is gone.
+    upload_key = slots[0]["object_key"]
+    assert a.object_key.startswith(f"sealed/{world.a.id}/") and str(ids[0]) in a.object_key
+    assert a.object_key.endswith(".jpg") and a.object_key != upload_key
+    assert await blobs.read(a.object_key) == first
+    assert await blobs.head(upload_key) is None
     assert a.phash is not None and len(a.phash) == 16 and a.phash == analyse(first, "image/jpeg").phash
     assert a.exif_latitude == pytest.approx(GPS["latitude"], abs=1e-5)
     assert a.exif_longitude == pytest.approx(GPS["longitude"], abs=1e-5)
     assert a.exif_taken_at == TAKEN
     assert (b.exif_latitude, b.exif_longitude, b.exif_taken_at) == (None, None, None)
 
-    # Verification writes nothing; attaching records what it learnt.
-    assert await pool.fetchval("SELECT count(*) FROM photos WHERE id = ANY($1) AND status = 'pending'", ids) == 2
+    # Verification records what it learnt; attaching references the photo.
+    assert await pool.fetchval("SELECT count(*) FROM photos WHERE id = ANY($1) AND status = 'verified'", ids) == 2
     submission_id, _ = await make_submission(pool, world, branch_id=world.a.b11)
     await attach(pool, verified, submission_id=submission_id)
     row = await pool.fetchrow(

@@ -1,0 +1,116 @@
+"""POST /uploads/{id}/verify through the HTTP API on real SeaweedFS: photos are checked when the phone
+reports the upload done, kept exactly as checked, and a later submission reads the stored facts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest_asyncio
+from litestar.testing import AsyncTestClient
+
+from inspect_api.settings import Settings
+from inspect_api.storage.blobs import make_s3_client
+from tests.integration.factories import World, fast_app_fixture, login_as
+from tests.integration.phone import answers_for, get_slots, submission_body, upload
+from tests.integration.releases import (
+    Catalogue,
+    fuel_catalogue,  # noqa: F401  (fixture)
+    local_noon,
+    reference_month,
+)
+from tests.unit.photos.samples import jpeg
+
+app = fast_app_fixture()
+AT_BRANCH = {"latitude": 31.2302, "longitude": 121.4701}
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+def sealed_objects(settings: Settings, photo_id: str) -> list[str]:
+    s3 = make_s3_client(settings.s3)
+    listed = s3.list_objects_v2(Bucket=settings.s3.bucket, Prefix="sealed/")
+    return [o["Key"] for o in listed.get("Contents", []) if photo_id in o["Key"]]
+
+
+async def test_a_photo_verified_on_upload_is_kept_as_checked_and_used_without_s3(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel_catalogue: Catalogue,  # noqa: F811
+    db: asyncpg.Pool, settings: Settings,
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    (slot,) = await get_slots(client, inspector, "image/jpeg")
+    photo_id = slot["photo_id"]
+    original = jpeg(7, **AT_BRANCH)
+    assert (await upload(http, slot, original)).status_code in (200, 201, 204)
+
+    verified = await client.post(f"/uploads/{photo_id}/verify", headers=inspector)
+    assert verified.status_code == 200, verified.text
+    assert verified.json() == {"photo_id": photo_id, "status": "verified", "content_type": "image/jpeg",
+                               "size_bytes": len(original), "has_location": True, "has_capture_time": False}
+    again = await client.post(f"/uploads/{photo_id}/verify", headers=inspector)
+    assert again.status_code == 200 and again.json() == verified.json()
+    assert len(sealed_objects(settings, photo_id)) == 1
+
+    # The presigned POST is still valid: a different picture sent to it changes nothing kept.
+    assert (await upload(http, slot, jpeg(8))).status_code in (200, 201, 204)
+    day = reference_month() + timedelta(days=5)
+    finished = local_noon(day)
+    body = submission_body(
+        answers_for(fuel_catalogue.form, photos={"p1_greeting": [photo_id]}),
+        branch_id=str(world.a.b11), form_version_id=str(fuel_catalogue.version_id),
+        started_at=(finished - timedelta(minutes=20)).isoformat(), finished_at=finished.isoformat(),
+    )
+    submitted = await client.post("/submissions", json=body, headers=inspector)
+    assert submitted.status_code == 201, submitted.text
+    row = await db.fetchrow("SELECT status, object_key, size_bytes FROM photos WHERE id = $1::uuid", photo_id)
+    assert row["status"] == "attached" and row["size_bytes"] == len(original)
+    download = await client.get(f"/photos/{photo_id}", headers=inspector)
+    assert download.status_code == 200, download.text
+    assert (await http.get(download.json()["url"])).content == original
+
+    # Once used, verifying again is a conflict, not a silent re-check.
+    used = await client.post(f"/uploads/{photo_id}/verify", headers=inspector)
+    assert used.status_code == 409 and used.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_bad_uploads_are_named_at_verification_and_others_photos_are_not_found(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World,
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    never, renamed = await get_slots(client, inspector, "image/jpeg", "image/jpeg")
+    assert (await upload(http, renamed, b"%PDF-1.4 not a picture")).status_code in (200, 201, 204)
+    expected = {never["photo_id"]: "was not uploaded", renamed["photo_id"]: "is not a valid image/jpeg"}
+    for photo_id, reason in expected.items():
+        response = await client.post(f"/uploads/{photo_id}/verify", headers=inspector)
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["errors"] == [{"field": f"photos[{photo_id}]", "message": f"photo {photo_id} {reason}"}]
+
+    other = await login_as(client, world.a.inspector2)
+    manager = await login_as(client, world.a.manager)
+    admin = await login_as(client, world.a.admin)
+    assert (await client.post(f"/uploads/{renamed['photo_id']}/verify", headers=other)).status_code == 404
+    assert (await client.post(f"/uploads/{renamed['photo_id']}/verify", headers=manager)).status_code == 404
+    assert (await client.post(f"/uploads/{renamed['photo_id']}/verify", headers=admin)).status_code == 403
+
+
+async def test_racing_verifications_agree_and_keep_one_copy(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, settings: Settings,
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    (slot,) = await get_slots(client, inspector, "image/jpeg")
+    assert (await upload(http, slot, jpeg(9))).status_code in (200, 201, 204)
+    answers = await asyncio.gather(*(client.post(f"/uploads/{slot['photo_id']}/verify", headers=inspector)
+                                     for _ in range(5)))
+    bodies: list[Any] = [a.json() for a in answers]
+    assert [a.status_code for a in answers] == [200] * 5, bodies
+    assert all(b == bodies[0] for b in bodies)
+    assert len(sealed_objects(settings, slot["photo_id"])) == 1

@@ -8,10 +8,14 @@ DATABASE_URL / S3_* from the environment. For each server config the product and
 under the same server with the same workers; each round measures, in this order:
 
     ref GET /ref/struct | form GET (200) | form GET with If-None-Match (304) | ref POST /ref/write | intake
+    | intake_inline
 
-Intake bodies are prepared before the timed run (each with 2 fresh photos uploaded to S3 through
-presigned POSTs, like a phone) and every body is sent once, so each request does the full work: auth,
-validation, idempotency lookup, S3 HEAD + GET + image analysis of both photos, scoring, one transaction.
+Intake bodies are prepared before the timed run, each with 2 fresh photos uploaded to S3 through
+presigned POSTs, and every body is sent once, so each request does the full work: auth, validation,
+idempotency lookup, photo checks, reuse search, scoring, one transaction. `intake`: the phone reported
+each upload done (POST /uploads/{id}/verify, the app's flow), so the request checks the stored,
+sealed facts of its photos. `intake_inline`: photos never reported, so the request itself reads both
+from S3, decodes, hashes and seals them.
 Ratios use the median round. Peak RSS (VmHWM) per server process is read after the config's runs.
 """
 
@@ -53,8 +57,11 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-async def prepare_intake_bodies(base_url: str, world: LiveWorld, count: int, seed: int) -> list[bytes]:
-    """`count` distinct submissions, each with 2 photos already in S3 (20 slots per /uploads call)."""
+async def prepare_intake_bodies(base_url: str, world: LiveWorld, count: int, seed: int, *,
+                                verify: bool = True) -> list[bytes]:
+    """`count` distinct submissions, each with 2 photos already in S3 (20 slots per /uploads call) and,
+    with `verify`, reported done through POST /uploads/{id}/verify like the phone app does (so intake
+    reads stored facts); without it the photos are verified inside the submission request."""
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         headers = await login(http, world.emails["inspector"])
@@ -70,6 +77,9 @@ async def prepare_intake_bodies(base_url: str, world: LiveWorld, count: int, see
                     sent = await http.post(slot["url"], data=slot["fields"],
                                            files={"file": ("p.jpg", photo_jpeg(rng), "image/jpeg")})
                     sent.raise_for_status()
+                    if verify:
+                        checked = await http.post(f"/uploads/{slot['photo_id']}/verify", headers=headers)
+                        checked.raise_for_status()
                 return [slot["photo_id"] for slot in slots]
 
         photo_ids = [p for chunk in await asyncio.gather(*(batch(20) for _ in range((count * 2 + 19) // 20)))
@@ -110,6 +120,8 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
         rounds: list[dict[str, WrkResult]] = []
         for n in range(args.rounds):
             bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=n))
+            inline_bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.inline_bodies,
+                                                              seed=1000 + n, verify=False))
             runs = [
                 run_wrk("ref_get", reference.base_url + "/ref/struct", **common),
                 run_wrk("form_get", product.base_url + FORM_PATH, auth=auth, **common),
@@ -118,6 +130,8 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
                         bodies=ref_bodies(args.duration * 3000), **common),
                 run_wrk("intake", product.base_url + "/submissions", method="POST", auth=auth, bodies=bodies,
                         **common),
+                run_wrk("intake_inline", product.base_url + "/submissions", method="POST", auth=auth,
+                        bodies=inline_bodies, **common),
             ]
             rounds.append({r.name: r for r in runs})
             for r in runs:
@@ -138,6 +152,7 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
         "median_ok_rps": medians,
         "ratios": {
             "intake/ref_write": medians["intake"] / medians["ref_write"],
+            "intake_inline/ref_write": medians["intake_inline"] / medians["ref_write"],
             "form_get/ref_get": medians["form_get"] / medians["ref_get"],
             "form_304/ref_get": medians["form_304"] / medians["ref_get"],
         },
@@ -177,6 +192,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--inline-bodies", type=int, default=1200,
+                        help="distinct submissions whose photos are verified inside the request, per round")
     parser.add_argument("--intake-bodies", type=int, default=1200,
                         help="distinct submissions prepared per round (must exceed what one run sends)")
     parser.add_argument("--profile", default=None, metavar="DIR",
@@ -197,16 +214,17 @@ def main() -> int:
             results["configs"].append(bench_config(stack, world, server, int(workers), args,
                                                    tuple(" ".join(extra).split())))
     print(f"\nmachine: {results['machine']}  wall time {time.monotonic() - started:.0f}s")
-    print("| server | workers | ref GET | form GET | form 304 | ref write | intake | form/ref | 304/ref "
-          "| intake/write | peak RSS per process (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| server | workers | ref GET | form GET | form 304 | ref write | intake | intake inline | form/ref "
+          "| 304/ref | intake/write | inline/write | peak RSS per process (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in results["configs"]:
         m, r = c["median_ok_rps"], c["ratios"]
         rss = ", ".join(f"{mb:.0f}" for mb in c["peak_rss_mb"]["product"].values())
         label = c["server"] + (" " + " ".join(c["extra"]) if c["extra"] else "")
         print(f"| {label} | {c['workers']} | {m['ref_get']:.0f} | {m['form_get']:.0f} | {m['form_304']:.0f} | "
-              f"{m['ref_write']:.0f} | {m['intake']:.0f} | {r['form_get/ref_get']:.2f} | "
-              f"{r['form_304/ref_get']:.2f} | {r['intake/ref_write']:.2f} | {rss} |")
+              f"{m['ref_write']:.0f} | {m['intake']:.0f} | {m['intake_inline']:.0f} | {r['form_get/ref_get']:.2f} | "
+              f"{r['form_304/ref_get']:.2f} | {r['intake/ref_write']:.2f} | {r['intake_inline/ref_write']:.2f} | "
+              f"{rss} |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     return 0

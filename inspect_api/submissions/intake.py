@@ -22,7 +22,7 @@ from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.submissions import queries
 from inspect_api.submissions.proof import PhotoEvidence, ProofOfVisit, assess, photo_distance
-from inspect_api.submissions.queries import StoredRevision, VisitTarget
+from inspect_api.submissions.queries import ActionValues, RevisionValues, StoredRevision, VisitTarget
 from inspect_api.submissions.schemas import Receipt, SubmissionIn
 
 # A phone clock a little ahead of the server's is normal; an answer from the future is not.
@@ -54,11 +54,6 @@ def _replay(stored: StoredRevision, digest: str) -> Receipt:
             "make a new client_id for new answers"
         )
     return _receipt(stored)
-
-
-async def _stored(pool: asyncpg.Pool, org_id: UUID, client_id: UUID) -> StoredRevision | None:
-    async with pool.acquire() as conn:
-        return await queries.revision_by_client_id(conn, org_id, client_id)
 
 
 def _check_times(data: SubmissionIn) -> None:
@@ -154,15 +149,15 @@ def _proof(target: VisitTarget, data: SubmissionIn, photos: dict[UUID, VerifiedP
     )
 
 
-def _action_rows(card: ScoreCard, visited_on: date) -> list[tuple[str, str, str, str, bool, date]]:
+def _actions(card: ScoreCard, visited_on: date) -> list[ActionValues]:
     return [
-        (
-            follow_up.item,
-            follow_up.title.zh,
-            follow_up.title.en,
-            "high" if follow_up.critical else "normal",
-            follow_up.evidence_required,
-            visited_on + timedelta(days=follow_up.due_in_days),
+        ActionValues(
+            item_key=follow_up.item,
+            title_zh=follow_up.title.zh,
+            title_en=follow_up.title.en,
+            priority="high" if follow_up.critical else "normal",
+            evidence_required=follow_up.evidence_required,
+            due_on=visited_on + timedelta(days=follow_up.due_in_days),
         )
         for follow_up in card.follow_ups
     ]
@@ -178,14 +173,13 @@ async def submit(
     correction_of: UUID | None = None,
 ) -> Receipt:
     digest = request_hash(data)
-    # A retry of something already stored answers from the store, before any other check.
-    stored = await _stored(pool, principal.org_id, data.client_id)
-    if stored is not None:
-        return _replay(stored, digest)
-
-    _check_times(data)
     photo_ids = {photo_id for answer in data.answers for photo_id in answer.photos}
     async with pool.acquire() as conn:
+        # A retry of something already stored answers from the store, before any other check.
+        stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
+        if stored is not None:
+            return _replay(stored, digest)
+        _check_times(data)
         if correction_of is None:
             target, revision = await _new_target(conn, principal, data), 1
         else:
@@ -195,27 +189,31 @@ async def submit(
         version = await published_version(conn, principal.org_id, target.form_version_id)
     _check_answers(version, data)
 
-    # S3 checks run before the transaction: an outage or a bad photo writes nothing.
+    # Photos are checked before the transaction (usually already at upload: then this reads stored
+    # facts); an S3 outage or a bad photo writes no submission.
     photos = await verify_photos(
         pool, blobs, settings, org_id=principal.org_id, uploader_id=principal.user_id, photo_ids=photo_ids
     )
     card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
     visited_on = _visited_on(target, data)
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            submission_id = await _write(conn, principal, data, digest, target, version, card, photos,
-                                         visited_on, revision, correction_of)
+        async with pool.acquire() as conn:
+            reused_matches = await find_reused(conn, principal.org_id, list(photos.values()),
+                                               exclude_submission_id=correction_of)
+            reused = {m.photo_id: sorted({str(x.submission_id) for x in m.matches}) for m in reused_matches}
+            async with conn.transaction():
+                stored = await _write(conn, principal, data, digest, target, version, card, photos,
+                                      _proof(target, data, photos, reused), visited_on, revision, correction_of)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
             # A concurrent duplicate won the race: answer with what it stored.
-            stored = await _stored(pool, principal.org_id, data.client_id)
+            async with pool.acquire() as conn:
+                stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
             assert stored is not None
             return _replay(stored, digest)
         if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:
             raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
         raise
-    stored = await _stored(pool, principal.org_id, data.client_id)
-    assert stored is not None and stored.submission_id == submission_id
     return _receipt(stored)
 
 
@@ -228,14 +226,13 @@ async def _write(
     version: VersionWithDocument,
     card: ScoreCard,
     photos: dict[UUID, VerifiedPhoto],
+    proof: ProofOfVisit,
     visited_on: date,
     revision: int,
     correction_of: UUID | None,
-) -> UUID:
-    reused_matches = await find_reused(conn, principal.org_id, list(photos.values()),
-                                       exclude_submission_id=correction_of)
-    reused = {match.photo_id: sorted({str(m.submission_id) for m in match.matches}) for match in reused_matches}
-    proof = _proof(target, data, photos, reused)
+) -> StoredRevision:
+    """Inside the caller's transaction: the submission (or its correction), the revision with its items
+    and follow-up actions, the photos attached, the visit marked."""
     if correction_of is None:
         submission_id = await queries.insert_submission(
             conn, principal.org_id, target.branch_id, target.visit_id, target.form_version_id, principal.user_id,
@@ -248,16 +245,19 @@ async def _write(
             raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
         await queries.update_for_revision(conn, submission_id, revision, card.total_percent, card.passed, visited_on)
         await queries.delete_unreleased_actions(conn, submission_id)
-    revision_id = await queries.insert_revision(
-        conn, principal.org_id, submission_id, revision, data.client_id, digest,
-        msgspec.to_builtins(data.answers), card, data.started_at, data.finished_at,
-        data.gps.latitude if data.gps else None, data.gps.longitude if data.gps else None,
-        data.gps.accuracy_m if data.gps else None, data.comment, proof,
+    gps = data.gps
+    stored = await queries.write_revision(
+        conn,
+        RevisionValues(
+            org_id=principal.org_id, submission_id=submission_id, revision=revision, client_id=data.client_id,
+            request_hash=digest, answers=msgspec.to_builtins(data.answers), score_card=card,
+            started_at=data.started_at, finished_at=data.finished_at,
+            gps_latitude=gps.latitude if gps else None, gps_longitude=gps.longitude if gps else None,
+            gps_accuracy_m=gps.accuracy_m if gps else None, comment=data.comment, proof=proof,
+        ),
+        branch_id=target.branch_id, form_key=version.key, actions=_actions(card, visited_on),
     )
-    await queries.insert_items(conn, revision_id, card)
     await attach_photos(conn, list(photos.values()), submission_id=submission_id)
-    await queries.insert_actions(conn, principal.org_id, target.branch_id, submission_id, revision_id, version.key,
-                                 _action_rows(card, visited_on))
     if target.visit_id is not None:
         await queries.mark_visit_submitted(conn, target.visit_id)
-    return submission_id
+    return stored

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.forms.scoring import ScoreCard
-from inspect_api.storage.db import row_to, rows_to
+from inspect_api.storage.db import one_to, row_to, rows_to
 
 
 class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,28 +143,32 @@ SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4
 WHERE id = $1
 """
 
-INSERT_REVISION: Final = """
-INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
-    score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-RETURNING id
-"""
-
-INSERT_ITEMS: Final = """
-INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[])
-"""
-
-INSERT_ACTIONS: Final = """
-WITH opened AS (
+# A revision with its item rows and the follow-up actions it opens, in one round trip. Answers what
+# SELECT_REVISION_BY_CLIENT_ID answers for a retry, so the first receipt is built the same way.
+WRITE_REVISION: Final = """
+WITH revision AS (
+    INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
+        score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    RETURNING id, submission_id, revision, client_id, request_hash, created_at, score_card
+), items AS (
+    INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
+    SELECT revision.id, i.* FROM revision,
+        unnest($15::text[], $16::text[], $17::text[], $18::float8[], $19::float8[]) AS i
+), opened AS (
     INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
                          title_en, priority, evidence_required, due_on)
-    SELECT $1, $2, $3, $4, $5, * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[],
-                                             $10::boolean[], $11::date[])
+    SELECT $1, $20, revision.submission_id, revision.id, $21, a.* FROM revision,
+        unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::boolean[], $27::date[]) AS a
     RETURNING id
+), events AS (
+    INSERT INTO action_events (action_id, kind, to_status)
+    SELECT id, 'created', 'open' FROM opened
 )
-INSERT INTO action_events (action_id, kind, to_status)
-SELECT id, 'created', 'open' FROM opened
+SELECT revision.submission_id, revision.id AS revision_id, revision.revision, revision.client_id,
+       revision.request_hash, revision.created_at, revision.score_card,
+       (SELECT count(*) FROM opened) AS actions_opened
+FROM revision
 """
 
 DELETE_UNRELEASED_ACTIONS: Final = "DELETE FROM actions WHERE submission_id = $1"
@@ -276,38 +280,49 @@ async def update_for_revision(
     await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on)
 
 
-async def insert_revision(conn: asyncpg.Connection, *args: Any) -> UUID:
-    return await conn.fetchval(INSERT_REVISION, *args)
+class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
+    org_id: UUID
+    submission_id: UUID
+    revision: int
+    client_id: UUID
+    request_hash: str
+    answers: list[Any]
+    score_card: ScoreCard
+    started_at: datetime
+    finished_at: datetime
+    gps_latitude: float | None
+    gps_longitude: float | None
+    gps_accuracy_m: float | None
+    comment: str | None
+    proof: Any
 
 
-async def insert_items(conn: asyncpg.Connection, revision_id: UUID, card: ScoreCard) -> None:
-    items = card.items
-    await conn.execute(
-        INSERT_ITEMS,
-        revision_id,
-        [i.key for i in items],
-        [i.section for i in items],
-        [i.status for i in items],
-        [i.earned for i in items],
-        [i.possible for i in items],
+class ActionValues(msgspec.Struct, frozen=True, kw_only=True):
+    """A follow-up action a failed item opens."""
+
+    item_key: str
+    title_zh: str
+    title_en: str
+    priority: str
+    evidence_required: bool
+    due_on: date
+
+
+async def write_revision(
+    conn: asyncpg.Connection, v: RevisionValues, *, branch_id: UUID, form_key: str, actions: list[ActionValues]
+) -> StoredRevision:
+    items = v.score_card.items
+    row = await conn.fetchrow(
+        WRITE_REVISION,
+        v.org_id, v.submission_id, v.revision, v.client_id, v.request_hash, v.answers, v.score_card,
+        v.started_at, v.finished_at, v.gps_latitude, v.gps_longitude, v.gps_accuracy_m, v.comment, v.proof,
+        [i.key for i in items], [i.section for i in items], [i.status for i in items],
+        [i.earned for i in items], [i.possible for i in items],
+        branch_id, form_key,
+        [a.item_key for a in actions], [a.title_zh for a in actions], [a.title_en for a in actions],
+        [a.priority for a in actions], [a.evidence_required for a in actions], [a.due_on for a in actions],
     )
-
-
-async def insert_actions(
-    conn: asyncpg.Connection,
-    org_id: UUID,
-    branch_id: UUID,
-    submission_id: UUID,
-    revision_id: UUID,
-    form_key: str,
-    rows: list[tuple[str, str, str, str, bool, date]],
-) -> None:
-    if not rows:
-        return
-    columns = list(zip(*rows, strict=True))
-    await conn.execute(
-        INSERT_ACTIONS, org_id, branch_id, submission_id, revision_id, form_key, *(list(c) for c in columns)
-    )
+    return one_to(StoredRevision, row)
 
 
 async def delete_unreleased_actions(conn: asyncpg.Connection, submission_id: UUID) -> None:

@@ -127,8 +127,8 @@ WITH new (photo_id, phash) AS (
 )
 SELECT n.photo_id, p.id AS match_id, p.submission_id, bit_count(p.phash # n.phash)::int AS distance
 FROM new n
-JOIN photos p ON p.org_id = $1 AND p.phash IS NOT NULL AND p.status = 'attached'
-    AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
+JOIN photos p ON p.phash_pieces && phash_pieces(n.phash)  -- candidates via the GIN index (migration 0010)
+    AND p.org_id = $1 AND p.status = 'attached' AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
     AND ($4::uuid IS NULL OR p.submission_id <> $4)
     AND bit_count(p.phash # n.phash) <= $5
 ORDER BY n.photo_id, distance, p.attached_at

@@ -33,6 +33,8 @@ from inspect_api.storage.blobs import BlobStore
 
 # Hashes this close (of 64 bits) are the same picture re-encoded, resized or lightly edited.
 REUSE_THRESHOLD: Final = 6
+# The hash index finds every match up to this distance only (7 pieces: migrations/0010).
+MAX_INDEXED_DISTANCE: Final = 6
 # Photos verified at once: each may be read whole (up to upload_max_bytes) into memory.
 VERIFY_CONCURRENCY: Final = 4
 CLEANUP_BATCH: Final = 200
@@ -302,6 +304,8 @@ async def find_reused(
 ) -> list[ReusedPhoto]:
     """Photos that look like (phash within `threshold` bits) the org's attached photos of other
     submissions. Only photos with at least one match are listed, in id order."""
+    if not 0 <= threshold <= MAX_INDEXED_DISTANCE:
+        raise ValueError(f"the photo hash index finds matches up to {MAX_INDEXED_DISTANCE} bits apart")
     hashes = [(p.id, p.phash) for p in photos if p.phash is not None]
     if not hashes:
         return []

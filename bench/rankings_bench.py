@@ -135,6 +135,24 @@ JOIN forms f ON f.id = fv.form_id
 WHERE s.org_id = $1 AND f.key = $2 AND s.status = 'released' AND s.visited_on >= $4 AND s.visited_on < $5
 GROUP BY s.branch_id
 """
+# The issue's baseline, literally: one GROUP BY over all released submissions of the form, each
+# period picked out by FILTER (what a service without roll-ups or a date predicate runs).
+NAIVE_ALL: Final = """
+SELECT s.branch_id,
+       count(*) FILTER (WHERE s.visited_on >= $3 AND s.visited_on < $5) AS visits,
+       avg(s.total_percent) FILTER (WHERE s.visited_on >= $3 AND s.visited_on < $5) AS mean,
+       stddev_samp(s.total_percent) FILTER (WHERE s.visited_on >= $3 AND s.visited_on < $5) AS sd,
+       count(*) FILTER (WHERE s.visited_on >= $3 AND s.visited_on < $5 AND s.passed) AS passes,
+       count(*) FILTER (WHERE s.visited_on >= $4 AND s.visited_on < $3) AS prev_visits,
+       avg(s.total_percent) FILTER (WHERE s.visited_on >= $4 AND s.visited_on < $3) AS prev_mean,
+       stddev_samp(s.total_percent) FILTER (WHERE s.visited_on >= $4 AND s.visited_on < $3) AS prev_sd,
+       count(*) FILTER (WHERE s.visited_on >= $4 AND s.visited_on < $3 AND s.passed) AS prev_passes
+FROM submissions s
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.org_id = $1 AND f.key = $2 AND s.status = 'released'
+GROUP BY s.branch_id
+"""
 # The same for one region's branches (the planner may use the (org, branch, visited_on) index).
 NAIVE_REGION: Final = NAIVE.replace(
     "WHERE s.org_id = $1",
@@ -292,6 +310,11 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
                 ("region", "one region (100 branches)"): summary(
                     await repeat(lambda: rankings(region_params), runs, deadline)),
             }
+            # Cold: every request a page never asked for (another offset), so computed from the roll-ups
+            # as right after a release; the rows above are what every later viewer of the page gets.
+            offsets = iter(range(1, 10_000))
+            cold = summary(await repeat(lambda: rankings(org_params | {"offset": str(next(offsets))}), runs,
+                                        deadline))
 
             conn = await asyncpg.connect(database_url)
             try:
@@ -304,6 +327,8 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
                 sql_runs = max(5, runs // 4)
                 naive = {
                     "org": summary(await repeat(lambda: conn.fetch(NAIVE, org, FORM_KEY, start, previous, end),
+                                                sql_runs, deadline, warmup=1)),
+                    "all": summary(await repeat(lambda: conn.fetch(NAIVE_ALL, org, FORM_KEY, start, previous, end),
                                                 sql_runs, deadline, warmup=1)),
                     "region": summary(await repeat(
                         lambda: conn.fetch(NAIVE_REGION, org, FORM_KEY, start, previous, end, facts["region_id"]),
@@ -353,8 +378,8 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    return {"endpoint": endpoint, "floor": floor, "naive": naive, "rollup_sql": rollup_sql, "release_ms": release_ms,
-            "visible_ms": visible_ms, "polls": polls}
+    return {"endpoint": endpoint, "cold": cold, "floor": floor, "naive": naive, "rollup_sql": rollup_sql,
+            "release_ms": release_ms, "visible_ms": visible_ms, "polls": polls}
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -391,34 +416,50 @@ def report(args: argparse.Namespace, facts: dict[str, Any], results: dict[str, A
         + ", ".join(f"{k} {v:.0f} s" for k, v in facts["timings"].items()) + " (backfill = "
         "`inspect_api.rankings.rollups.backfill`).",
         "",
-        "Month ranking with the previous month's deltas. Naive = one GROUP BY over the released "
-        "submissions of both months (no roll-ups; a full scan of the submissions), timed in SQL alone.",
+        "Month ranking with the previous month's deltas, timed from the client (HTTP included). Baselines, "
+        "timed in SQL alone (no HTTP, auth or JSON: in their favour): **naive over all submissions** = the "
+        "issue's baseline, one GROUP BY over every released submission of the form with each month picked "
+        "out by FILTER; **naive, two months** = the same restricted to the two months by a date predicate "
+        "(the best a roll-up-less service could do).",
         "",
-        "| what | median ms | p95 ms | runs | naive (same scope) / this |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| what | median ms | p95 ms | runs | naive over all submissions / this | naive two months / this |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for scope in ("org", "region"):
-        n = naive[scope]
-        lines.append(f"| naive GROUP BY, {scope} scope (SQL only) | {n['median_ms']:.1f} | {n['p95_ms']:.1f} | "
-                     f"{n['runs']} | 1x |")
+    every, two = naive["all"]["median_ms"], naive["org"]["median_ms"]
+
+    def row(name: str, s: dict[str, float], digits: int = 1, bold: bool = False) -> str:
+        a, b = ratio(every, s["median_ms"]), ratio(two, s["median_ms"])
+        if bold:
+            a, b = f"**{a}**", f"**{b}**"
+        return (f"| {name} | {s['median_ms']:.{digits}f} | {s['p95_ms']:.{digits}f} | {s['runs']} | {a} | {b} |")
+
+    lines.append(row("naive GROUP BY over all released submissions, org scope (SQL only)", naive["all"]))
+    lines.append(row("naive GROUP BY over the two months, org scope (SQL only)", naive["org"]))
+    lines.append(f"| naive GROUP BY over the two months, one region (SQL only) | {naive['region']['median_ms']:.1f} | "
+                 f"{naive['region']['p95_ms']:.1f} | {naive['region']['runs']} | | |")
     for (scope, name), s in results["endpoint"].items():
-        lines.append(f"| **GET /rankings**, {name} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['runs']} | "
-                     f"**{ratio(naive[scope]['median_ms'], s['median_ms'])}** |")
+        if scope == "org":
+            lines.append(row(f"**GET /rankings**, {name}", s, bold=True))
+        else:
+            lines.append(f"| **GET /rankings**, {name} | {s['median_ms']:.1f} | {s['p95_ms']:.1f} | {s['runs']} | | "
+                         f"{ratio(naive['region']['median_ms'], s['median_ms'])} (vs the region's naive) |")
+    lines.append(row("GET /rankings, org scope, first 100 rows, cold (a page nobody asked for yet: computed "
+                     "from the roll-ups)", results["cold"]))
     for scope in ("org", "region"):
         s = rollup_sql[scope]
         lines.append(f"| the endpoint's ranking query alone, {scope} scope, first 100 rows (SQL only) | "
-                     f"{s['median_ms']:.2f} | {s['p95_ms']:.2f} | {s['runs']} | "
-                     f"{ratio(naive[scope]['median_ms'], s['median_ms'])} |")
+                     f"{s['median_ms']:.2f} | {s['p95_ms']:.2f} | {s['runs']} | | |")
     f = results["floor"]
-    lines.append(f"| GET /me (any authenticated request: HTTP, JWT, Principal from Postgres) | {f['median_ms']:.1f} | "
-                 f"{f['p95_ms']:.1f} | {f['runs']} | {ratio(naive['org']['median_ms'], f['median_ms'])} |")
-    best = max(naive[scope]["median_ms"] / s["median_ms"] for (scope, _), s in results["endpoint"].items())
+    lines.append(row("GET /me (floor of any authenticated request: HTTP, JWT, cached Principal)", f))
+    org_endpoint = [s for (scope, _), s in results["endpoint"].items() if scope == "org"]
+    best_all = max(every / s["median_ms"] for s in org_endpoint)
+    best_two = max(two / s["median_ms"] for s in org_endpoint)
     lines += [
         "",
-        f"Goal >= 100x: {'met' if best >= 100 else 'not met'} (best {best:.1f}x). Any authenticated request "
-        f"here costs {f['median_ms']:.1f} ms (GET /me), so against this naive query no endpoint could exceed "
-        f"{naive['org']['median_ms'] / f['median_ms']:.0f}x on this machine; the rest is the ranking query over "
-        "every branch of the scope (two roll-up rows per branch) and building the page.",
+        f"Goal >= 100x against the naive GROUP BY over all submissions: {'met' if best_all >= 100 else 'not met'} "
+        f"(best {best_all:.0f}x; against the two-month naive query {best_two:.0f}x). Any authenticated "
+        f"request costs {f['median_ms']:.1f} ms here (GET /me), which bounds every ratio "
+        f"({every / f['median_ms']:.0f}x and {two / f['median_ms']:.0f}x).",
         "",
         f"One release (POST /submissions/{{id}}/release: roll-ups + action recheck in its transaction): "
         f"{results['release_ms']:.1f} ms; visible in GET /rankings {results['visible_ms']:.1f} ms after the "
@@ -428,9 +469,11 @@ def report(args: argparse.Namespace, facts: dict[str, Any], results: dict[str, A
         "(this run's own server, client and Postgres included; anything above ~1.5 means other jobs shared "
         "the CPUs).",
         "",
-        "The endpoint figures include HTTP, bearer auth (the Principal is loaded from Postgres per request), "
-        "the scope functions, ranks, percentiles, Student's t intervals and JSON; the naive ones none of "
-        "that. Ratios are from this one run.",
+        "The endpoint figures include HTTP, bearer auth, the org's settings and roll-up generation (one "
+        "query per request), ranks, percentiles, Student's t intervals and JSON; the naive ones none of "
+        "that. A computed page is kept per worker until the org's roll-up generation changes (any release, "
+        "branch or region change: rankings/cache.py), so repeated views cost one small query; the cold row "
+        "is the cost right after a change. Ratios are from this one run.",
         "",
     ]
     return "\n".join(lines)

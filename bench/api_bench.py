@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ import asyncpg
 import httpx
 import msgspec
 
+from bench import cpu_split
 from bench.harness import LiveStack, LiveWorld, ServerProcess, answers, arrange_world, login, submission
 from bench.reference_app import SCHEMA_SQL
 from bench.wrk_runner import WrkResult, require_wrk, run_wrk
@@ -118,26 +120,33 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
         if args.profile and workers == 1:  # one process: py-spy sees every request
             profile_runs(product, world, auth, etag, args)
         rounds: list[dict[str, WrkResult]] = []
+        cpu: dict[str, list[dict[str, float]]] = defaultdict(list)
         for n in range(args.rounds):
             bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=n))
             inline_bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.inline_bodies,
                                                               seed=1000 + n, verify=False))
-            runs = [
-                run_wrk("ref_get", reference.base_url + "/ref/struct", **common),
-                run_wrk("form_get", product.base_url + FORM_PATH, auth=auth, **common),
-                run_wrk("form_304", product.base_url + FORM_PATH, auth=auth, if_none_match=etag, **common),
-                run_wrk("ref_write", reference.base_url + "/ref/write", method="POST",
-                        bodies=ref_bodies(args.duration * 3000), **common),
-                run_wrk("intake", product.base_url + "/submissions", method="POST", auth=auth, bodies=bodies,
-                        **common),
-                run_wrk("intake_inline", product.base_url + "/submissions", method="POST", auth=auth,
-                        bodies=inline_bodies, **common),
+            plan = [
+                ("ref_get", reference, {"url": reference.base_url + "/ref/struct"}),
+                ("form_get", product, {"url": product.base_url + FORM_PATH, "auth": auth}),
+                ("form_304", product, {"url": product.base_url + FORM_PATH, "auth": auth, "if_none_match": etag}),
+                ("ref_write", reference, {"url": reference.base_url + "/ref/write", "method": "POST",
+                                          "bodies": ref_bodies(args.duration * 3000)}),
+                ("intake", product, {"url": product.base_url + "/submissions", "method": "POST", "auth": auth,
+                                     "bodies": bodies}),
+                ("intake_inline", product, {"url": product.base_url + "/submissions", "method": "POST",
+                                            "auth": auth, "bodies": inline_bodies}),
             ]
+            runs = []
+            for name, target, options in plan:
+                before = cpu_split.snapshot(target.pids())
+                result = run_wrk(name, **options, **common)
+                cpu[name].append(cpu_split.per_request_ms(before, cpu_split.snapshot(target.pids()), result.ok))
+                runs.append(result)
             rounds.append({r.name: r for r in runs})
             for r in runs:
                 print(f"  {server}:{workers} round {n + 1} {r.name:9s} {r.ok_rps:8.1f} ok req/s  p50 {r.p50_ms:7.1f} ms"
                       f"  p99 {r.p99_ms:7.1f} ms  statuses {r.statuses}  socket errors {r.socket_errors}"
-                      f"  bodies reused {r.bodies_reused}", flush=True)
+                      f"  bodies reused {r.bodies_reused}  CPU ms/request {cpu[r.name][-1]}", flush=True)
         rss = {"product": product.peak_rss_mb(), "reference": reference.peak_rss_mb()}
     finally:
         product.stop()
@@ -157,6 +166,7 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
             "form_304/ref_get": medians["form_304"] / medians["ref_get"],
         },
         "rounds": [{name: dataclasses.asdict(r) for name, r in rnd.items()} for rnd in rounds],
+        "cpu_ms_per_request": dict(cpu),
         "peak_rss_mb": {k: {str(pid): round(mb, 1) for pid, mb in v.items()} for k, v in rss.items()},
     }
 

@@ -303,34 +303,36 @@ async def update_user(
     return user
 
 
-async def set_user_regions(
-    pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, region_ids: list[UUID]
+async def _set_scope(
+    pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, *, region_ids: list[UUID] | None,
+    branch_ids: list[UUID] | None, what: str,
 ) -> UserOut:
+    """Replace a user's regions or branches (whichever is given), checked against their role."""
     async with pool.acquire() as conn, conn.transaction():
         user = await queries.get_user(conn, p.org_id, user_id, lock=True)
         if user is None:
             raise NotFound("no such user")
-        if problems := await _scope_problems(conn, p.org_id, user.role, region_ids, []):
-            raise _field_errors(problems, "the regions cannot be assigned")
-        await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
+        if problems := await _scope_problems(conn, p.org_id, user.role, region_ids or [], branch_ids or []):
+            raise _field_errors(problems, f"the {what} cannot be assigned")
+        if region_ids is not None:
+            await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
+        if branch_ids is not None:
+            await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
         user = await _reload_user(conn, p.org_id, user_id)
     principals.invalidate(user_id)
     return user
+
+
+async def set_user_regions(
+    pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, region_ids: list[UUID]
+) -> UserOut:
+    return await _set_scope(pool, principals, p, user_id, region_ids=region_ids, branch_ids=None, what="regions")
 
 
 async def set_user_branches(
     pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID, branch_ids: list[UUID]
 ) -> UserOut:
-    async with pool.acquire() as conn, conn.transaction():
-        user = await queries.get_user(conn, p.org_id, user_id, lock=True)
-        if user is None:
-            raise NotFound("no such user")
-        if problems := await _scope_problems(conn, p.org_id, user.role, [], branch_ids):
-            raise _field_errors(problems, "the branches cannot be assigned")
-        await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
-        user = await _reload_user(conn, p.org_id, user_id)
-    principals.invalidate(user_id)
-    return user
+    return await _set_scope(pool, principals, p, user_id, region_ids=None, branch_ids=branch_ids, what="branches")
 
 
 async def delete_user(pool: asyncpg.Pool, principals: PrincipalCache, p: Principal, user_id: UUID) -> None:

@@ -137,10 +137,13 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
                                             "auth": auth, "bodies": inline_bodies}),
             ]
             runs = []
+            roots = {"postgres_root": cpu_split.postmaster_pid(stack.postgres.pgdata if stack.postgres else None),
+                     "s3_root": stack.seaweed.pid if stack.seaweed else None}
             for name, target, options in plan:
-                before = cpu_split.snapshot(target.pids())
+                before = cpu_split.snapshot(target.pids(), **roots)
                 result = run_wrk(name, **options, **common)
-                cpu[name].append(cpu_split.per_request_ms(before, cpu_split.snapshot(target.pids()), result.ok))
+                after = cpu_split.snapshot(target.pids(), **roots)
+                cpu[name].append(cpu_split.per_request_ms(before, after, result.ok))
                 runs.append(result)
             rounds.append({r.name: r for r in runs})
             for r in runs:

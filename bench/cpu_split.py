@@ -1,8 +1,10 @@
 """CPU time per component during a load run, read from /proc: where a request's cost is paid.
 
-Components: the server under test (its process tree), PostgreSQL (every process named postgres: the
-embedded server's backends; an idle system Postgres adds nothing), the S3 gateway (weed) and the load
+Components: the server under test (its process tree), PostgreSQL (the bench's postmaster and its
+children: backends, WAL writer, ...), the S3 gateway (the bench's weed process tree) and the load
 generator (wrk, a child of the bench process: counted through RUSAGE_CHILDREN once it has exited).
+Other processes on the machine (another engine stack, tests) are not counted. With an external
+DATABASE_URL / S3 the Postgres / S3 figures stay 0.
 On a 2-core machine they all share the CPUs, so a server that waits on Postgres shows
 its cost here and not in a Python profile.
 """
@@ -16,11 +18,11 @@ from pathlib import Path
 from typing import Final
 
 COMPONENTS: Final = ("server", "postgres", "s3", "wrk")
-_BY_NAME: Final = {"postgres": "postgres", "weed": "s3"}
 _TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> tuple[str, float] | None:
+    """(name, user + system CPU seconds) of a live process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -30,20 +32,37 @@ def _cpu_seconds(pid: int) -> tuple[str, float] | None:
     return name, (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 
 
-def snapshot(server_pids: Collection[int]) -> dict[str, float]:
+def tree(root: int | None) -> set[int]:
+    """`root` and all its descendants."""
+    if root is None:
+        return set()
+    found, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        found.update(int(c) for c in children)
+        frontier += [int(c) for c in children]
+    return found
+
+
+def postmaster_pid(pgdata: Path | None) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0]) if pgdata else None  # type: ignore[operator]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def snapshot(server_pids: Collection[int], *, postgres_root: int | None, s3_root: int | None) -> dict[str, float]:
+    groups = {"server": set(server_pids), "postgres": tree(postgres_root), "s3": tree(s3_root)}
     totals = dict.fromkeys(COMPONENTS, 0.0)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        found = _cpu_seconds(pid)
-        if found is None:
-            continue
-        name, seconds = found
-        if pid in server_pids:
-            totals["server"] += seconds
-        elif name in _BY_NAME:
-            totals[_BY_NAME[name]] += seconds
+    for component, pids in groups.items():
+        for pid in pids:
+            found = _cpu_seconds(pid)
+            if found is not None:
+                totals[component] += found[1]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # finished wrk runs (and other children)
     totals["wrk"] = children.ru_utime + children.ru_stime
     return totals

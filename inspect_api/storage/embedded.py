@@ -169,6 +169,11 @@ class EmbeddedSeaweed:
         self._process: subprocess.Popen[bytes] | None = None
         self.access_key, self.secret_key = self._credentials()
 
+    @property
+    def pid(self) -> int | None:
+        """The running weed process (benchmarks attribute its CPU time)."""
+        return None if self._process is None or self._process.poll() is not None else self._process.pid
+
     def _credentials(self) -> tuple[str, str]:
         """Generated once per data dir and kept, so restarts keep working with the same settings."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

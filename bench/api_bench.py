@@ -69,19 +69,31 @@ async def prepare_intake_bodies(base_url: str, world: LiveWorld, count: int, see
         headers = await login(http, world.emails["inspector"])
         limit = asyncio.Semaphore(8)
 
+        async def post(url: str, **kwargs: Any) -> httpx.Response:
+            """Preparation is not measured: a dropped connection on a busy machine is retried (a phone
+            would too; uploads and verification are safe to repeat)."""
+            for attempt in range(4):
+                try:
+                    response = await http.post(url, **kwargs)
+                    response.raise_for_status()
+                    return response
+                except (httpx.TransportError, httpx.HTTPStatusError):
+                    if attempt == 3:
+                        raise
+                    await asyncio.sleep(0.5 * (attempt + 1))
+            raise AssertionError("unreachable")
+
         async def batch(n: int) -> list[str]:
             async with limit:
                 from bench.harness import photo_jpeg
 
-                slots = (await http.post("/uploads", headers=headers, json={
+                slots = (await post("/uploads", headers=headers, json={
                     "purpose": "submission", "files": [{"content_type": "image/jpeg"}] * n})).json()["slots"]
                 for slot in slots:
-                    sent = await http.post(slot["url"], data=slot["fields"],
-                                           files={"file": ("p.jpg", photo_jpeg(rng), "image/jpeg")})
-                    sent.raise_for_status()
+                    photo = photo_jpeg(rng)
+                    await post(slot["url"], data=slot["fields"], files={"file": ("p.jpg", photo, "image/jpeg")})
                     if verify:
-                        checked = await http.post(f"/uploads/{slot['photo_id']}/verify", headers=headers)
-                        checked.raise_for_status()
+                        await post(f"/uploads/{slot['photo_id']}/verify", headers=headers)
                 return [slot["photo_id"] for slot in slots]
 
         photo_ids = [p for chunk in await asyncio.gather(*(batch(20) for _ in range((count * 2 + 19) // 20)))

@@ -29,13 +29,13 @@ from inspect_api.actions.schemas import ActionDetail, ActionOut, NoteIn, Resolve
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.params import Offset
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 Pool = NamedDependency[asyncpg.Pool]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 200)")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 MANAGER: Final = roles("branch_manager")
 CHECKERS: Final = roles("regional_lead", "admin")
 

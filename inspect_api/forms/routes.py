@@ -15,6 +15,7 @@ from inspect_api.forms import service
 from inspect_api.forms.download import form_download
 from inspect_api.forms.model import FormDocument
 from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, summary
+from inspect_api.params import VersionNumber
 
 ADMIN_ONLY = {"roles": ("admin",)}
 LangQuery = Annotated[Lang | None, QueryParameter(name="lang", description="zh or en; omit for both languages")]
@@ -58,7 +59,7 @@ class FormsController(Controller):
         request: Request[Principal, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         key: str,
-        version: int,
+        version: VersionNumber,
         lang: LangQuery = None,
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[FormVersionOut | None]:
@@ -93,7 +94,7 @@ class FormsController(Controller):
         request: Request[Principal, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         key: str,
-        version: int,
+        version: VersionNumber,
         data: FormDocument,
     ) -> FormVersionSummary:
         return summary(await service.edit_draft(pool, request.user.org_id, key, version, data))
@@ -106,7 +107,8 @@ class FormsController(Controller):
         responses=problem_responses(404, 409),
     )
     async def publish(
-        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str, version: int
+        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str,
+        version: VersionNumber,
     ) -> FormVersionSummary:
         return summary(await service.publish(pool, request.user.org_id, key, version))
 

@@ -43,11 +43,11 @@ from inspect_api.org.schemas import (
     UserOut,
     UserPatch,
 )
+from inspect_api.params import Offset
 
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 Pool = NamedDependency[asyncpg.Pool]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 class OrgController(Controller):

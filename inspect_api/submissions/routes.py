@@ -13,6 +13,7 @@ from litestar.params import Parameter, QueryParameter
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
+from inspect_api.params import Offset
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.submissions import intake, review
@@ -29,7 +30,6 @@ from inspect_api.submissions.schemas import (
 INSPECTOR = {"roles": ("inspector",)}
 QA = {"roles": ("admin",)}
 PageSize = Annotated[int, Parameter(ge=1, le=review.MAX_PAGE_SIZE, description="page size (max 200)")]
-PageOffset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 AuthedRequest = Request[Principal, Any, Any]
 
 
@@ -84,7 +84,7 @@ class SubmissionsController(Controller):
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         limit: PageSize = 50,
-        offset: PageOffset = 0,
+        offset: Offset = 0,
     ) -> list[SubmissionSummary]:
         return await review.list_submissions(
             pool, request.user, branch_id=branch_id, status=status, form_key=form_key,

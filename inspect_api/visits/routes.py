@@ -23,6 +23,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.params import Offset
 from inspect_api.visits import service
 from inspect_api.visits.queries import VisitFilters
 from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut, VisitStatus
@@ -75,7 +76,7 @@ class VisitsController(Controller):
         window_to: Annotated[IsoTime | None, QueryParameter(name="to", description="window starts before",
                                                             format=OpenAPIFormat.DATE_TIME)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[VisitOut]:
         filters = VisitFilters(
             status=status,

@@ -185,34 +185,45 @@ async def _item_columns(conn: asyncpg.Connection, org_id: UUID, form_key: str) -
     return list(keys)
 
 
+async def started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Run a streamed body up to its first chunk now: the connection is taken and the query declared
+    before the handler returns, so a database outage answers a 503 problem instead of a 200 whose body
+    stops short."""
+    first = await anext(chunks)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return body()
+
+
+async def _csv_from_cursor(
+    pool: asyncpg.Pool, header: Sequence[str], sql: str, args: Sequence[Any], cells: Any
+) -> AsyncIterator[bytes]:
+    """One consistent snapshot, streamed CHUNK_ROWS rows at a time; the header goes out once the query
+    is declared (see started())."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        cursor = await conn.cursor(sql, *args)
+        yield csv_bytes([header], bom=True)
+        while rows := await cursor.fetch(CHUNK_ROWS):
+            yield csv_bytes(cells(row) for row in rows)
+
+
 async def submissions_csv(
     pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters
 ) -> AsyncIterator[bytes]:
-    """Checks the form first (404 before any byte is sent), then returns the streaming body."""
+    """Checks the form first (404 before any byte is sent), then returns the started streaming body."""
     async with pool.acquire() as conn:
         item_keys = await _item_columns(conn, p.org_id, filters.form_key)
     if not item_keys:
         raise NotFound(f"form {filters.form_key} not found")
-    return _stream_submissions(pool, p, filters, item_keys)
-
-
-async def _stream_submissions(
-    pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters, item_keys: list[str]
-) -> AsyncIterator[bytes]:
     header = [*SUBMISSION_HEADER, *(c for key in item_keys for c in (key, f"{key}_points"))]
-    yield csv_bytes([header], bom=True)
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        batch: list[list[Any]] = []
-        async for record in conn.cursor(
-            SELECT_SUBMISSIONS_EXPORT, p.org_id, p.user_id, p.role, filters.form_key, filters.date_from,
-            filters.date_to, filters.branch_id, filters.region_id, prefetch=CHUNK_ROWS,
-        ):
-            batch.append(submission_cells(record, item_keys))
-            if len(batch) >= CHUNK_ROWS:
-                yield csv_bytes(batch)
-                batch = []
-        if batch:
-            yield csv_bytes(batch)
+    args = (p.org_id, p.user_id, p.role, filters.form_key, filters.date_from, filters.date_to, filters.branch_id,
+            filters.region_id)
+    return await started(_csv_from_cursor(pool, header, SELECT_SUBMISSIONS_EXPORT, args,
+                                          lambda record: submission_cells(record, item_keys)))
 
 
 # ---- actions -------------------------------------------------------------------------------------
@@ -256,14 +267,6 @@ def action_cells(row: ActionRow) -> list[Any]:
 async def actions_csv(
     pool: asyncpg.Pool, p: Principal, *, branch_id: UUID | None, region_id: UUID | None, status: str | None
 ) -> AsyncIterator[bytes]:
-    yield csv_bytes([ACTION_HEADER], bom=True)
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        batch: list[list[Any]] = []
-        async for record in conn.cursor(SELECT_ACTIONS_EXPORT, p.org_id, p.user_id, p.role, branch_id, region_id,
-                                        status, prefetch=CHUNK_ROWS):
-            batch.append(action_cells(msgspec.convert(dict(record), ActionRow)))
-            if len(batch) >= CHUNK_ROWS:
-                yield csv_bytes(batch)
-                batch = []
-        if batch:
-            yield csv_bytes(batch)
+    args = (p.org_id, p.user_id, p.role, branch_id, region_id, status)
+    return await started(_csv_from_cursor(pool, ACTION_HEADER, SELECT_ACTIONS_EXPORT, args,
+                                          lambda record: action_cells(msgspec.convert(dict(record), ActionRow))))

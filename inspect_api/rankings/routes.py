@@ -28,6 +28,7 @@ from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.params import Offset
 from inspect_api.rankings import exports, service
 from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, RankingsOut, Scope, TrendOut, WeaknessOut
@@ -53,7 +54,6 @@ MinVisits = Annotated[
 # `scope` is a reserved handler argument in Litestar (the ASGI scope): read the query parameter by name.
 ScopeParam = Annotated[Scope | None, QueryParameter(name="scope", description="org (admins) or region")]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
 
 
@@ -190,7 +190,7 @@ class ExportsController(Controller):
         region_id: FromQuery[UUID | None] = None,
         status: FromQuery[ActionStatus | None] = None,
     ) -> Stream:
-        body = exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
+        body = await exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
         return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment("actions.csv"))
 
 

@@ -13,9 +13,11 @@ import pytest
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
+from inspect_api.app import create_app
 from inspect_api.rankings.rollups import backfill
 from inspect_api.rankings.stats import PERIOD_KINDS, period_start
-from tests.integration.factories import World, fast_app_fixture, login_as, make_user
+from inspect_api.settings import Settings
+from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as, make_user
 from tests.integration.releases import (
     FUEL,
     Catalogue,
@@ -321,3 +323,31 @@ async def test_a_branch_manager_without_branches_sees_no_region(client: AsyncTes
     response = await client.get("/rankings", params={"form_key": FUEL, "region_id": str(world.a.r1)},
                                 headers=headers)
     assert response.status_code == 404
+
+
+async def test_an_export_fails_as_a_503_problem_before_its_200_when_postgres_is_gone(
+    settings: Settings, world: World
+) -> None:
+    """Streamed CSVs take their connection and declare their query before the response starts: a
+    database outage must not become a 200 whose body stops short."""
+    app = create_app(fast_settings(settings))
+    async with AsyncTestClient(app=app) as client:
+        admin = await login_as(client, world.a.admin)
+        assert (await client.get("/exports/actions.csv", headers=admin)).status_code == 200
+        # Postgres goes away (the caller stays cached, so auth needs no database).
+        real_pool = app.state.resources.pool
+        app.state.resources.pool = UnreachablePool()
+        answer = await client.get("/exports/actions.csv", headers=admin)
+        assert answer.status_code == 503, (answer.status_code, answer.text[:200])
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        app.state.resources.pool = real_pool  # closed by the lifespan
+
+
+class UnreachablePool(asyncpg.Pool):
+    """What asyncpg raises when Postgres refuses connections, at the first acquire."""
+
+    def __init__(self) -> None:  # no connections: there is no server
+        pass
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        raise ConnectionRefusedError("[Errno 111] Connect call failed (test: Postgres stopped)")

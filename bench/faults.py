@@ -85,6 +85,9 @@ class Report:
     failed_windows: list[dict[str, float | str]] = field(default_factory=list)
     max_attempt_seconds: float = 0.0
     load_seconds: float = 0.0
+    # Tracebacks the server logged for unexpected exceptions (500s) during the run: why an answer
+    # was unclear, without having to reproduce it.
+    server_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -307,21 +310,43 @@ def crash_faults(server: ServerProcess, load_seconds: float) -> list[tuple[float
     return [(load_seconds * 0.4, "server SIGKILL + restart", kill_and_restart)]
 
 
+def logged_errors(log: Path, since: int) -> list[str]:
+    """Litestar's 'Uncaught exception' entries (message and traceback) written after byte `since`."""
+    try:
+        text = log.read_bytes()[since:].decode(errors="replace")
+    except OSError:
+        return []
+    entries, current = [], None
+    for line in text.splitlines():
+        if "Uncaught exception" in line:
+            current = [line]
+            entries.append(current)
+        elif current is not None and (line.startswith((" ", "Traceback", "During", "The above")) or
+                                      (line and not line.startswith(("INFO", "WARNING", "ERROR", "DEBUG")))):
+            current.append(line)
+        else:
+            current = None
+    return ["\n".join(entry[-12:]) for entry in entries]  # the innermost frames and the exception
+
+
 def run(scenarios: list[str], submissions: int, phones: int, load_seconds: float,
         log_dir: Path | None = None) -> list[Report]:
     reports = []
     earlier: set[str] = set()
     with LiveStack() as stack:
         world = asyncio.run(arrange_world(stack.database_url))
-        server = ServerProcess(stack.server_env(), workers=1,
-                               log_path=(log_dir / "server.log") if log_dir else None).start()
+        log = (log_dir or stack.base_dir) / "server.log"  # kept: a 500's traceback lands in the report
+        server = ServerProcess(stack.server_env(), workers=1, log_path=log).start()
         try:
             for scenario in scenarios:
                 schedule = (engine_faults(stack, load_seconds) if scenario == "engines"
                             else crash_faults(server, load_seconds))
-                reports.append(asyncio.run(run_scenario(
+                since = log.stat().st_size if log.exists() else 0
+                report = asyncio.run(run_scenario(
                     stack, world, server, scenario=scenario, submissions=submissions, phones=phones,
-                    load_seconds=load_seconds, schedule=schedule, earlier=earlier)))
+                    load_seconds=load_seconds, schedule=schedule, earlier=earlier))
+                report.server_errors = logged_errors(log, since)
+                reports.append(report)
         finally:
             server.stop()
     return reports

@@ -26,7 +26,8 @@ def check(report: Report) -> None:
     assert report.unexpected == [], "stored but never sent"
     assert report.duplicates == [], "stored twice, or two receipts for one client_id"
     assert report.partial == [], "submission without its revision, item rows or score card"
-    assert report.unclear == [], "an answer that was neither a receipt nor a problem+json 5xx/429, or a hang"
+    assert report.unclear == [], ("an answer that was neither a receipt nor a problem+json 5xx/429, or a hang; "
+                                  f"server tracebacks: {report.server_errors}")
     assert report.never_acked == 0, "re-sending after recovery did not get every submission in"
     assert report.max_attempt_seconds <= CLIENT_TIMEOUT_S + 1
 

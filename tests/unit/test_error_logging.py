@@ -23,3 +23,21 @@ def test_unexpected_errors_are_logged_and_expected_answers_are_not() -> None:
                      asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.AdminShutdownError,
                      asyncpg.exceptions.ConnectionDoesNotExistError, ConnectionRefusedError):
         assert not logged(expected), expected
+
+
+def test_a_broken_postgres_protocol_state_is_a_503_problem_not_a_500() -> None:
+    """asyncpg raised InternalClientError at BEGIN when Postgres shut down mid-request (fault suite)."""
+    from litestar import Litestar, get
+    from litestar.testing import TestClient
+
+    from inspect_api.errors import problem_details_plugin
+
+    @get("/boom")
+    async def boom() -> None:
+        raise asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+
+    with TestClient(Litestar([boom], plugins=[problem_details_plugin()], logging_config=logging_config())) as client:
+        answer = client.get("/boom")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert not logged(asyncpg.exceptions.InternalClientError)

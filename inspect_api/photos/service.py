@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from uuid import UUID, uuid4
@@ -223,6 +223,43 @@ async def verify_upload(
             {"field": f"photos[{problem.photo_id}]", "message": problem.message}]}) from None
 
 
+def _photos_not_found(wanted: Collection[UUID], found: Collection[UUID]) -> None:
+    for photo_id in wanted:
+        if photo_id not in found:
+            raise NotFound(f"photo {photo_id} not found")
+
+
+async def verified_facts(
+    conn: asyncpg.Connection,
+    *,
+    org_id: UUID,
+    uploader_id: UUID,
+    photo_ids: Collection[UUID],
+    purpose: str = "submission",
+) -> dict[UUID, VerifiedPhoto] | None:
+    """The stored facts of the caller's unattached photos when every one is already verified (the
+    usual case: the phone reported its uploads), read on the caller's connection; None when some are
+    still pending, for `verify_photos` to check off the connection. Raises NotFound like it."""
+    wanted = sorted(set(photo_ids), key=str)
+    if not wanted:
+        return {}
+    rows = await queries.unattached_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
+    _photos_not_found(wanted, {row.id for row in rows})
+    if all(row.status == "verified" for row in rows):
+        return {row.id: _facts(row) for row in rows}
+    return None
+
+
+def photos_taken(photo_ids: Iterable[UUID]) -> Conflict:
+    """409 for photos another request attached first (a photo belongs to one submission or action)."""
+    taken = sorted(set(photo_ids), key=str)
+    message = f"photo {taken[0]} is already attached elsewhere" if taken else "a photo is already attached elsewhere"
+    return Conflict(message, extra={"errors": [
+        {"field": f"photos[{photo_id}]", "message": f"photo {photo_id} is already attached elsewhere"}
+        for photo_id in taken
+    ]})
+
+
 async def verify_photos(
     pool: asyncpg.Pool,
     blobs: BlobStore,
@@ -243,9 +280,7 @@ async def verify_photos(
     async with pool.acquire() as conn:
         rows = await queries.unattached_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
     found = {row.id: row for row in rows}
-    for photo_id in wanted:
-        if photo_id not in found:
-            raise NotFound(f"photo {photo_id} not found")
+    _photos_not_found(wanted, found)
     if all(row.status == "verified" for row in rows):
         return {row.id: _facts(row) for row in rows}  # the usual case: verified when uploaded
 
@@ -285,13 +320,9 @@ async def attach_photos(
     if not photos:
         return
     attached = await queries.attach(conn, [p.id for p in photos], submission_id=submission_id, action_id=action_id)
-    missing = sorted({p.id for p in photos} - attached, key=str)
+    missing = {p.id for p in photos} - attached
     if missing:
-        message = f"photo {missing[0]} is already attached elsewhere"
-        raise Conflict(message, extra={"errors": [
-            {"field": f"photos[{photo_id}]", "message": f"photo {photo_id} is already attached elsewhere"}
-            for photo_id in missing
-        ]})
+        raise photos_taken(missing)
 
 
 async def find_reused(
@@ -398,6 +429,8 @@ __all__ = [
     "create_upload_slots",
     "download_url",
     "find_reused",
+    "photos_taken",
+    "verified_facts",
     "verify_photos",
     "verify_upload",
 ]

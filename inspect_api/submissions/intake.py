@@ -17,7 +17,14 @@ from inspect_api.forms.answers import validate_answers
 from inspect_api.forms.queries import VersionWithDocument
 from inspect_api.forms.scoring import ScoreCard, score
 from inspect_api.forms.service import published_version
-from inspect_api.photos.service import VerifiedPhoto, attach_photos, find_reused, verify_photos
+from inspect_api.photos.service import (
+    VerifiedPhoto,
+    attach_photos,
+    find_reused,
+    photos_taken,
+    verified_facts,
+    verify_photos,
+)
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.submissions import queries
@@ -29,6 +36,7 @@ from inspect_api.submissions.schemas import Receipt, SubmissionIn
 CLOCK_SKEW: Final = timedelta(minutes=10)
 IDEMPOTENCY_CONSTRAINT: Final = "submission_revisions_org_id_client_id_key"
 ONE_PER_VISIT_CONSTRAINT: Final = "submissions_visit_key"
+ATTACHED_ONCE_CONSTRAINT: Final = "photos_attached_once"  # migration 0011
 
 
 def request_hash(data: SubmissionIn) -> str:
@@ -187,13 +195,15 @@ async def submit(
             photo_ids -= await queries.photos_already_attached(conn, list(photo_ids), correction_of,
                                                                principal.user_id)
         version = await published_version(conn, principal.org_id, target.form_version_id)
-    _check_answers(version, data)
-
-    # Photos are checked before the transaction (usually already at upload: then this reads stored
-    # facts); an S3 outage or a bad photo writes no submission.
-    photos = await verify_photos(
-        pool, blobs, settings, org_id=principal.org_id, uploader_id=principal.user_id, photo_ids=photo_ids
-    )
+        _check_answers(version, data)
+        # Usually the phone reported each upload done, so this reads stored facts.
+        photos = await verified_facts(conn, org_id=principal.org_id, uploader_id=principal.user_id,
+                                      photo_ids=photo_ids)
+    if photos is None:
+        # Some upload was never reported: verify it now, off the connection (S3 reads, image analysis).
+        # An S3 outage or a bad photo writes no submission.
+        photos = await verify_photos(pool, blobs, settings, org_id=principal.org_id,
+                                     uploader_id=principal.user_id, photo_ids=photo_ids)
     card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
     visited_on = _visited_on(target, data)
     try:
@@ -201,9 +211,16 @@ async def submit(
             reused_matches = await find_reused(conn, principal.org_id, list(photos.values()),
                                                exclude_submission_id=correction_of)
             reused = {m.photo_id: sorted({str(x.submission_id) for x in m.matches}) for m in reused_matches}
-            async with conn.transaction():
-                stored = await _write(conn, principal, data, digest, target, version, card, photos,
-                                      _proof(target, data, photos, reused), visited_on, revision, correction_of)
+            values = _revision_values(principal, data, digest, target, version, card, revision,
+                                      _proof(target, data, photos, reused), visited_on)
+            if correction_of is None:
+                stored = await queries.write_first_submission(conn, values, queries.FirstSubmissionValues(
+                    visit_id=target.visit_id, form_version_id=target.form_version_id,
+                    inspector_id=principal.user_id, mode=target.mode, visited_on=visited_on,
+                    photo_ids=sorted(photos, key=str)))
+            else:
+                async with conn.transaction():
+                    stored = await _write_correction(conn, correction_of, values, photos, visited_on)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
             # A concurrent duplicate won the race: answer with what it stored.
@@ -213,51 +230,52 @@ async def submit(
             return _replay(stored, digest)
         if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:
             raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
+        if exc.constraint_name == ATTACHED_ONCE_CONSTRAINT:
+            raise photos_taken(UUID(photo_id) for photo_id in (exc.detail or "").split(",") if photo_id) from exc
         raise
     return _receipt(stored)
 
 
-async def _write(
-    conn: asyncpg.Connection,
+def _revision_values(
     principal: Principal,
     data: SubmissionIn,
     digest: str,
     target: VisitTarget,
     version: VersionWithDocument,
     card: ScoreCard,
-    photos: dict[UUID, VerifiedPhoto],
+    revision: int,
     proof: ProofOfVisit,
     visited_on: date,
-    revision: int,
-    correction_of: UUID | None,
-) -> StoredRevision:
-    """Inside the caller's transaction: the submission (or its correction), the revision with its items
-    and follow-up actions, the photos attached, the visit marked."""
-    if correction_of is None:
-        submission_id = await queries.insert_submission(
-            conn, principal.org_id, target.branch_id, target.visit_id, target.form_version_id, principal.user_id,
-            target.mode, card.total_percent, card.passed, visited_on,
-        )
-    else:
-        submission_id = correction_of
-        locked = await queries.submission_state(conn, principal.org_id, submission_id, for_update=True)
-        if locked is None or locked.status != "rejected" or locked.current_revision != revision - 1:
-            raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
-        await queries.update_for_revision(conn, submission_id, revision, card.total_percent, card.passed, visited_on)
-        await queries.delete_unreleased_actions(conn, submission_id)
+) -> RevisionValues:
     gps = data.gps
-    stored = await queries.write_revision(
-        conn,
-        RevisionValues(
-            org_id=principal.org_id, submission_id=submission_id, revision=revision, client_id=data.client_id,
-            request_hash=digest, answers=msgspec.to_builtins(data.answers), score_card=card,
-            started_at=data.started_at, finished_at=data.finished_at,
-            gps_latitude=gps.latitude if gps else None, gps_longitude=gps.longitude if gps else None,
-            gps_accuracy_m=gps.accuracy_m if gps else None, comment=data.comment, proof=proof,
-        ),
+    return RevisionValues(
+        org_id=principal.org_id, revision=revision, client_id=data.client_id,
+        request_hash=digest, answers=msgspec.to_builtins(data.answers), score_card=card,
+        started_at=data.started_at, finished_at=data.finished_at,
+        gps_latitude=gps.latitude if gps else None, gps_longitude=gps.longitude if gps else None,
+        gps_accuracy_m=gps.accuracy_m if gps else None, comment=data.comment, proof=proof,
         branch_id=target.branch_id, form_key=version.key, actions=_actions(card, visited_on),
     )
+
+
+async def _write_correction(
+    conn: asyncpg.Connection,
+    submission_id: UUID,
+    values: RevisionValues,
+    photos: dict[UUID, VerifiedPhoto],
+    visited_on: date,
+) -> StoredRevision:
+    """Inside the caller's transaction: the rejected submission takes the new revision, its items and
+    actions (replacing the unreleased ones) and its new photos."""
+    locked = await queries.submission_state(conn, values.org_id, submission_id, for_update=True)
+    if locked is None or locked.status != "rejected" or locked.current_revision != values.revision - 1:
+        raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
+    card = values.score_card
+    await queries.update_for_revision(conn, submission_id, values.revision, card.total_percent, card.passed,
+                                      visited_on)
+    await queries.delete_unreleased_actions(conn, submission_id)
+    stored = await queries.write_correction_revision(conn, submission_id, values)
     await attach_photos(conn, list(photos.values()), submission_id=submission_id)
-    if target.visit_id is not None:
-        await queries.mark_visit_submitted(conn, target.visit_id)
+    if locked.visit_id is not None:
+        await queries.mark_visit_submitted(conn, locked.visit_id)
     return stored

@@ -129,13 +129,6 @@ FROM submissions WHERE org_id = $1 AND id = $2
 """
 SELECT_SUBMISSION_STATE_FOR_UPDATE: Final = SELECT_SUBMISSION_STATE + " FOR UPDATE"
 
-INSERT_SUBMISSION: Final = """
-INSERT INTO submissions (org_id, branch_id, visit_id, form_version_id, inspector_id, mode, status,
-                         current_revision, total_percent, passed, visited_on)
-VALUES ($1, $2, $3, $4, $5, $6, 'submitted', 1, $7, $8, $9)
-RETURNING id
-"""
-
 UPDATE_SUBMISSION_FOR_REVISION: Final = """
 UPDATE submissions
 SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4, visited_on = $5,
@@ -143,31 +136,65 @@ SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4
 WHERE id = $1
 """
 
-# A revision with its item rows and the follow-up actions it opens, in one round trip. Answers what
-# SELECT_REVISION_BY_CLIENT_ID answers for a retry, so the first receipt is built the same way.
-WRITE_REVISION: Final = """
-WITH revision AS (
+# A revision with its item rows and the follow-up actions it opens, for the submission that a CTE
+# named `submission` yields. $1 org, $2 revision number, $3..$13 the revision's values, $14..$18 the
+# items, $19 branch, $20 form key, $21..$26 the actions.
+_REVISION_CTES: Final = """
+revision AS (
     INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
         score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    SELECT $1, submission.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM submission
     RETURNING id, submission_id, revision, client_id, request_hash, created_at, score_card
 ), items AS (
     INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
     SELECT revision.id, i.* FROM revision,
-        unnest($15::text[], $16::text[], $17::text[], $18::float8[], $19::float8[]) AS i
+        unnest($14::text[], $15::text[], $16::text[], $17::float8[], $18::float8[]) AS i
 ), opened AS (
     INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
                          title_en, priority, evidence_required, due_on)
-    SELECT $1, $20, revision.submission_id, revision.id, $21, a.* FROM revision,
-        unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::boolean[], $27::date[]) AS a
+    SELECT $1, $19, revision.submission_id, revision.id, $20, a.* FROM revision,
+        unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::boolean[], $26::date[]) AS a
     RETURNING id
 ), events AS (
     INSERT INTO action_events (action_id, kind, to_status)
     SELECT id, 'created', 'open' FROM opened
-)
+)"""
+
+# Answers what SELECT_REVISION_BY_CLIENT_ID answers for a retry, so the first receipt is built the same way.
+_RECEIPT: Final = """
 SELECT revision.submission_id, revision.id AS revision_id, revision.revision, revision.client_id,
        revision.request_hash, revision.created_at, revision.score_card,
-       (SELECT count(*) FROM opened) AS actions_opened
+       (SELECT count(*) FROM opened) AS actions_opened"""
+
+# A correction's revision, inside the caller's transaction (which also updates the submission).
+WRITE_CORRECTION_REVISION: Final = f"""
+WITH submission AS (SELECT $27::uuid AS id), {_REVISION_CTES}
+{_RECEIPT}
+FROM revision
+"""
+
+# A first submission in one statement, so one round trip and no BEGIN/COMMIT: the submission row,
+# the revision (as above), the photos attached and the visit marked. Photos a concurrent request
+# attached first make it raise (migration 0011), which rolls all of it back. $27 visit (or NULL),
+# $28 form version, $29 inspector, $30 mode, $31 total, $32 passed, $33 visited on, $34 photo ids.
+WRITE_FIRST_SUBMISSION: Final = f"""
+WITH submission AS (
+    INSERT INTO submissions (org_id, branch_id, visit_id, form_version_id, inspector_id, mode, status,
+                             current_revision, total_percent, passed, visited_on)
+    VALUES ($1, $19, $27, $28, $29, $30, 'submitted', $2, $31, $32, $33)
+    RETURNING id
+), {_REVISION_CTES}, attached AS (
+    UPDATE photos p SET status = 'attached', attached_at = now(), submission_id = submission.id
+    FROM submission
+    WHERE p.id = ANY($34::uuid[]) AND p.status = 'verified' AND p.uploaded_by = $29
+    RETURNING p.id
+), visit AS (
+    UPDATE visits SET status = 'submitted' WHERE id = $27
+)
+{_RECEIPT},
+       CASE WHEN (SELECT count(*) FROM attached) < cardinality($34::uuid[])
+            THEN photos_attached_elsewhere(ARRAY(SELECT unnest($34::uuid[]) EXCEPT SELECT id FROM attached))
+       END AS refused
 FROM revision
 """
 
@@ -270,31 +297,10 @@ async def submission_state(
     return row_to(SubmissionState, await conn.fetchrow(sql, org_id, submission_id))
 
 
-async def insert_submission(conn: asyncpg.Connection, *args: Any) -> UUID:
-    return await conn.fetchval(INSERT_SUBMISSION, *args)
-
-
 async def update_for_revision(
     conn: asyncpg.Connection, submission_id: UUID, revision: int, total: float | None, passed: bool, visited_on: date
 ) -> None:
     await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on)
-
-
-class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
-    org_id: UUID
-    submission_id: UUID
-    revision: int
-    client_id: UUID
-    request_hash: str
-    answers: list[Any]
-    score_card: ScoreCard
-    started_at: datetime
-    finished_at: datetime
-    gps_latitude: float | None
-    gps_longitude: float | None
-    gps_accuracy_m: float | None
-    comment: str | None
-    proof: Any
 
 
 class ActionValues(msgspec.Struct, frozen=True, kw_only=True):
@@ -308,21 +314,67 @@ class ActionValues(msgspec.Struct, frozen=True, kw_only=True):
     due_on: date
 
 
-async def write_revision(
-    conn: asyncpg.Connection, v: RevisionValues, *, branch_id: UUID, form_key: str, actions: list[ActionValues]
-) -> StoredRevision:
-    items = v.score_card.items
-    row = await conn.fetchrow(
-        WRITE_REVISION,
-        v.org_id, v.submission_id, v.revision, v.client_id, v.request_hash, v.answers, v.score_card,
+class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
+    """One revision with what it writes beside it: item rows and the follow-up actions it opens."""
+
+    org_id: UUID
+    revision: int
+    client_id: UUID
+    request_hash: str
+    answers: list[Any]
+    score_card: ScoreCard
+    started_at: datetime
+    finished_at: datetime
+    gps_latitude: float | None
+    gps_longitude: float | None
+    gps_accuracy_m: float | None
+    comment: str | None
+    proof: Any
+    branch_id: UUID
+    form_key: str
+    actions: list[ActionValues]
+
+
+class FirstSubmissionValues(msgspec.Struct, frozen=True, kw_only=True):
+    visit_id: UUID | None
+    form_version_id: UUID
+    inspector_id: UUID
+    mode: str
+    visited_on: date
+    photo_ids: list[UUID]
+
+
+def _revision_args(v: RevisionValues) -> tuple[Any, ...]:
+    """$1..$26 of _REVISION_CTES."""
+    items, actions = v.score_card.items, v.actions
+    return (
+        v.org_id, v.revision, v.client_id, v.request_hash, v.answers, v.score_card,
         v.started_at, v.finished_at, v.gps_latitude, v.gps_longitude, v.gps_accuracy_m, v.comment, v.proof,
         [i.key for i in items], [i.section for i in items], [i.status for i in items],
         [i.earned for i in items], [i.possible for i in items],
-        branch_id, form_key,
+        v.branch_id, v.form_key,
         [a.item_key for a in actions], [a.title_zh for a in actions], [a.title_en for a in actions],
         [a.priority for a in actions], [a.evidence_required for a in actions], [a.due_on for a in actions],
     )
+
+
+async def write_first_submission(
+    conn: asyncpg.Connection, v: RevisionValues, first: FirstSubmissionValues
+) -> StoredRevision:
+    """Everything a first submission writes, atomically in one statement. Raises UniqueViolationError
+    (constraint `photos_attached_once`, DETAIL: the photo ids) when another request attached a photo first."""
+    card = v.score_card
+    row = await conn.fetchrow(
+        WRITE_FIRST_SUBMISSION, *_revision_args(v),
+        first.visit_id, first.form_version_id, first.inspector_id, first.mode, card.total_percent, card.passed,
+        first.visited_on, first.photo_ids,
+    )
     return one_to(StoredRevision, row)
+
+
+async def write_correction_revision(conn: asyncpg.Connection, submission_id: UUID, v: RevisionValues) -> StoredRevision:
+    """Inside the caller's transaction: a correction's revision, items and actions."""
+    return one_to(StoredRevision, await conn.fetchrow(WRITE_CORRECTION_REVISION, *_revision_args(v), submission_id))
 
 
 async def delete_unreleased_actions(conn: asyncpg.Connection, submission_id: UUID) -> None:

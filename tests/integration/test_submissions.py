@@ -341,3 +341,46 @@ async def test_unknown_fields_are_refused_not_dropped(client: AsyncTestClient, w
     response = await client.post("/submissions", json=body, headers=inspector)
     assert response.status_code == 400
     assert "total_percent" in response.text
+
+
+async def test_a_photo_taken_by_a_concurrent_request_rolls_the_whole_submission_back(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first submission is one statement; a photo attached elsewhere between the facts read and
+    that statement must undo all of it: no submission, revision, items, actions, attached photos."""
+    from inspect_api.submissions import intake
+
+    inspector = await login_as(client, world.a.inspector)
+    kept, taken = await uploaded_photos(client, http, inspector)
+    for photo_id in (kept, taken):
+        assert (await client.post(f"/uploads/{photo_id}/verify", headers=inspector)).status_code == 200
+    find_reused = intake.find_reused
+
+    async def another_request_attaches_first(conn: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        # on the app's connection (its event loop), committed before the submission's statement
+        await conn.execute("UPDATE photos SET status = 'attached', attached_at = now() WHERE id = $1", taken)
+        return await find_reused(conn, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "find_reused", another_request_attaches_first)
+    body = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"},
+                                       photos={"p1_greeting": [kept, taken]}), visit_id=str(fuel.visit_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 409, response.text
+    assert response.json()["errors"] == [
+        {"field": f"photos[{taken}]", "message": f"photo {taken} is already attached elsewhere"}]
+    counts = await row_counts(db)
+    assert counts == {"submissions": 0, "submission_revisions": 0, "submission_items": 0, "actions": 0,
+                      "action_events": 0, "attached_photos": 1}  # only the photo the other request took
+    assert await db.fetchval("SELECT status FROM photos WHERE id = $1", kept) == "verified"
+    assert await db.fetchval("SELECT status FROM visits WHERE id = $1", fuel.visit_id) != "submitted"
+
+    monkeypatch.setattr(intake, "find_reused", find_reused)
+    retry = body | {"client_id": str(UUID(int=99)),
+                    "answers": answers_for(fuel.form, failing={"p4_equal_treatment"}, photos={"p1_greeting": [kept]})}
+    receipt = await client.post("/submissions", json=retry, headers=inspector)
+    assert receipt.status_code == 201, receipt.text
+    counts = await row_counts(db)
+    assert counts["submissions"] == 1 and counts["submission_items"] > 0 and counts["attached_photos"] == 2
+    assert counts["actions"] == counts["action_events"] == receipt.json()["actions_opened"]
+    assert await db.fetchval("SELECT status FROM visits WHERE id = $1", fuel.visit_id) == "submitted"

@@ -6,9 +6,10 @@ Every authenticated route declares who may call it, on the handler or on its con
         opt = {"roles": ALL_ROLES}              # default for the controller's handlers
         @post("/", opt={"roles": ("admin",)})   # a handler's own opt wins over the controller's
 
-`requires_role` is installed app-wide by the JWT config (auth/tokens.py). It lets routes that are
-excluded from authentication through (health, schema, login: no user in scope), refuses a role that
-is not listed with 403, and refuses with 403 an authenticated route that lists no roles (fail closed).
+`requires_role` runs for every route, right after the JWT middleware (auth/tokens.py). It lets routes
+that are excluded from authentication through (health, schema, login: no user in scope), refuses a role
+that is not listed with 403, and refuses with 403 an authenticated route that lists no roles (fail
+closed).
 Which rows a role may touch is decided in SQL, never here.
 """
 
@@ -46,9 +47,3 @@ def requires_role(connection: ASGIConnection[Any, Any, Any, Any], route_handler:
         raise Forbidden("this route declares no roles, so nobody may call it")
     if user.role not in allowed:
         raise Forbidden(f"the {user.role} role may not do this")
-
-
-async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler) -> None:
-    """`requires_role` as the app installs it: async, because Litestar runs a sync guard in a worker
-    thread (a thread hop and two wake-ups on every request)."""
-    requires_role(connection, route_handler)

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
 
 from inspect_api.auth.principal import PrincipalCache, principal_cache
 from inspect_api.rankings.cache import RankingsCache
@@ -57,6 +58,12 @@ def lifespan_for(settings: Settings):
             await close_resources(resources)
 
     return lifespan
+
+
+def resources_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Resources:
+    """The app's open resources, for a hot path that would pay more for a DI dependency than for its
+    work (resolving one costs ~15 us a request)."""
+    return connection.app.state.resources
 
 
 # Providers take the request, not `state: State`: Litestar validates a `state` argument on every call

@@ -16,6 +16,7 @@ from inspect_api.forms.download import form_download
 from inspect_api.forms.model import FormDocument
 from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, summary
 from inspect_api.params import VersionNumber
+from inspect_api.resources import resources_of
 
 ADMIN_ONLY = {"roles": ("admin",)}
 LangQuery = Annotated[Lang | None, QueryParameter(name="lang", description="zh or en; omit for both languages")]
@@ -57,13 +58,15 @@ class FormsController(Controller):
     async def get_version(
         self,
         request: Request[Principal, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
         key: str,
         version: VersionNumber,
         lang: LangQuery = None,
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[FormVersionOut | None]:
         user = request.user
+        # No `pool` dependency: phones repeat this download, nearly always of a published version served
+        # from memory, and resolving the dependency would cost more than serving it.
+        pool = resources_of(request).pool
         download = await form_download(pool, user.org_id, key, version, lang, include_drafts=user.role == "admin")
         headers = {"ETag": download.etag, "Vary": "Authorization"}
         if download.published:

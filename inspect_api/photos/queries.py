@@ -121,16 +121,23 @@ RETURNING id
 """
 
 # Earlier attached photos of the org within `threshold` bits of each new hash, outside this submission.
+# The candidates come from the GIN index alone (migration 0010): OFFSET 0 keeps the other conditions
+# out of that scan, since with statistics lagging behind a fast-growing table the planner otherwise
+# prefers photos_submission_idx and compares every attached photo (seen: 4.8 ms per intake at 2,000).
 SELECT_SIMILAR: Final = """
 WITH new (photo_id, phash) AS (
     SELECT h.photo_id, ('x' || h.hex)::bit(64) FROM unnest($2::uuid[], $3::text[]) AS h (photo_id, hex)
 )
 SELECT n.photo_id, p.id AS match_id, p.submission_id, bit_count(p.phash # n.phash)::int AS distance
 FROM new n
-JOIN photos p ON p.phash_pieces && phash_pieces(n.phash)  -- candidates via the GIN index (migration 0010)
-    AND p.org_id = $1 AND p.status = 'attached' AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
-    AND ($4::uuid IS NULL OR p.submission_id <> $4)
-    AND bit_count(p.phash # n.phash) <= $5
+CROSS JOIN LATERAL (
+    SELECT c.id, c.org_id, c.submission_id, c.phash, c.attached_at FROM photos c
+    WHERE c.phash_pieces && phash_pieces(n.phash) AND c.status = 'attached'
+    OFFSET 0
+) p
+WHERE p.org_id = $1 AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
+  AND ($4::uuid IS NULL OR p.submission_id <> $4)
+  AND bit_count(p.phash # n.phash) <= $5
 ORDER BY n.photo_id, distance, p.attached_at
 """
 

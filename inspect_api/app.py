@@ -18,7 +18,7 @@ from inspect_api.openapi import StrictStructSchemaPlugin, document_problems
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.rankings.routes import routes as ranking_routes
-from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings
+from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
 from inspect_api.settings import Settings
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> Litestar:
             "pool": Provide(provide_pool, sync_to_thread=False),
             "blobs": Provide(provide_blobs, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "stores": Provide(provide_stores, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), StrictStructSchemaPlugin()],
         logging_config=logging_config(),

@@ -27,6 +27,16 @@ class Resources(msgspec.Struct):
     rankings: RankingsCache
 
 
+class Stores(msgspec.Struct, frozen=True):
+    """The pool, the blob store and the settings as ONE dependency, for handlers that need all three:
+    Litestar resolves a request's independent dependencies concurrently, spawning an anyio task per
+    dependency in a task group, which on the intake path cost more than the three lookups themselves."""
+
+    pool: asyncpg.Pool
+    blobs: BlobStore
+    settings: Settings
+
+
 async def open_resources(settings: Settings) -> Resources:
     pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     changes = ChangeFeed(settings.database_url)
@@ -52,6 +62,7 @@ def lifespan_for(settings: Settings):
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         resources = await open_resources(settings)
         app.state.resources = resources
+        app.state.stores = Stores(pool=resources.pool, blobs=resources.blobs, settings=settings)
         try:
             yield
         finally:
@@ -76,6 +87,10 @@ def provide_pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
 
 def provide_blobs(request: Request[Any, Any, Any]) -> BlobStore:
     return request.app.state.resources.blobs
+
+
+def provide_stores(request: Request[Any, Any, Any]) -> Stores:
+    return request.app.state.stores
 
 
 def provide_settings(request: Request[Any, Any, Any]) -> Settings:

@@ -14,8 +14,7 @@ from litestar.params import Parameter, QueryParameter
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
 from inspect_api.params import Offset
-from inspect_api.settings import Settings
-from inspect_api.storage.blobs import BlobStore
+from inspect_api.resources import Stores
 from inspect_api.submissions import intake, review
 from inspect_api.submissions.schemas import (
     BranchSubmissionView,
@@ -49,12 +48,10 @@ class SubmissionsController(Controller):
     async def submit(
         self,
         request: AuthedRequest,
-        pool: NamedDependency[asyncpg.Pool],
-        blobs: NamedDependency[BlobStore],
-        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
         data: SubmissionIn,
     ) -> Receipt:
-        return await intake.submit(pool, blobs, settings, request.user, data)
+        return await intake.submit(stores.pool, stores.blobs, stores.settings, request.user, data)
 
     @post(
         "/{submission_id:uuid}/revisions",
@@ -65,13 +62,12 @@ class SubmissionsController(Controller):
     async def correct(
         self,
         request: AuthedRequest,
-        pool: NamedDependency[asyncpg.Pool],
-        blobs: NamedDependency[BlobStore],
-        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
         submission_id: UUID,
         data: SubmissionIn,
     ) -> Receipt:
-        return await intake.submit(pool, blobs, settings, request.user, data, correction_of=submission_id)
+        return await intake.submit(stores.pool, stores.blobs, stores.settings, request.user, data,
+                                   correction_of=submission_id)
 
     @get("/", summary="Submissions in the caller's scope (branch managers: released only)")
     async def list_submissions(

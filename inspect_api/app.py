@@ -28,7 +28,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
-    jwt_auth = build_jwt_auth(settings)  # bearer tokens + the app-wide role guard (auth/guards.py)
+    jwt_auth = build_jwt_auth(settings)  # bearer tokens + the role check on every route (auth/guards.py)
     app = Litestar(
         route_handlers=[
             *health_routes,

@@ -2,7 +2,7 @@
 
 * Every route documents the problem+json answers any request may get: 400 (Litestar's validation,
   which the problem-details plugin re-shapes; Litestar's own 400 entry claims application/json), and
-  on authenticated routes 401, 403 (role guard) and 503 (the caller is loaded from Postgres); routes
+  on authenticated routes 401, 403 (role check) and 503 (the caller is loaded from Postgres); routes
   with a body also 413 (max_request_body_bytes) and 422 (text with NUL characters).
 * Public routes (health, login) say they need no credentials.
 * A constrained variadic tuple (`Annotated[tuple[X, ...], Meta(min_length=1)]`) documents items as X:

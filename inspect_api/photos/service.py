@@ -4,7 +4,8 @@ Flow: `create_upload_slots` records `pending` rows and presigned POSTs -> the ph
 the phone calls `verify_upload` (one GET for size, type and bytes, sniff, hash, EXIF; S3 and Pillow work
 off the event loop; the checked bytes are sealed under a key uploads cannot reach: `verified`) -> a
 feature (submissions, actions) calls `verify_photos` before its transaction (reads the stored facts;
-verifies any photo still pending the same way) and `attach_photos` inside it ->
+verifies any photo still pending the same way) and `attach_photos` inside it; intake reads the facts on
+its own connection first (`verified_facts`) and attaches inside its single write statement ->
 `download_url` presigns GETs (branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads`
 removes abandoned slots.
 """

@@ -53,9 +53,15 @@ class SealValues(msgspec.Struct, frozen=True, kw_only=True):
 
 class PhotoMatchRow(msgspec.Struct, frozen=True, kw_only=True):
     photo_id: UUID  # the new photo
-    match_id: UUID  # the earlier, attached photo it resembles
+    match_id: UUID  # the attached photo of another submission it resembles
     submission_id: UUID
     distance: int
+
+
+class OwnPhotoWithMatches(OwnPhoto, frozen=True, kw_only=True):
+    """An unattached photo with its reuse matches (closest first), as intake reads it in one statement."""
+
+    matches: list[PhotoMatchRow] = []
 
 
 class DownloadableRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,11 +111,29 @@ WHERE id = $1 AND org_id = $2 AND uploaded_by = $3 AND purpose = $4
 
 SELECT_BY_ID: Final = f"SELECT {_OWN_PHOTO_COLUMNS} FROM photos WHERE id = $1"
 
+# Seals of one org's photos take turns (transaction-scoped), so each seal's lookalike search sees
+# every photo sealed before it and no pair of lookalikes goes unlinked (migration 0013).
+LOCK_ORG_SEALS: Final = "SELECT pg_advisory_xact_lock(hashtextextended('photo-seal:' || $1::uuid::text, 0))"
+
+# The lookalikes (migration 0013) are the org's sealed submission photos within $9 bits. Candidates
+# come from the pieces index alone (migration 0010): OFFSET 0 keeps the other conditions out of that
+# scan, since with statistics lagging behind a fast-growing table the planner otherwise walks every photo.
 SEAL: Final = f"""
 UPDATE photos
 SET status = 'verified', verified_at = now(), upload_key = $2, object_key = $3, size_bytes = $4,
     phash = CASE WHEN $5::text IS NULL THEN NULL ELSE ('x' || $5::text)::bit(64) END,
-    exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8
+    exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8,
+    lookalike_ids = CASE WHEN $5::text IS NULL OR purpose <> 'submission' THEN '{{}}'::uuid[] ELSE ARRAY(
+        SELECT c.id FROM (
+            SELECT c.id, c.org_id, c.phash FROM photos c
+            WHERE c.phash_pieces && phash_pieces(('x' || $5::text)::bit(64))
+              AND c.phash IS NOT NULL AND c.purpose = 'submission'
+            OFFSET 0
+        ) c
+        WHERE c.org_id = photos.org_id AND c.id <> photos.id
+          AND bit_count(c.phash # ('x' || $5::text)::bit(64)) <= $9
+        ORDER BY c.id
+    ) END
 WHERE id = $1 AND status = 'pending' AND object_key = $2
 RETURNING {_OWN_PHOTO_COLUMNS}
 """
@@ -120,25 +144,10 @@ WHERE id = ANY($1::uuid[]) AND status = 'verified'
 RETURNING id
 """
 
-# Earlier attached photos of the org within `threshold` bits of each new hash, outside this submission.
-# The candidates come from the GIN index alone (migration 0010): OFFSET 0 keeps the other conditions
-# out of that scan, since with statistics lagging behind a fast-growing table the planner otherwise
-# prefers photos_submission_idx and compares every attached photo (seen: 4.8 ms per intake at 2,000).
-SELECT_SIMILAR: Final = """
-WITH new (photo_id, phash) AS (
-    SELECT h.photo_id, ('x' || h.hex)::bit(64) FROM unnest($2::uuid[], $3::text[]) AS h (photo_id, hex)
-)
-SELECT n.photo_id, p.id AS match_id, p.submission_id, bit_count(p.phash # n.phash)::int AS distance
-FROM new n
-CROSS JOIN LATERAL (
-    SELECT c.id, c.org_id, c.submission_id, c.phash, c.attached_at FROM photos c
-    WHERE c.phash_pieces && phash_pieces(n.phash) AND c.status = 'attached'
-    OFFSET 0
-) p
-WHERE p.org_id = $1 AND p.submission_id IS NOT NULL AND p.id <> n.photo_id
-  AND ($4::uuid IS NULL OR p.submission_id <> $4)
-  AND bit_count(p.phash # n.phash) <= $5
-ORDER BY n.photo_id, distance, p.attached_at
+# Attached photos of the org's other submissions that look like these (links stored at seal).
+SELECT_REUSE_MATCHES: Final = """
+SELECT photo_id, match_id, submission_id, distance FROM photo_reuse_matches($1, $2::uuid[], $3, $4)
+ORDER BY photo_id, distance, attached_at
 """
 
 # Who may download what (scope in SQL; out of scope and unknown look the same: no row).
@@ -220,10 +229,16 @@ async def photo_by_id(conn: asyncpg.Connection, photo_id: UUID) -> OwnPhoto | No
     return row_to(OwnPhoto, await conn.fetchrow(SELECT_BY_ID, photo_id))
 
 
-async def seal(conn: asyncpg.Connection, v: SealValues) -> OwnPhoto | None:
+async def lock_org_seals(conn: asyncpg.Connection, org_id: UUID) -> None:
+    """Inside a transaction: wait for the org's other seals to finish (released at commit)."""
+    await conn.execute(LOCK_ORG_SEALS, org_id)
+
+
+async def seal(conn: asyncpg.Connection, v: SealValues, *, lookalike_threshold: int) -> OwnPhoto | None:
     """None when the photo is no longer pending at its upload key (a concurrent verification won)."""
     return row_to(OwnPhoto, await conn.fetchrow(SEAL, v.id, v.upload_key, v.sealed_key, v.size_bytes, v.phash,
-                                                v.exif_latitude, v.exif_longitude, v.exif_taken_at))
+                                                v.exif_latitude, v.exif_longitude, v.exif_taken_at,
+                                                lookalike_threshold))
 
 
 async def attach(
@@ -233,22 +248,15 @@ async def attach(
     return {row["id"] for row in rows}
 
 
-async def similar(
+async def reuse_matches(
     conn: asyncpg.Connection,
     org_id: UUID,
-    hashes: Sequence[tuple[UUID, str]],
+    photo_ids: Sequence[UUID],
     *,
     exclude_submission_id: UUID | None,
     threshold: int,
 ) -> list[PhotoMatchRow]:
-    rows = await conn.fetch(
-        SELECT_SIMILAR,
-        org_id,
-        [photo_id for photo_id, _ in hashes],
-        [phash for _, phash in hashes],
-        exclude_submission_id,
-        threshold,
-    )
+    rows = await conn.fetch(SELECT_REUSE_MATCHES, org_id, list(photo_ids), exclude_submission_id, threshold)
     return rows_to(PhotoMatchRow, rows)
 
 

@@ -2,10 +2,11 @@
 
 Flow: `create_upload_slots` records `pending` rows and presigned POSTs -> the phone uploads to S3 ->
 the phone calls `verify_upload` (one GET for size, type and bytes, sniff, hash, EXIF; S3 and Pillow work
-off the event loop; the checked bytes are sealed under a key uploads cannot reach: `verified`) -> a
-feature (submissions, actions) calls `verify_photos` before its transaction (reads the stored facts;
-verifies any photo still pending the same way) and `attach_photos` inside it; intake reads the facts on
-its own connection first (`verified_facts`) and attaches inside its single write statement ->
+off the event loop; the checked bytes are sealed under a key uploads cannot reach: `verified`; the
+org's lookalike photos sealed before it are linked then, for reuse detection) -> a feature (submissions,
+actions) calls `verify_photos` before its transaction (reads the stored facts; verifies any photo still
+pending the same way) and `attach_photos` inside it; intake reads the facts and reuse matches in its
+own single read (judged by `stored_facts`) and attaches inside its single write statement ->
 `download_url` presigns GETs (branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads`
 removes abandoned slots.
 """
@@ -34,7 +35,8 @@ from inspect_api.storage.blobs import BlobStore
 
 # Hashes this close (of 64 bits) are the same picture re-encoded, resized or lightly edited.
 REUSE_THRESHOLD: Final = 6
-# The hash index finds every match up to this distance only (7 pieces: migrations/0010).
+# The hash index finds every match up to this distance only (7 pieces: migrations/0010); seals link
+# lookalikes up to it (migrations/0013), and reuse is judged within REUSE_THRESHOLD of those.
 MAX_INDEXED_DISTANCE: Final = 6
 # Photos verified at once: each may be read whole (up to upload_max_bytes) into memory.
 VERIFY_CONCURRENCY: Final = 4
@@ -177,9 +179,11 @@ async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -
     return fetched.data, facts
 
 
-async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, photo: OwnPhoto) -> VerifiedPhoto:
+async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, org_id: UUID,
+                photo: OwnPhoto) -> VerifiedPhoto:
     """Verify a pending upload and keep exactly the checked bytes under a key no presigned POST can
-    write (the POST stays valid until it expires). Then the row says verified, with what was learnt."""
+    write (the POST stays valid until it expires). Then the row says verified, with what was learnt and
+    its lookalikes among the org's photos sealed before it (seals of one org take turns for that)."""
     if photo.status != "pending":
         return _facts(photo)
     data, facts = await _check_upload(blobs, settings, photo)
@@ -188,8 +192,9 @@ async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, photo:
     values = SealValues(id=photo.id, upload_key=photo.object_key, sealed_key=sealed_key, size_bytes=len(data),
                         phash=facts.phash, exif_latitude=facts.latitude, exif_longitude=facts.longitude,
                         exif_taken_at=facts.taken_at)
-    async with pool.acquire() as conn:
-        sealed = await queries.seal(conn, values)
+    async with pool.acquire() as conn, conn.transaction():
+        await queries.lock_org_seals(conn, org_id)
+        sealed = await queries.seal(conn, values, lookalike_threshold=MAX_INDEXED_DISTANCE)
         if sealed is None:  # a concurrent verification won: its facts stand, this copy goes
             winner = await queries.photo_by_id(conn, photo.id)
     if sealed is None:
@@ -218,7 +223,7 @@ async def verify_upload(
     if photo.status == "attached":
         raise Conflict(f"photo {photo_id} is already attached")
     try:
-        return await _seal(pool, blobs, settings, photo)
+        return await _seal(pool, blobs, settings, principal.org_id, photo)
     except _PhotoProblem as problem:
         raise InvalidInput(problem.message, extra={"errors": [
             {"field": f"photos[{problem.photo_id}]", "message": problem.message}]}) from None
@@ -230,21 +235,9 @@ def _photos_not_found(wanted: Collection[UUID], found: Collection[UUID]) -> None
             raise NotFound(f"photo {photo_id} not found")
 
 
-async def verified_facts(
-    conn: asyncpg.Connection,
-    *,
-    org_id: UUID,
-    uploader_id: UUID,
-    photo_ids: Collection[UUID],
-    purpose: str = "submission",
-) -> dict[UUID, VerifiedPhoto] | None:
-    """The stored facts of the caller's unattached photos when every one is already verified (the
-    usual case: the phone reported its uploads), read on the caller's connection; None when some are
-    still pending, for `verify_photos` to check off the connection. Raises NotFound like it."""
-    wanted = sorted(set(photo_ids), key=str)
-    if not wanted:
-        return {}
-    rows = await queries.unattached_own(conn, wanted, org_id=org_id, uploaded_by=uploader_id, purpose=purpose)
+def stored_facts(wanted: Collection[UUID], rows: Sequence[OwnPhoto]) -> dict[UUID, VerifiedPhoto] | None:
+    """The facts of `rows` (the caller's unattached photos among `wanted`, as read) when every wanted
+    photo is there and verified; None when some are still pending. Raises NotFound for a missing one."""
     _photos_not_found(wanted, {row.id for row in rows})
     if all(row.status == "verified" for row in rows):
         return {row.id: _facts(row) for row in rows}
@@ -289,7 +282,7 @@ async def verify_photos(
 
     async def bounded(photo: OwnPhoto) -> VerifiedPhoto:
         async with limit:
-            return await _seal(pool, blobs, settings, photo)
+            return await _seal(pool, blobs, settings, org_id, photo)
 
     results = await asyncio.gather(*(bounded(found[i]) for i in wanted), return_exceptions=True)
     problems: list[_PhotoProblem] = []
@@ -335,14 +328,15 @@ async def find_reused(
     threshold: int = REUSE_THRESHOLD,
 ) -> list[ReusedPhoto]:
     """Photos that look like (phash within `threshold` bits) the org's attached photos of other
-    submissions. Only photos with at least one match are listed, in id order."""
+    submissions, from the lookalikes linked when each was sealed. Only photos with at least one match
+    are listed, in id order."""
     if not 0 <= threshold <= MAX_INDEXED_DISTANCE:
-        raise ValueError(f"the photo hash index finds matches up to {MAX_INDEXED_DISTANCE} bits apart")
-    hashes = [(p.id, p.phash) for p in photos if p.phash is not None]
-    if not hashes:
+        raise ValueError(f"photos are linked to lookalikes up to {MAX_INDEXED_DISTANCE} bits apart")
+    ids = [p.id for p in photos if p.phash is not None]
+    if not ids:
         return []
-    rows = await queries.similar(conn, org_id, hashes, exclude_submission_id=exclude_submission_id,
-                                 threshold=threshold)
+    rows = await queries.reuse_matches(conn, org_id, ids, exclude_submission_id=exclude_submission_id,
+                                       threshold=threshold)
     grouped: dict[UUID, list[PhotoMatch]] = {}
     for row in rows:
         grouped.setdefault(row.photo_id, []).append(
@@ -431,7 +425,7 @@ __all__ = [
     "download_url",
     "find_reused",
     "photos_taken",
-    "verified_facts",
+    "stored_facts",
     "verify_photos",
     "verify_upload",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from uuid import UUID
@@ -18,18 +19,26 @@ from inspect_api.forms.queries import VersionWithDocument
 from inspect_api.forms.scoring import ScoreCard, score
 from inspect_api.forms.service import published_version
 from inspect_api.photos.service import (
+    REUSE_THRESHOLD,
     VerifiedPhoto,
     attach_photos,
     find_reused,
     photos_taken,
-    verified_facts,
+    stored_facts,
     verify_photos,
 )
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.submissions import queries
 from inspect_api.submissions.proof import PhotoEvidence, ProofOfVisit, assess, photo_distance
-from inspect_api.submissions.queries import ActionValues, RevisionValues, StoredRevision, VisitTarget
+from inspect_api.submissions.queries import (
+    ActionValues,
+    IntakeKeys,
+    RevisionValues,
+    StoredRevision,
+    SubmissionState,
+    VisitTarget,
+)
 from inspect_api.submissions.schemas import Receipt, SubmissionIn
 
 # A phone clock a little ahead of the server's is normal; an answer from the future is not.
@@ -82,12 +91,11 @@ def _check_answers(version: VersionWithDocument, data: SubmissionIn) -> None:
                            extra={"errors": errors})
 
 
-async def _new_target(conn: asyncpg.Connection, principal: Principal, data: SubmissionIn) -> VisitTarget:
+def _new_target(target: VisitTarget | None, data: SubmissionIn) -> VisitTarget:
     if data.visit_id is not None:
         if data.branch_id is not None or data.form_version_id is not None:
             raise InvalidInput("a visit submission takes branch and form from the visit",
                                extra={"errors": [{"field": "branch_id", "message": "omit with visit_id"}]})
-        target = await queries.visit_target(conn, principal.org_id, data.visit_id, principal.user_id)
         if target is None:
             raise NotFound(f"visit {data.visit_id} not found")
         if target.visit_status == "cancelled":
@@ -98,15 +106,14 @@ async def _new_target(conn: asyncpg.Connection, principal: Principal, data: Subm
             "name a visit_id, or branch_id and form_version_id for an ad-hoc inspection",
             extra={"errors": [{"field": "visit_id", "message": "required without branch_id/form_version_id"}]},
         )
-    target = await queries.adhoc_target(conn, principal.org_id, data.branch_id, data.form_version_id)
     if target is None:
         raise NotFound(f"branch {data.branch_id} not found, or ad-hoc inspections are off for this org")
     return target
 
 
-async def _correction_target(
+async def _correctable(
     conn: asyncpg.Connection, principal: Principal, submission_id: UUID, data: SubmissionIn
-) -> tuple[VisitTarget, int]:
+) -> SubmissionState:
     state = await queries.submission_state(conn, principal.org_id, submission_id)
     if state is None or state.inspector_id != principal.user_id:
         raise NotFound(f"submission {submission_id} not found")
@@ -115,13 +122,15 @@ async def _correction_target(
     if data.visit_id not in (None, state.visit_id) or data.branch_id not in (None, state.branch_id):
         raise InvalidInput("a correction keeps the original visit and branch",
                            extra={"errors": [{"field": "visit_id", "message": "differs from the original"}]})
-    if state.visit_id is not None:
-        target = await queries.visit_target(conn, principal.org_id, state.visit_id, principal.user_id)
-    else:
-        target = await queries.adhoc_target(conn, principal.org_id, state.branch_id, state.form_version_id)
-    if target is None:
-        raise NotFound(f"submission {submission_id} not found")
-    return msgspec.structs.replace(target, form_version_id=state.form_version_id), state.current_revision + 1
+    return state
+
+
+def _reuse_map(found: Iterable[tuple[UUID, UUID]]) -> dict[UUID, list[str]]:
+    """(photo, submission it was seen in) pairs -> each reused photo's submissions, for the proof."""
+    submissions: dict[UUID, set[str]] = {}
+    for photo_id, submission_id in found:
+        submissions.setdefault(photo_id, set()).add(str(submission_id))
+    return {photo_id: sorted(ids) for photo_id, ids in submissions.items()}
 
 
 def _visited_on(target: VisitTarget, data: SubmissionIn) -> date:
@@ -171,6 +180,15 @@ def _actions(card: ScoreCard, visited_on: date) -> list[ActionValues]:
     ]
 
 
+class _Checked(msgspec.Struct, frozen=True, kw_only=True):
+    """A submission that passed every check but the photos': what its write needs."""
+
+    target: VisitTarget
+    revision: int
+    version: VersionWithDocument
+    visited_on: date
+
+
 async def submit(
     pool: asyncpg.Pool,
     blobs: BlobStore,
@@ -183,49 +201,84 @@ async def submit(
     digest = request_hash(data)
     photo_ids = {photo_id for answer in data.answers for photo_id in answer.photos}
     async with pool.acquire() as conn:
-        # A retry of something already stored answers from the store, before any other check.
-        stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
-        if stored is not None:
-            return _replay(stored, digest)
-        _check_times(data)
         if correction_of is None:
-            target, revision = await _new_target(conn, principal, data), 1
+            # One read, one snapshot: a retry of something already stored answers from the store,
+            # before any other check (and a concurrent original is either stored or not yet there).
+            context = await queries.intake_context(conn, _keys(
+                principal, data, photo_ids, visit_id=data.visit_id, branch_id=data.branch_id,
+                form_version_id=data.form_version_id, correction_of=None))
+            if context.stored is not None:
+                return _replay(context.stored, digest)
+            _check_times(data)
+            target, revision = _new_target(context.target, data), 1
         else:
-            target, revision = await _correction_target(conn, principal, correction_of, data)
+            stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
+            if stored is not None:
+                return _replay(stored, digest)
+            _check_times(data)
+            state = await _correctable(conn, principal, correction_of, data)
             photo_ids -= await queries.photos_already_attached(conn, list(photo_ids), correction_of,
                                                                principal.user_id)
+            context = await queries.intake_context(conn, _keys(
+                principal, data, photo_ids, visit_id=state.visit_id, branch_id=state.branch_id,
+                form_version_id=state.form_version_id, correction_of=correction_of))
+            if context.target is None:
+                raise NotFound(f"submission {correction_of} not found")
+            target = msgspec.structs.replace(context.target, form_version_id=state.form_version_id)
+            revision = state.current_revision + 1
         version = await published_version(conn, principal.org_id, target.form_version_id)
         _check_answers(version, data)
-        # Usually the phone reported each upload done, so this reads stored facts.
-        photos = await verified_facts(conn, org_id=principal.org_id, uploader_id=principal.user_id,
-                                      photo_ids=photo_ids)
-    if photos is None:
-        # Some upload was never reported: verify it now, off the connection (S3 reads, image analysis).
-        # An S3 outage or a bad photo writes no submission.
-        photos = await verify_photos(pool, blobs, settings, org_id=principal.org_id,
-                                     uploader_id=principal.user_id, photo_ids=photo_ids)
+        checked = _Checked(target=target, revision=revision, version=version, visited_on=_visited_on(target, data))
+        # Usually the phone reported each upload done, so the read found them verified, with matches.
+        photos = stored_facts(photo_ids, context.photos)
+        if photos is not None:
+            reused = _reuse_map((m.photo_id, m.submission_id) for photo in context.photos for m in photo.matches)
+            return await _write(conn, principal, data, digest, checked, photos, reused, correction_of)
+    # Some upload was never reported: verify it now, off the connection (S3 reads, image analysis).
+    # An S3 outage or a bad photo writes no submission.
+    photos = await verify_photos(pool, blobs, settings, org_id=principal.org_id,
+                                 uploader_id=principal.user_id, photo_ids=photo_ids)
+    async with pool.acquire() as conn:
+        found = await find_reused(conn, principal.org_id, list(photos.values()), exclude_submission_id=correction_of)
+        reused = _reuse_map((r.photo_id, m.submission_id) for r in found for m in r.matches)
+        return await _write(conn, principal, data, digest, checked, photos, reused, correction_of)
+
+
+def _keys(principal: Principal, data: SubmissionIn, photo_ids: set[UUID], *, visit_id: UUID | None,
+          branch_id: UUID | None, form_version_id: UUID | None, correction_of: UUID | None) -> IntakeKeys:
+    return IntakeKeys(org_id=principal.org_id, client_id=data.client_id, inspector_id=principal.user_id,
+                      visit_id=visit_id, branch_id=branch_id, form_version_id=form_version_id,
+                      photo_ids=sorted(photo_ids, key=str), exclude_submission_id=correction_of,
+                      reuse_threshold=REUSE_THRESHOLD)
+
+
+async def _write(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    data: SubmissionIn,
+    digest: str,
+    checked: _Checked,
+    photos: dict[UUID, VerifiedPhoto],
+    reused: dict[UUID, list[str]],
+    correction_of: UUID | None,
+) -> Receipt:
+    target, version, visited_on = checked.target, checked.version, checked.visited_on
     card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
-    visited_on = _visited_on(target, data)
+    values = _revision_values(principal, data, digest, target, version, card, checked.revision,
+                              _proof(target, data, photos, reused), visited_on)
     try:
-        async with pool.acquire() as conn:
-            reused_matches = await find_reused(conn, principal.org_id, list(photos.values()),
-                                               exclude_submission_id=correction_of)
-            reused = {m.photo_id: sorted({str(x.submission_id) for x in m.matches}) for m in reused_matches}
-            values = _revision_values(principal, data, digest, target, version, card, revision,
-                                      _proof(target, data, photos, reused), visited_on)
-            if correction_of is None:
-                stored = await queries.write_first_submission(conn, values, queries.FirstSubmissionValues(
-                    visit_id=target.visit_id, form_version_id=target.form_version_id,
-                    inspector_id=principal.user_id, mode=target.mode, visited_on=visited_on,
-                    photo_ids=sorted(photos, key=str)))
-            else:
-                async with conn.transaction():
-                    stored = await _write_correction(conn, correction_of, values, photos, visited_on)
+        if correction_of is None:
+            stored = await queries.write_first_submission(conn, values, queries.FirstSubmissionValues(
+                visit_id=target.visit_id, form_version_id=target.form_version_id,
+                inspector_id=principal.user_id, mode=target.mode, visited_on=visited_on,
+                photo_ids=sorted(photos, key=str)))
+        else:
+            async with conn.transaction():
+                stored = await _write_correction(conn, correction_of, values, photos, visited_on)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
             # A concurrent duplicate won the race: answer with what it stored.
-            async with pool.acquire() as conn:
-                stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
+            stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
             assert stored is not None
             return _replay(stored, digest)
         if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:

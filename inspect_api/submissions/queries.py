@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.forms.scoring import ScoreCard
+from inspect_api.photos.queries import OwnPhotoWithMatches
 from inspect_api.storage.db import one_to, row_to, rows_to
 
 
@@ -35,6 +36,26 @@ class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     latitude: float | None
     longitude: float | None
+
+
+class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
+    stored: StoredRevision | None  # a retry: what was stored under the client_id
+    target: VisitTarget | None  # None: no such visit of the caller's, or branch (or ad-hoc is off)
+    photos: list[OwnPhotoWithMatches]  # the caller's unattached photos among those named
+
+
+class IntakeKeys(msgspec.Struct, frozen=True, kw_only=True):
+    """What SELECT_INTAKE_CONTEXT looks up."""
+
+    org_id: UUID
+    client_id: UUID
+    inspector_id: UUID
+    visit_id: UUID | None
+    branch_id: UUID | None
+    form_version_id: UUID | None
+    photo_ids: list[UUID]
+    exclude_submission_id: UUID | None
+    reuse_threshold: int
 
 
 class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,21 +128,13 @@ FROM submission_revisions r
 WHERE r.org_id = $1 AND r.client_id = $2
 """
 
-SELECT_VISIT_TARGET: Final = """
-SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
-       v.status AS visit_status, b.timezone, b.latitude, b.longitude
-FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
-WHERE v.org_id = $1 AND v.id = $2 AND v.inspector_id = $3
-"""
-
-SELECT_ADHOC_TARGET: Final = """
-SELECT NULL::uuid AS visit_id, b.id AS branch_id, $3::uuid AS form_version_id, 'adhoc' AS mode,
-       NULL::timestamptz AS window_start, NULL::timestamptz AS window_end, NULL AS visit_status,
-       b.timezone, b.latitude, b.longitude
-FROM branches b JOIN orgs o ON o.id = b.org_id
-WHERE b.org_id = $1 AND b.id = $2 AND b.active
-  AND coalesce((o.settings->>'allow_adhoc_submissions')::boolean, false)
-"""
+# Everything intake reads, in one call and so one snapshot: the revision stored under this client_id
+# (a retry), the visit or ad-hoc target, and the caller's unattached photos among those named, with
+# their reuse matches. A function in migrations/0013 (so that it keeps one generic plan), returning JSON
+# text that one typed decode makes into an IntakeContext. $1 org, $2 client id, $3 inspector, $4 visit
+# (NULL: ad-hoc), $5 branch and $6 form version (ad-hoc), $7 photo ids, $8 submission excluded from
+# reuse (a correction's own), $9 reuse threshold.
+SELECT_INTAKE_CONTEXT: Final = "SELECT intake_context($1, $2, $3, $4, $5, $6, $7::uuid[], $8, $9)"
 
 SELECT_SUBMISSION_STATE: Final = """
 SELECT id, inspector_id, status, current_revision, visit_id, branch_id, form_version_id, mode
@@ -278,16 +291,15 @@ async def revision_by_client_id(conn: asyncpg.Connection, org_id: UUID, client_i
     return row_to(StoredRevision, await conn.fetchrow(SELECT_REVISION_BY_CLIENT_ID, org_id, client_id))
 
 
-async def visit_target(
-    conn: asyncpg.Connection, org_id: UUID, visit_id: UUID, inspector_id: UUID
-) -> VisitTarget | None:
-    return row_to(VisitTarget, await conn.fetchrow(SELECT_VISIT_TARGET, org_id, visit_id, inspector_id))
+_CONTEXT_DECODER: Final = msgspec.json.Decoder(IntakeContext)
 
 
-async def adhoc_target(
-    conn: asyncpg.Connection, org_id: UUID, branch_id: UUID, form_version_id: UUID
-) -> VisitTarget | None:
-    return row_to(VisitTarget, await conn.fetchrow(SELECT_ADHOC_TARGET, org_id, branch_id, form_version_id))
+async def intake_context(conn: asyncpg.Connection, keys: IntakeKeys) -> IntakeContext:
+    text = await conn.fetchval(
+        SELECT_INTAKE_CONTEXT, keys.org_id, keys.client_id, keys.inspector_id, keys.visit_id, keys.branch_id,
+        keys.form_version_id, keys.photo_ids, keys.exclude_submission_id, keys.reuse_threshold,
+    )
+    return _CONTEXT_DECODER.decode(text)
 
 
 async def submission_state(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from PIL import ExifTags, Image
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.model import FormDocument
 from inspect_api.forms.service import seed_catalogue
+from inspect_api.settings import Settings
 from tests.integration.conftest import Engines
 from tests.integration.factories import World, fast_app_fixture, login_as, make_visit
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
@@ -355,14 +357,14 @@ async def test_a_photo_taken_by_a_concurrent_request_rolls_the_whole_submission_
     kept, taken = await uploaded_photos(client, http, inspector)
     for photo_id in (kept, taken):
         assert (await client.post(f"/uploads/{photo_id}/verify", headers=inspector)).status_code == 200
-    find_reused = intake.find_reused
+    published_version = intake.published_version
 
     async def another_request_attaches_first(conn: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
-        # on the app's connection (its event loop), committed before the submission's statement
+        # between intake's read and its write, on the app's connection (its event loop), committed
         await conn.execute("UPDATE photos SET status = 'attached', attached_at = now() WHERE id = $1", taken)
-        return await find_reused(conn, *args, **kwargs)
+        return await published_version(conn, *args, **kwargs)
 
-    monkeypatch.setattr(intake, "find_reused", another_request_attaches_first)
+    monkeypatch.setattr(intake, "published_version", another_request_attaches_first)
     body = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"},
                                        photos={"p1_greeting": [kept, taken]}), visit_id=str(fuel.visit_id))
     response = await client.post("/submissions", json=body, headers=inspector)
@@ -375,7 +377,7 @@ async def test_a_photo_taken_by_a_concurrent_request_rolls_the_whole_submission_
     assert await db.fetchval("SELECT status FROM photos WHERE id = $1", kept) == "verified"
     assert await db.fetchval("SELECT status FROM visits WHERE id = $1", fuel.visit_id) != "submitted"
 
-    monkeypatch.setattr(intake, "find_reused", find_reused)
+    monkeypatch.setattr(intake, "published_version", published_version)
     retry = body | {"client_id": str(UUID(int=99)),
                     "answers": answers_for(fuel.form, failing={"p4_equal_treatment"}, photos={"p1_greeting": [kept]})}
     receipt = await client.post("/submissions", json=retry, headers=inspector)
@@ -384,3 +386,99 @@ async def test_a_photo_taken_by_a_concurrent_request_rolls_the_whole_submission_
     assert counts["submissions"] == 1 and counts["submission_items"] > 0 and counts["attached_photos"] == 2
     assert counts["actions"] == counts["action_events"] == receipt.json()["actions_opened"]
     assert await db.fetchval("SELECT status FROM visits WHERE id = $1", fuel.visit_id) == "submitted"
+
+
+# ---- photo reuse (links made when each photo is sealed, migration 0013) ------------------------
+
+
+def lookalike(seed: int, quality: int) -> bytes:
+    """The same scene at another JPEG quality: a different file with (nearly) the same hash."""
+    from tests.unit.photos.samples import encode, exif_with, scene
+
+    return encode(scene(seed), "image/jpeg", exif=exif_with(**BRANCH_GPS), quality=quality)
+
+
+async def verified_photo(client: AsyncTestClient, http: httpx.AsyncClient, headers: dict[str, str],
+                         data: bytes) -> UUID:
+    (photo_id,) = await uploaded_photos(client, http, headers, count=1, data=data)
+    response = await client.post(f"/uploads/{photo_id}/verify", headers=headers)
+    assert response.status_code == 200, response.text
+    return photo_id
+
+
+async def test_a_reused_photo_is_flagged_whichever_copy_was_verified_first(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector, admin = await login_as(client, world.a.inspector), await login_as(client, world.a.admin)
+    async with db.acquire() as conn:
+        visits = [fuel.visit_id] + [
+            await make_visit(conn, world.a.id, world.a.b11, world.a.inspector.id, fuel.version_id,
+                             world.a.admin.id, mode="mystery", days_ahead=-0.1) for _ in range(2)]
+    earlier = await verified_photo(client, http, inspector, lookalike(21, 95))
+    later = await verified_photo(client, http, inspector, lookalike(21, 70))
+    unrelated = await verified_photo(client, http, inspector, jpeg(22, **BRANCH_GPS))
+
+    async def submit(visit_id: UUID, *photos: UUID) -> dict[str, Any]:
+        body = submission_body(answers_for(fuel.form, photos={"p1_greeting": list(photos)}), visit_id=str(visit_id))
+        response = await client.post("/submissions", json=body, headers=inspector)
+        assert response.status_code == 201, response.text
+        submission_id = response.json()["submission_id"]
+        view = (await client.get(f"/submissions/{submission_id}", headers=admin)).json()
+        return {"id": submission_id, "reused": {p["photo_id"]: p["reused_from"] for p in view["proof"]["photos"]},
+                "warnings": view["proof"]["warnings"]}
+
+    # The copy verified later goes first: nothing it resembles is attached yet.
+    first = await submit(visits[0], later, unrelated)
+    assert first["reused"] == {str(later): [], str(unrelated): []}
+    # The copy verified earlier links to nothing itself; the later copy's links name it.
+    second = await submit(visits[1], earlier)
+    assert second["reused"] == {str(earlier): [first["id"]]}
+    assert any("resembles photos of other submissions" in w for w in second["warnings"])
+    # A third copy, verified last, links to both.
+    third = await submit(visits[2], await verified_photo(client, http, inspector, lookalike(21, 80)))
+    assert list(third["reused"].values()) == [sorted([first["id"], second["id"]])]
+
+
+async def test_a_seal_waits_for_the_orgs_seal_in_progress_and_links_to_it(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool,
+    settings: Settings,
+) -> None:
+    """Two lookalikes sealed at once: the second seal must wait for the first to commit and link to it,
+    or neither would see the other (each search runs before the other's row is committed)."""
+    from inspect_api.photos import queries as photo_queries
+    from inspect_api.photos.images import analyse
+
+    inspector = await login_as(client, world.a.inspector)
+    first_bytes = lookalike(31, 95)
+    (first,) = await uploaded_photos(client, http, inspector, count=1, data=first_bytes)
+    (second,) = await uploaded_photos(client, http, inspector, count=1, data=lookalike(31, 70))
+    facts = analyse(first_bytes, "image/jpeg")
+    upload_key = await db.fetchval("SELECT object_key FROM photos WHERE id = $1", first)
+    held, release = threading.Event(), threading.Event()
+
+    async def first_seal_held_open() -> None:
+        # The first seal as photos/service.py runs it, held before its commit. Its own thread and loop:
+        # the test client runs the app's request to completion before this loop could go on.
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            async with conn.transaction():
+                await photo_queries.lock_org_seals(conn, world.a.id)
+                assert await photo_queries.seal(conn, photo_queries.SealValues(
+                    id=first, upload_key=upload_key, sealed_key=upload_key, size_bytes=len(first_bytes),
+                    phash=facts.phash, exif_latitude=facts.latitude, exif_longitude=facts.longitude,
+                    exif_taken_at=facts.taken_at), lookalike_threshold=6) is not None
+                held.set()
+                await asyncio.to_thread(release.wait, 1.5)  # the second seal reaches its search meanwhile
+        finally:
+            await conn.close()
+
+    sealer = threading.Thread(target=asyncio.run, args=(first_seal_held_open(),))
+    sealer.start()
+    try:
+        assert await asyncio.to_thread(held.wait, 30)
+        response = await client.post(f"/uploads/{second}/verify", headers=inspector)
+    finally:
+        release.set()
+        sealer.join()
+    assert response.status_code == 200, response.text
+    assert await db.fetchval("SELECT lookalike_ids FROM photos WHERE id = $1", second) == [first]

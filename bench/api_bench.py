@@ -47,6 +47,8 @@ from bench.reference_app import SCHEMA_SQL
 from bench.wrk_runner import WrkResult, require_wrk, run_wrk
 
 FORM_PATH = "/forms/fuel-attendant/versions/1?lang=en"
+ENDPOINTS = ("ref_get", "form_get", "form_304", "ref_write", "intake", "intake_inline")
+RATIOS = (("intake", "ref_write"), ("intake_inline", "ref_write"), ("form_get", "ref_get"), ("form_304", "ref_get"))
 
 
 def machine() -> dict[str, Any]:
@@ -134,9 +136,12 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
         rounds: list[dict[str, WrkResult]] = []
         cpu: dict[str, list[dict[str, float]]] = defaultdict(list)
         for n in range(args.rounds):
-            bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=n))
-            inline_bodies = asyncio.run(prepare_intake_bodies(product.base_url, world, args.inline_bodies,
-                                                              seed=1000 + n, verify=False))
+            wanted = set(args.only.split(",")) if args.only else set(ENDPOINTS)
+            bodies = (asyncio.run(prepare_intake_bodies(product.base_url, world, args.intake_bodies, seed=n))
+                      if "intake" in wanted else [])
+            inline_bodies = (asyncio.run(prepare_intake_bodies(product.base_url, world, args.inline_bodies,
+                                                               seed=1000 + n, verify=False))
+                             if "intake_inline" in wanted else [])
             plan = [
                 ("ref_get", reference, {"url": reference.base_url + "/ref/struct"}),
                 ("form_get", product, {"url": product.base_url + FORM_PATH, "auth": auth}),
@@ -148,6 +153,7 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
                 ("intake_inline", product, {"url": product.base_url + "/submissions", "method": "POST",
                                             "auth": auth, "bodies": inline_bodies}),
             ]
+            plan = [step for step in plan if step[0] in wanted]
             runs = []
             roots = {"postgres_root": cpu_split.postmaster_pid(stack.postgres.pgdata if stack.postgres else None),
                      "s3_root": stack.seaweed.pid if stack.seaweed else None}
@@ -171,15 +177,12 @@ def bench_config(stack: LiveStack, world: LiveWorld, server: str, workers: int, 
         return statistics.median(r[name].ok_rps for r in rounds)
 
     medians = {name: median(name) for name in rounds[0]}
+    ratios = {f"{name}/{ref}": medians[name] / medians[ref] for name, ref in RATIOS
+              if name in medians and ref in medians}
     return {
         "server": server, "workers": workers, "extra": list(extra),
         "median_ok_rps": medians,
-        "ratios": {
-            "intake/ref_write": medians["intake"] / medians["ref_write"],
-            "intake_inline/ref_write": medians["intake_inline"] / medians["ref_write"],
-            "form_get/ref_get": medians["form_get"] / medians["ref_get"],
-            "form_304/ref_get": medians["form_304"] / medians["ref_get"],
-        },
+        "ratios": ratios,
         "rounds": [{name: dataclasses.asdict(r) for name, r in rnd.items()} for rnd in rounds],
         "cpu_ms_per_request": dict(cpu),
         "peak_rss_mb": {k: {str(pid): round(mb, 1) for pid, mb in v.items()} for k, v in rss.items()},
@@ -221,6 +224,9 @@ def main() -> int:
                         help="distinct submissions whose photos are verified inside the request, per round")
     parser.add_argument("--intake-bodies", type=int, default=1200,
                         help="distinct submissions prepared per round (must exceed what one run sends)")
+    parser.add_argument("--only", default=None, metavar="NAMES",
+                        help=f"comma-separated subset of {','.join(ENDPOINTS)} (quick A/B runs; the summary "
+                             "table needs all of them)")
     parser.add_argument("--profile", default=None, metavar="DIR",
                         help="first run py-spy on the (single-worker) product during form and intake runs")
     parser.add_argument("--out", default=None, help="write the full results as JSON here")
@@ -239,17 +245,16 @@ def main() -> int:
             results["configs"].append(bench_config(stack, world, server, int(workers), args,
                                                    tuple(" ".join(extra).split())))
     print(f"\nmachine: {results['machine']}  wall time {time.monotonic() - started:.0f}s")
-    print("| server | workers | ref GET | form GET | form 304 | ref write | intake | intake inline | form/ref "
-          "| 304/ref | intake/write | inline/write | peak RSS per process (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    columns = [name for name in ENDPOINTS if name in results["configs"][0]["median_ok_rps"]]
+    ratio_names = list(results["configs"][0]["ratios"])
+    print("| server | workers | " + " | ".join(columns + ratio_names) + " | peak RSS per process (MB) |")
+    print("|---" * (len(columns) + len(ratio_names) + 3) + "|")
     for c in results["configs"]:
         m, r = c["median_ok_rps"], c["ratios"]
         rss = ", ".join(f"{mb:.0f}" for mb in c["peak_rss_mb"]["product"].values())
         label = c["server"] + (" " + " ".join(c["extra"]) if c["extra"] else "")
-        print(f"| {label} | {c['workers']} | {m['ref_get']:.0f} | {m['form_get']:.0f} | {m['form_304']:.0f} | "
-              f"{m['ref_write']:.0f} | {m['intake']:.0f} | {m['intake_inline']:.0f} | {r['form_get/ref_get']:.2f} | "
-              f"{r['form_304/ref_get']:.2f} | {r['intake/ref_write']:.2f} | {r['intake_inline/ref_write']:.2f} | "
-              f"{rss} |")
+        cells = [f"{m[name]:.0f}" for name in columns] + [f"{r[name]:.2f}" for name in ratio_names]
+        print(f"| {label} | {c['workers']} | " + " | ".join(cells) + f" | {rss} |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -130,10 +130,11 @@ WHERE r.org_id = $1 AND r.client_id = $2
 
 # Everything intake reads, in one call and so one snapshot: the revision stored under this client_id
 # (a retry), the visit or ad-hoc target, and the caller's unattached photos among those named, with
-# their reuse matches. A function in migrations/0013 (so that it keeps one generic plan), returning JSON
-# text that one typed decode makes into an IntakeContext. $1 org, $2 client id, $3 inspector, $4 visit
-# (NULL: ad-hoc), $5 branch and $6 form version (ad-hoc), $7 photo ids, $8 submission excluded from
-# reuse (a correction's own), $9 reuse threshold.
+# their reuse matches. A function in migrations/0013 (so that it keeps one generic plan; 0014 makes that
+# plan look photos up by id whatever the statistics say), returning JSON text that one typed decode
+# makes into an IntakeContext. $1 org, $2 client id, $3 inspector, $4 visit (NULL: ad-hoc), $5 branch
+# and $6 form version (ad-hoc), $7 photo ids, $8 submission excluded from reuse (a correction's own),
+# $9 reuse threshold.
 SELECT_INTAKE_CONTEXT: Final = "SELECT intake_context($1, $2, $3, $4, $5, $6, $7::uuid[], $8, $9)"
 
 SELECT_SUBMISSION_STATE: Final = """

@@ -12,8 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +20,11 @@ import httpx
 import msgspec
 import pytest
 import pytest_asyncio
-import uvicorn
 
-from inspect_api.app import create_app
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.settings import Settings
-from inspect_api.storage.embedded import free_port
 from tests.integration.factories import PASSWORD, World, fast_settings
+from tests.integration.live_server import ThreadedServer
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 ROLES = ("admin", "regional_lead", "branch_manager", "inspector")
@@ -36,34 +32,6 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 pytestmark = pytest.mark.skipif(not SCHEMATHESIS.exists() and not shutil.which("schemathesis"),
                                 reason="pip install -e '.[test]' (schemathesis)")
-
-
-class ThreadedServer:
-    """uvicorn serving the app on 127.0.0.1 from a thread (its own event loop, its own pool)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ThreadedServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
 
 
 # Domain rules the schema cannot express (e.g. "visit_id, or branch_id with form_version_id") answer 422

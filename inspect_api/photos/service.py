@@ -186,7 +186,16 @@ async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, org_id
     its lookalikes among the org's photos sealed before it (seals of one org take turns for that)."""
     if photo.status != "pending":
         return _facts(photo)
-    data, facts = await _check_upload(blobs, settings, photo)
+    try:
+        data, facts = await _check_upload(blobs, settings, photo)
+    except _PhotoProblem:
+        # A concurrent verification of the same photo (a phone's retry while the first request still
+        # runs) seals it and then deletes the upload copy this one read the row before: its facts stand.
+        async with pool.acquire() as conn:
+            now = await queries.photo_by_id(conn, photo.id)
+        if now is not None and now.status != "pending":
+            return _facts(now)
+        raise
     sealed_key = sealed_key_for(photo.object_key)
     await blobs.put(sealed_key, data, photo.content_type)
     values = SealValues(id=photo.id, upload_key=photo.object_key, sealed_key=sealed_key, size_bytes=len(data),

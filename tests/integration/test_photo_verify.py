@@ -7,15 +7,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
+from inspect_api.photos import queries as photo_queries
+from inspect_api.photos import service as photo_service
 from inspect_api.settings import Settings
-from inspect_api.storage.blobs import make_s3_client
-from tests.integration.factories import World, fast_app_fixture, login_as
+from inspect_api.storage.blobs import BlobStore, make_s3_client
+from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+from tests.integration.live_server import ThreadedServer
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.integration.releases import (
     Catalogue,
@@ -108,9 +112,31 @@ async def test_racing_verifications_agree_and_keep_one_copy(
     inspector = await login_as(client, world.a.inspector)
     (slot,) = await get_slots(client, inspector, "image/jpeg")
     assert (await upload(http, slot, jpeg(9))).status_code in (200, 201, 204)
-    answers = await asyncio.gather(*(client.post(f"/uploads/{slot['photo_id']}/verify", headers=inspector)
-                                     for _ in range(5)))
+    with ThreadedServer(fast_settings(settings)) as live:  # 5 requests truly in flight at once
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as racing:
+            answers = await asyncio.gather(*(racing.post(f"/uploads/{slot['photo_id']}/verify", headers=inspector)
+                                             for _ in range(5)))
     bodies: list[Any] = [a.json() for a in answers]
     assert [a.status_code for a in answers] == [200] * 5, bodies
     assert all(b == bodies[0] for b in bodies)
     assert len(sealed_objects(settings, slot["photo_id"])) == 1
+
+
+async def test_a_verification_that_read_the_photo_before_a_concurrent_seal_answers_the_sealed_facts(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, settings: Settings, db: asyncpg.Pool,
+) -> None:
+    """The race made deterministic: this verification read the row while pending; another sealed the photo
+    and deleted the upload copy before this one fetched it. A retry is not a bad photo: no 422."""
+    inspector = await login_as(client, world.a.inspector)
+    (slot,) = await get_slots(client, inspector, "image/jpeg")
+    assert (await upload(http, slot, jpeg(10, **AT_BRANCH))).status_code in (200, 201, 204)
+    async with db.acquire() as conn:
+        stale = await photo_queries.own_photo(conn, UUID(slot["photo_id"]), org_id=world.a.id,
+                                              uploaded_by=world.a.inspector.id, purpose="submission")
+    assert stale is not None and stale.status == "pending"
+    winner = await client.post(f"/uploads/{slot['photo_id']}/verify", headers=inspector)
+    assert winner.status_code == 200, winner.text
+
+    facts = await photo_service._seal(db, BlobStore(settings.s3), settings, world.a.id, stale)
+    assert facts.id == stale.id and facts.size_bytes == winner.json()["size_bytes"]
+    assert facts.object_key.startswith("sealed/") and facts.exif_latitude is not None

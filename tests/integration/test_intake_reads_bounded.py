@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -35,18 +37,26 @@ SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_
 """
 
 
-async def stale_statistics(conn: asyncpg.Connection, world: World) -> list[UUID]:
-    """In the caller's transaction: ATTACHED + 2 verified photos, photos analysed while none is attached,
-    then all but the 2 attached. Returns the 2 still verified (the ones an intake names)."""
+@asynccontextmanager
+async def stale_statistics(db: asyncpg.Pool, world: World) -> AsyncIterator[tuple[asyncpg.Connection, list[UUID]]]:
+    """A transaction (rolled back after) with ATTACHED + 2 verified photos, photos analysed while none
+    is attached, then all but 2 attached. Yields its connection and the 2 still verified (the ones an
+    intake names)."""
     rng = random.Random(11)
     ids = [uuid4() for _ in range(ATTACHED + 2)]
-    await conn.execute("SET LOCAL session_replication_role = replica")
-    await conn.execute(INSERT_PHOTOS, ids, world.a.id, world.a.inspector.id,
-                       [f"{rng.getrandbits(64):016x}" for _ in ids])
-    await conn.execute("ANALYZE photos")
-    named = ids[:2]
-    await conn.execute(ATTACH_ALL_BUT, world.a.id, named)
-    return named
+    async with db.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(INSERT_PHOTOS, ids, world.a.id, world.a.inspector.id,
+                               [f"{rng.getrandbits(64):016x}" for _ in ids])
+            await conn.execute("ANALYZE photos")
+            named = ids[:2]
+            await conn.execute(ATTACH_ALL_BUT, world.a.id, named)
+            yield conn, named
+        finally:
+            await transaction.rollback()
 
 
 async def tuples_read(conn: asyncpg.Connection, sql: str, *args: object) -> int:
@@ -56,27 +66,15 @@ async def tuples_read(conn: asyncpg.Connection, sql: str, *args: object) -> int:
 
 
 async def test_intake_context_reads_the_named_photos_not_the_org(db: asyncpg.Pool, world: World) -> None:
-    async with db.acquire() as conn:
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
-            named = await stale_statistics(conn, world)
-            read = await tuples_read(conn, SELECT_INTAKE_CONTEXT, world.a.id, uuid4(), world.a.inspector.id, None,
-                                     world.a.b11, world.form_version_id, named, None, REUSE_THRESHOLD)
-        finally:
-            await transaction.rollback()
+    async with stale_statistics(db, world) as (conn, named):
+        read = await tuples_read(conn, SELECT_INTAKE_CONTEXT, world.a.id, uuid4(), world.a.inspector.id, None,
+                                 world.a.b11, world.form_version_id, named, None, REUSE_THRESHOLD)
     assert read < 20, f"intake_context read {read} photo rows for 2 named photos (org has {ATTACHED} attached)"
 
 
 async def test_reuse_matches_follow_links_not_attached_photos(db: asyncpg.Pool, world: World) -> None:
-    async with db.acquire() as conn:
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
-            named = await stale_statistics(conn, world)
-            await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")  # as a reused prepared statement
-            read = await tuples_read(conn, SELECT_REUSE_MATCHES + f" -- {secrets.token_hex(4)}",
-                                     world.a.id, named, None, REUSE_THRESHOLD)
-        finally:
-            await transaction.rollback()
+    async with stale_statistics(db, world) as (conn, named):
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")  # as a reused prepared statement
+        read = await tuples_read(conn, SELECT_REUSE_MATCHES + f" -- {secrets.token_hex(4)}",
+                                 world.a.id, named, None, REUSE_THRESHOLD)
     assert read < 20, f"photo_reuse_matches read {read} photo rows for 2 photos without lookalikes"

@@ -42,7 +42,16 @@ import httpx
 import msgspec
 
 from bench import cpu_split
-from bench.harness import LiveStack, LiveWorld, ServerProcess, answers, arrange_world, login, submission
+from bench.harness import (
+    LiveStack,
+    LiveWorld,
+    ServerProcess,
+    answers,
+    arrange_world,
+    login,
+    stop_cleanly_on_sigterm,
+    submission,
+)
 from bench.reference_app import SCHEMA_SQL
 from bench.wrk_runner import WrkResult, require_wrk, run_wrk
 
@@ -231,6 +240,7 @@ def main() -> int:
                         help="first run py-spy on the (single-worker) product during form and intake runs")
     parser.add_argument("--out", default=None, help="write the full results as JSON here")
     args = parser.parse_args()
+    stop_cleanly_on_sigterm()
     require_wrk()
 
     started = time.monotonic()

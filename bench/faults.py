@@ -37,7 +37,17 @@ import asyncpg
 import httpx
 import msgspec
 
-from bench.harness import LiveStack, LiveWorld, ServerProcess, answers, arrange_world, login, photo_jpeg, submission
+from bench.harness import (
+    LiveStack,
+    LiveWorld,
+    ServerProcess,
+    answers,
+    arrange_world,
+    login,
+    photo_jpeg,
+    stop_cleanly_on_sigterm,
+    submission,
+)
 
 CLIENT_TIMEOUT_S: Final = 15.0  # a phone gives up on one attempt after this; a longer wait is a "hang"
 MAX_ATTEMPTS_DURING_LOAD: Final = 6
@@ -360,6 +370,7 @@ def main() -> int:
     parser.add_argument("--load-seconds", type=float, default=180)
     parser.add_argument("--out", default=None, help="write the reports as JSON here")
     args = parser.parse_args()
+    stop_cleanly_on_sigterm()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stopped run still stops its engines
     reports = run(args.scenarios.split(","), args.submissions, args.phones, args.load_seconds)
     for report in reports:

@@ -57,6 +57,17 @@ FORM_KEY: Final = "fuel-attendant"
 # ---- engines -----------------------------------------------------------------------------------
 
 
+def stop_cleanly_on_sigterm() -> None:
+    """For a bench script's main(): SIGTERM (`kill`, a CI time-out) unwinds like Ctrl+C, so `with LiveStack()`
+    and `ServerProcess.stop()` in `finally` still stop the engines and servers. Python's default for
+    SIGTERM exits at once and leaves Postgres, SeaweedFS and uvicorn running."""
+
+    def unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, unwind)
+
+
 class LiveStack:
     """Postgres + S3 for one live server: embedded in `base_dir` unless DATABASE_URL / S3_ENDPOINT_URL
     are set (then a scratch database / bucket is used; restarts are only possible when embedded)."""

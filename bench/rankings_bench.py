@@ -41,6 +41,7 @@ from typing import Any, Final
 import asyncpg
 import httpx
 
+from bench.harness import stop_cleanly_on_sigterm
 from inspect_api.auth.passwords import hasher_for
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.service import seed_catalogue
@@ -527,6 +528,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1200, help="seconds for the whole run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args()
+    stop_cleanly_on_sigterm()
     deadline = Deadline(args.timeout)
     postgres = None
     base = None

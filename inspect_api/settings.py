@@ -50,6 +50,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # commit through LISTEN/NOTIFY; this bounds the damage should a notification go missing unseen.
     # 0 loads the caller from Postgres on every request.
     principal_cache_seconds: int = 30
+    # Photos whose header announces more pixels are refused (422) before any decode; 50 MP covers
+    # phone cameras' largest mode. Decodes run PHOTO_DECODE_WORKERS at a time per worker, in decode
+    # processes ("process") or threads ("thread"): see photos/decoding.py.
+    photo_max_pixels: int = 50_000_000
+    photo_decode_workers: int = 2
+    photo_decode_in: str = "process"
     data_dir: Path = Path(".data")
 
 
@@ -63,6 +69,13 @@ def _read_int(env: Mapping[str, str], name: str, default: int, *, minimum: int =
         raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name}: must be >= {minimum}, got {value}")
+    return value
+
+
+def _read_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in choices:
+        raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -125,5 +138,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_min=_read_int(env, "DB_POOL_MIN", 2),
         db_pool_max=_read_int(env, "DB_POOL_MAX", 10),
         principal_cache_seconds=_read_int(env, "PRINCIPAL_CACHE_SECONDS", 30, minimum=0),
+        photo_max_pixels=_read_int(env, "PHOTO_MAX_PIXELS", 50_000_000),
+        photo_decode_workers=_read_int(env, "PHOTO_DECODE_WORKERS", 2),
+        photo_decode_in=_read_choice(env, "PHOTO_DECODE_IN", ("process", "thread"), "process"),
         data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),
     )

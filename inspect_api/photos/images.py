@@ -1,6 +1,7 @@
 """Pure image functions: format sniffing, perceptual hash, EXIF reading, redaction.
 
-Everything here is synchronous and CPU-bound; async callers run it via asyncio.to_thread.
+Everything here is synchronous and CPU-bound; async callers run it through `decoding.Decoder` (bounded,
+in a decode process by default). Nothing is decoded before the header's size passed the pixel budget.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 import pillow_heif
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 
@@ -29,6 +30,11 @@ HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"h
 SNIFF_BYTES: Final = 32  # enough for every signature below
 HASH_BITS: Final = 64
 REDACTED_JPEG_QUALITY: Final = 88
+# Branch managers look at photos on a screen: 2048 px on the longer side is plenty, keeps each copy a
+# few hundred KB and bounds the work of making it.
+REDACTED_MAX_SIDE: Final = 2048
+# A phone's largest mode (50 MP sensors: 8160 x 6120); PHOTO_MAX_PIXELS overrides it.
+DEFAULT_MAX_PIXELS: Final = 50_000_000
 
 _GPS_LAT_REF: Final = 1
 _GPS_LAT: Final = 2
@@ -43,7 +49,7 @@ class ImageError(ValueError):
 
 
 class ImageFacts(msgspec.Struct, frozen=True, kw_only=True):
-    width: int  # after applying EXIF orientation
+    width: int  # as displayed: stored size with the EXIF orientation applied
     height: int
     phash: str  # 16 lowercase hex chars
     latitude: float | None
@@ -137,60 +143,161 @@ def taken_at_from_exif(exif: Image.Exif) -> datetime | None:
         return None
 
 
-def _open(data: bytes, content_type: str) -> Image.Image:
+class TooManyPixels(ImageError):
+    """The header announces more pixels than the budget: refused before anything is decoded."""
+
+    def __init__(self, size: tuple[int, int] | None, limit: int) -> None:
+        self.size = size  # (width, height) as stored; None when Pillow refused the file before reading it
+        self.limit = limit
+        shown = f"{size[0]}x{size[1]} pixels" if size else "more pixels than Pillow will open"
+        super().__init__(f"{shown}; at most {limit} pixels are allowed")
+
+    def __reduce__(self) -> tuple[type[TooManyPixels], tuple[tuple[int, int] | None, int]]:
+        return TooManyPixels, (self.size, self.limit)  # raised in a decode process, re-raised here
+
+
+class CheckedImage(msgspec.Struct, frozen=True, kw_only=True):
+    facts: ImageFacts
+    redacted_jpeg: bytes | None  # None when not asked for
+
+
+def _open(data: bytes, content_type: str, max_pixels: int) -> Image.Image:
+    """Open lazily (only the header is read) and refuse a wrong type or a size over `max_pixels`."""
     sniffed = sniff_content_type(data[:SNIFF_BYTES])
     if sniffed != content_type:
         raise ImageError(f"not a valid {content_type}")
     try:
         image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # over twice Pillow's MAX_IMAGE_PIXELS
+        raise TooManyPixels(None, max_pixels) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"not a valid {content_type}") from exc
     if image.format != PILLOW_FORMATS[content_type]:
+        image.close()
         raise ImageError(f"not a valid {content_type}")
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise TooManyPixels((width, height), max_pixels)
     return image
 
 
-def analyse(data: bytes, content_type: str) -> ImageFacts:
-    """Sniff, fully decode (so a truncated file fails here), hash and read EXIF. Raises ImageError."""
-    image = _open(data, content_type)
+def header_size(data: bytes, content_type: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """Width and height as stored, from the header alone. Raises ImageError (TooManyPixels over budget)."""
+    image = _open(data, content_type, max_pixels)
+    try:
+        return image.size
+    finally:
+        image.close()
+
+
+def _plain_mode(image: Image.Image) -> Image.Image:
+    """Modes the resampling filters and the colour conversion handle (palette, 16-bit grey... are not)."""
+    if image.mode in ("RGB", "RGBA", "L", "CMYK"):
+        return image
+    if image.mode in ("LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        return image.convert("RGBA")
+    try:
+        return image.convert("RGB")
+    except ValueError:
+        return image.convert("L").convert("RGB")
+
+
+# EXIF Orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(exif: Image.Exif) -> int:
+    value = exif.get(ExifTags.Base.Orientation)
+    return value if isinstance(value, int) else 1
+
+
+def _bounded_upright(image: Image.Image, orientation: int, max_side: int) -> Image.Image:
+    """Decode fully (a truncated file fails here) but keep at most `max_side` on the longer side, then
+    turn it upright. JPEG decodes at 1/2..1/8 scale straight from the DCT (draft); other formats decode
+    whole once (the header check bounds that) and are shrunk before anything else is done."""
+    image.draft("RGB", (max_side, max_side))  # JPEG only; a no-op for the others
+    image.load()
+    small = _plain_mode(image)
+    if max(small.size) > max_side:
+        small = small.copy() if small is image else small
+        small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    method = _UPRIGHT.get(orientation)
+    return small.transpose(method) if method is not None else small
+
+
+_SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """RGB pixels in sRGB: converted from the embedded profile when there is a usable one."""
+    source = image.convert("RGB") if image.mode == "RGBA" else image
+    if icc_profile:
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            converted = ImageCms.profileToProfile(source, profile, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            converted = None  # a broken or mismatched profile: the pixels as they are
+        if converted is not None:
+            return converted
+    return source.convert("RGB")
+
+
+def _redacted(upright: Image.Image, icc_profile: bytes | None) -> bytes:
+    rgb = to_srgb(upright, icc_profile)
+    # A fresh image carries no `info` (exif, xmp, comment, icc) that the JPEG writer might copy over.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=REDACTED_JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def check(data: bytes, content_type: str, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+          redact: bool = True) -> CheckedImage:
+    """Sniff, check the pixel budget from the header, decode once (bounded, see `_bounded_upright`),
+    hash, read EXIF and, with `redact`, make the branch managers' copy: upright, at most
+    REDACTED_MAX_SIDE px on the longer side, sRGB, and nothing but pixels (no EXIF, XMP, comments or
+    ICC profile). Raises ImageError (TooManyPixels over the budget)."""
+    image = _open(data, content_type, max_pixels)
     try:
         exif = image.getexif()
         latitude, longitude = gps_from_exif(exif)
         taken_at = taken_at_from_exif(exif)
-        # JPEG can decode at 1/8 scale straight from the DCT: fast and enough for a 9x8 hash.
-        image.draft("RGB", (64, 64))
-        image.load()
-        upright = ImageOps.exif_transpose(image) or image
-        return ImageFacts(
-            width=upright.width,
-            height=upright.height,
+        icc_profile = image.info.get("icc_profile")
+        orientation = _orientation(exif)
+        width, height = image.size  # before draft() shrinks it
+        upright = _bounded_upright(image, orientation, REDACTED_MAX_SIDE)
+        if orientation in (5, 6, 7, 8):  # stored sideways
+            width, height = height, width
+        facts = ImageFacts(
+            width=width,
+            height=height,
             phash=dhash(upright),
             latitude=latitude,
             longitude=longitude,
             taken_at=taken_at,
         )
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return CheckedImage(facts=facts, redacted_jpeg=_redacted(upright, icc_profile) if redact else None)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, MemoryError) as exc:
+        if isinstance(exc, ImageError):
+            raise
         raise ImageError(f"not a valid {content_type}") from exc
     finally:
         image.close()
 
 
-def redact_to_jpeg(data: bytes, content_type: str) -> bytes:
-    """A JPEG copy without EXIF/XMP/comments (so no GPS, device or timestamps), orientation applied."""
-    image = _open(data, content_type)
-    try:
-        image.load()
-        upright = ImageOps.exif_transpose(image) or image
-        rgb = upright.convert("RGB")
-        # A fresh image carries no `info` (exif, xmp, comment, icc) that the JPEG writer might copy over.
-        clean = Image.new("RGB", rgb.size)
-        clean.paste(rgb)
-        out = io.BytesIO()
-        # The colour profile stays (it says nothing about who, where or when; dropping it shifts colours).
-        icc = image.info.get("icc_profile")
-        clean.save(out, format="JPEG", quality=REDACTED_JPEG_QUALITY, optimize=True, icc_profile=icc or None)
-        return out.getvalue()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"not a valid {content_type}") from exc
-    finally:
-        image.close()
+def analyse(data: bytes, content_type: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFacts:
+    """`check` without the redacted copy."""
+    return check(data, content_type, max_pixels=max_pixels, redact=False).facts
+
+
+def redact_to_jpeg(data: bytes, content_type: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
+    """The branch managers' copy alone (see `check`)."""
+    redacted = check(data, content_type, max_pixels=max_pixels).redacted_jpeg
+    assert redacted is not None
+    return redacted

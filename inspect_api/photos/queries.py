@@ -44,6 +44,7 @@ class SealValues(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     upload_key: str
     sealed_key: str
+    redacted_key: str  # the branch managers' copy, made from the same decode
     size_bytes: int
     phash: str | None
     exif_latitude: float | None
@@ -77,11 +78,13 @@ class StaleUpload(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     object_key: str
     upload_key: str | None
+    redacted_key: str | None
 
 
+# $7: the visit the slots were asked for (NULL: none named); intake holds each photo to it (migration 0016).
 INSERT_PENDING: Final = """
-INSERT INTO photos (id, org_id, uploaded_by, purpose, object_key, content_type)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+INSERT INTO photos (id, org_id, uploaded_by, purpose, object_key, content_type, visit_id)
+SELECT p.*, $7::uuid FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS p
 """
 
 SELECT_OWN_VISIT: Final = """
@@ -122,7 +125,7 @@ SEAL: Final = f"""
 UPDATE photos
 SET status = 'verified', verified_at = now(), upload_key = $2, object_key = $3, size_bytes = $4,
     phash = CASE WHEN $5::text IS NULL THEN NULL ELSE ('x' || $5::text)::bit(64) END,
-    exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8,
+    exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8, redacted_key = $10,
     lookalike_ids = CASE WHEN $5::text IS NULL OR purpose <> 'submission' THEN '{{}}'::uuid[] ELSE ARRAY(
         SELECT c.id FROM (
             SELECT c.id, c.org_id, c.phash FROM photos c
@@ -173,7 +176,7 @@ WHERE p.id = $1 AND p.org_id = $2 AND (
 SET_REDACTED_KEY: Final = "UPDATE photos SET redacted_key = $2 WHERE id = $1 AND redacted_key IS NULL"
 
 SELECT_STALE_FOR_DELETE: Final = """
-SELECT id, object_key, upload_key FROM photos
+SELECT id, object_key, upload_key, redacted_key FROM photos
 WHERE status <> 'attached' AND created_at < now() - $1::interval
 ORDER BY created_at
 LIMIT $2
@@ -190,6 +193,7 @@ async def insert_pending(
     uploaded_by: UUID,
     purpose: Purpose,
     photos: Sequence[PendingPhoto],
+    visit_id: UUID | None = None,
 ) -> None:
     count = len(photos)
     await conn.execute(
@@ -200,6 +204,7 @@ async def insert_pending(
         [purpose] * count,
         [p.object_key for p in photos],
         [p.content_type for p in photos],
+        visit_id,
     )
 
 
@@ -238,7 +243,7 @@ async def seal(conn: asyncpg.Connection, v: SealValues, *, lookalike_threshold: 
     """None when the photo is no longer pending at its upload key (a concurrent verification won)."""
     return row_to(OwnPhoto, await conn.fetchrow(SEAL, v.id, v.upload_key, v.sealed_key, v.size_bytes, v.phash,
                                                 v.exif_latitude, v.exif_longitude, v.exif_taken_at,
-                                                lookalike_threshold))
+                                                lookalike_threshold, v.redacted_key))
 
 
 async def attach(

@@ -9,13 +9,21 @@ pending the same way) and `attach_photos` inside it; intake reads the facts and 
 own single read (judged by `stored_facts`) and attaches inside its single write statement ->
 `download_url` presigns GETs (branch managers only ever get an EXIF-free copy) -> `cleanup_stale_uploads`
 removes abandoned slots.
+
+Memory: the header's pixel count is checked against PHOTO_MAX_PIXELS before any decode; at most
+VERIFY_CONCURRENCY verifications per worker hold a photo's bytes at once, and their decodes run
+through `decoding.Decoder` (bounded, in decode processes by default). The branch managers' redacted copy
+(upright, <= REDACTED_MAX_SIDE px, sRGB, pixels only) comes out of the same decode at verification, so
+a download never decodes; only photos sealed before copies were made at verification get theirs on
+first download, through the same bound, stored once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection, Iterable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from uuid import UUID, uuid4
@@ -27,7 +35,8 @@ from botocore.exceptions import ClientError
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from inspect_api.photos import queries
-from inspect_api.photos.images import EXTENSIONS, ImageError, ImageFacts, analyse, redact_to_jpeg
+from inspect_api.photos.decoding import DecodeIn, Decoder, decoder
+from inspect_api.photos.images import EXTENSIONS, CheckedImage, ImageError, TooManyPixels, check, redact_to_jpeg
 from inspect_api.photos.queries import OwnPhoto, PendingPhoto, SealValues
 from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlot, UploadSlots
 from inspect_api.settings import Settings
@@ -38,7 +47,8 @@ REUSE_THRESHOLD: Final = 6
 # The hash index finds every match up to this distance only (7 pieces: migrations/0010); seals link
 # lookalikes up to it (migrations/0013), and reuse is judged within REUSE_THRESHOLD of those.
 MAX_INDEXED_DISTANCE: Final = 6
-# Photos verified at once: each may be read whole (up to upload_max_bytes) into memory.
+# Photos verified at once per worker (all requests together): each is read whole (up to
+# upload_max_bytes) into memory and held until sealed.
 VERIFY_CONCURRENCY: Final = 4
 CLEANUP_BATCH: Final = 200
 DELETE_CONCURRENCY: Final = 8
@@ -83,7 +93,14 @@ def sealed_key_for(upload_key: str) -> str:
     return f"sealed/{stem}-{uuid4().hex[:12]}.{extension}"
 
 
+def redacted_key_from_sealed(sealed_key: str) -> str:
+    """The redacted copy made with a seal sits beside it, as unique as the sealed key."""
+    stem = sealed_key.removeprefix("sealed/").rpartition(".")[0]
+    return f"redacted/{stem}.jpg"
+
+
 def redacted_key_for(org_id: UUID, photo_id: UUID, created_at: datetime) -> str:
+    """For photos sealed without a redacted copy: made on first download, same key for racing makers."""
     when = created_at.astimezone(UTC)
     return f"redacted/{org_id}/{when:%Y}/{when:%m}/{photo_id}.jpg"
 
@@ -93,6 +110,27 @@ def redacted_key_for(org_id: UUID, photo_id: UUID, created_at: datetime) -> str:
 
 def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, extra={"errors": [{"field": field, "message": message}]})
+
+
+def _decoder(settings: Settings) -> Decoder:
+    mode: DecodeIn = "thread" if settings.photo_decode_in == "thread" else "process"
+    return decoder(mode, settings.photo_decode_workers)
+
+
+_verification_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def _verification_turn() -> AsyncIterator[None]:
+    """One of the worker's VERIFY_CONCURRENCY turns (per event loop: tests run several in one process)."""
+    loop = asyncio.get_running_loop()
+    turn = _verification_turns.get(loop)
+    if turn is None:
+        turn = _verification_turns[loop] = asyncio.Semaphore(VERIFY_CONCURRENCY)
+    async with turn:
+        yield
 
 
 async def _check_target(conn: asyncpg.Connection, principal: Principal, request: UploadRequest) -> None:
@@ -132,7 +170,8 @@ async def create_upload_slots(
     async with pool.acquire() as conn, conn.transaction():
         await _check_target(conn, principal, request)
         await queries.insert_pending(
-            conn, org_id=principal.org_id, uploaded_by=principal.user_id, purpose=request.purpose, photos=pending
+            conn, org_id=principal.org_id, uploaded_by=principal.user_id, purpose=request.purpose, photos=pending,
+            visit_id=request.visit_id,
         )
     ttl = settings.upload_url_ttl_seconds
     slots = []
@@ -160,8 +199,9 @@ def _facts(photo: OwnPhoto) -> VerifiedPhoto:
                          exif_longitude=photo.exif_longitude, exif_taken_at=photo.exif_taken_at)
 
 
-async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -> tuple[bytes, ImageFacts]:
-    """One GET (size, type and bytes from the same response), then sniffing, hash and EXIF in a thread."""
+async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -> tuple[bytes, CheckedImage]:
+    """One GET (size, type and bytes from the same response), then the pixel budget from the header,
+    one bounded decode for hash, EXIF and the redacted copy (`images.check`, in the decoder)."""
     fetched = await blobs.fetch(photo.object_key, settings.upload_max_bytes)
     if fetched is None:
         raise _PhotoProblem(photo.id, f"photo {photo.id} was not uploaded")
@@ -173,10 +213,14 @@ async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -
         raise _PhotoProblem(photo.id, f"photo {photo.id} was uploaded as {info.content_type or 'no type'}, "
                                       f"not {photo.content_type}")
     try:
-        facts = await asyncio.to_thread(analyse, fetched.data, photo.content_type)
+        checked = await _decoder(settings).run(check, fetched.data, photo.content_type,
+                                               max_pixels=settings.photo_max_pixels)
+    except TooManyPixels as exc:
+        raise _PhotoProblem(photo.id, f"photo {photo.id} is {exc}"
+                                      " (PHOTO_MAX_PIXELS)") from exc
     except ImageError as exc:
         raise _PhotoProblem(photo.id, f"photo {photo.id} is not a valid {photo.content_type}") from exc
-    return fetched.data, facts
+    return fetched.data, checked
 
 
 async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, org_id: UUID,
@@ -186,29 +230,37 @@ async def _seal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, org_id
     its lookalikes among the org's photos sealed before it (seals of one org take turns for that)."""
     if photo.status != "pending":
         return _facts(photo)
-    try:
-        data, facts = await _check_upload(blobs, settings, photo)
-    except _PhotoProblem:
-        # A concurrent verification of the same photo (a phone's retry while the first request still
-        # runs) seals it and then deletes the upload copy this one read the row before: its facts stand.
-        async with pool.acquire() as conn:
-            now = await queries.photo_by_id(conn, photo.id)
-        if now is not None and now.status != "pending":
-            return _facts(now)
-        raise
     sealed_key = sealed_key_for(photo.object_key)
-    await blobs.put(sealed_key, data, photo.content_type)
-    values = SealValues(id=photo.id, upload_key=photo.object_key, sealed_key=sealed_key, size_bytes=len(data),
-                        phash=facts.phash, exif_latitude=facts.latitude, exif_longitude=facts.longitude,
-                        exif_taken_at=facts.taken_at)
+    redacted_key = redacted_key_from_sealed(sealed_key)
+    async with _verification_turn():  # the bytes are held from the GET until both copies are written
+        try:
+            data, checked = await _check_upload(blobs, settings, photo)
+        except _PhotoProblem:
+            # A concurrent verification of the same photo (a phone's retry while the first request still
+            # runs) seals it and then deletes the upload copy this one read the row before: its facts stand.
+            async with pool.acquire() as conn:
+                now = await queries.photo_by_id(conn, photo.id)
+            if now is not None and now.status != "pending":
+                return _facts(now)
+            raise
+        assert checked.redacted_jpeg is not None, "check() makes the redacted copy by default"
+        await blobs.put(sealed_key, data, photo.content_type)
+        await blobs.put(redacted_key, checked.redacted_jpeg, "image/jpeg")
+        size_bytes = len(data)
+        del data
+    facts = checked.facts
+    values = SealValues(id=photo.id, upload_key=photo.object_key, sealed_key=sealed_key, redacted_key=redacted_key,
+                        size_bytes=size_bytes, phash=facts.phash, exif_latitude=facts.latitude,
+                        exif_longitude=facts.longitude, exif_taken_at=facts.taken_at)
     async with pool.acquire() as conn, conn.transaction():
         await queries.lock_org_seals(conn, org_id)
         sealed = await queries.seal(conn, values, lookalike_threshold=MAX_INDEXED_DISTANCE)
         if sealed is None:  # a concurrent verification won: its facts stand, this copy goes
             winner = await queries.photo_by_id(conn, photo.id)
     if sealed is None:
-        with contextlib.suppress(ServiceUnavailable, ClientError):
-            await blobs.delete(sealed_key)
+        for key in (sealed_key, redacted_key):
+            with contextlib.suppress(ServiceUnavailable, ClientError):
+                await blobs.delete(key)
         if winner is None or winner.status == "pending":
             raise Conflict(f"photo {photo.id} was removed while it was verified")
         return _facts(winner)
@@ -357,14 +409,19 @@ async def find_reused(
 # --- downloads ----------------------------------------------------------------------------------
 
 
-async def _redacted_copy(pool: asyncpg.Pool, blobs: BlobStore, row: queries.DownloadableRow) -> str:
-    """The EXIF-free, upright JPEG's key, made on first request. Two racing requests write the same
-    bytes to the same key, so no lock is needed."""
+async def _redacted_copy(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings,
+                         row: queries.DownloadableRow) -> str:
+    """The redacted copy's key. Made at verification; only a photo sealed before that was done gets it
+    here, on first request, through the same decode bound, and stored. Two racing requests write the
+    same bytes to the same key, so no lock is needed."""
     if row.redacted_key is not None:
         return row.redacted_key
     try:
-        original = await blobs.read(row.object_key)
-        redacted = await asyncio.to_thread(redact_to_jpeg, original, row.content_type)
+        async with _verification_turn():
+            original = await blobs.read(row.object_key)
+            redacted = await _decoder(settings).run(redact_to_jpeg, original, row.content_type,
+                                                    max_pixels=settings.photo_max_pixels)
+            del original
     except (ClientError, ImageError) as exc:
         raise NotFound(f"photo {row.id} cannot be shown") from exc
     key = redacted_key_for(row.org_id, row.id, row.created_at)
@@ -385,7 +442,7 @@ async def download_url(
         )
     if row is None:
         raise NotFound(f"photo {photo_id} not found")
-    key = await _redacted_copy(pool, blobs, row) if principal.role == "branch_manager" else row.object_key
+    key = await _redacted_copy(pool, blobs, settings, row) if principal.role == "branch_manager" else row.object_key
     ttl = settings.download_url_ttl_seconds
     return PhotoDownload(photo_id=row.id, url=blobs.presign_get(key, ttl), expires_at=_now() + timedelta(seconds=ttl))
 
@@ -416,7 +473,7 @@ async def cleanup_stale_uploads(
         async with pool.acquire() as conn, conn.transaction():
             stale = await queries.lock_stale(conn, older_than, batch_size)
             if stale:
-                keys = [s.object_key for s in stale] + [s.upload_key for s in stale if s.upload_key]
+                keys = [s.object_key for s in stale] + [k for s in stale for k in (s.upload_key, s.redacted_key) if k]
                 await _delete_objects(blobs, keys)
                 total += await queries.delete_unattached(conn, [s.id for s in stale])
         if len(stale) < batch_size:

@@ -430,7 +430,10 @@ async def test_downloads_follow_role_scope_and_managers_get_a_redacted_copy(
 
     # Made once: recorded, and served again without another copy.
     key = await pool.fetchval("SELECT redacted_key FROM photos WHERE id = $1", photo_id)
-    assert key == f"redacted/{a.id}/{key.split('/')[2]}/{key.split('/')[3]}/{photo_id}.jpg"
+    # Made at verification, beside the sealed original and as unique as its key.
+    sealed_key = await pool.fetchval("SELECT object_key FROM photos WHERE id = $1", photo_id)
+    assert key == service.redacted_key_from_sealed(sealed_key)
+    assert key.startswith(f"redacted/{a.id}/") and f"/{photo_id}-" in key and key.endswith(".jpg")
     etag = (await blobs.head(key)).etag  # type: ignore[union-attr]
     again = await download(client, a.manager, photo_id)
     assert again.status_code == 200 and key in again.json()["url"]

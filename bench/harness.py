@@ -286,7 +286,7 @@ class ServerProcess:
                     self.factory]
         return [sys.executable, "-m", "uvicorn", "--factory", self.factory, "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
-                "--log-level", "warning", *self.extra_args]
+                "--log-level", "warning", "--no-server-header", *self.extra_args]
 
     def start(self, ready_path: str = "/readyz", timeout: float = 60) -> ServerProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL

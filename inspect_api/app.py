@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from litestar import Litestar
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.types import Message, Scope
 
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
@@ -14,7 +16,8 @@ from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
-from inspect_api.openapi import StrictStructSchemaPlugin, document_problems
+from inspect_api.json_body import DepthCheckedRequest
+from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_assets_router, docs_ui, document_problems
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.rankings.routes import routes as ranking_routes
@@ -24,6 +27,26 @@ from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 
 __all__ = ["create_app"]
+
+# On every answer: problems, 404s, exports and the docs pages too. The docs page needs its inline script,
+# so the CSP only forbids framing (clickjacking); the JSON answers run no script anyway.
+SECURITY_HEADERS: Final = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+}
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: Litestar runs it for every response it sends, including the ones its
+    exception handling and router (404, 405) produce, which app-level `response_headers` miss.
+    The `Server` banner is uvicorn's: cli.py turns it off."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            headers[name] = value
+        headers.pop("server", None)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -40,6 +63,7 @@ def create_app(settings: Settings) -> Litestar:
             *submission_routes,
             *action_routes,
             *ranking_routes,
+            docs_assets_router(),
         ],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan_for(settings)],
@@ -52,12 +76,14 @@ def create_app(settings: Settings) -> Litestar:
         },
         plugins=[problem_details_plugin(), StrictStructSchemaPlugin()],
         logging_config=logging_config(),
+        request_class=DepthCheckedRequest,  # JSON bodies: depth limit, strict decoding (json_body.py)
+        before_send=[add_security_headers],
         openapi_config=OpenAPIConfig(
             title="inspect_api",
             version="0.1.0",
             description="Mystery-shopper and in-store service inspections.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            path=SCHEMA_PATH,
+            render_plugins=[docs_ui()],  # assets served by the app, not a CDN (openapi.py)
         ),
         request_max_body_size=settings.max_request_body_bytes,
     )

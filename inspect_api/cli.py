@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from inspect_api.forms.loader import FormDocumentError
 from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
@@ -45,12 +46,23 @@ def _run_seed(settings: Settings, seed_dir: Path, *, demo: bool) -> None:
         print(line)
 
 
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For only from settings.trusted_proxies. Its own default trusts
+    loopback, so any client on the host (or a proxy that passes the header on) chose its address and
+    walked past the per-address login limit by changing the header."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from inspect_api.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+    # server_header=False: no `Server: uvicorn` banner (issue #14)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on", server_header=False,
+                **uvicorn_proxy_options(settings))
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -96,7 +108,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         uvicorn.run(
-            "inspect_api.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers
+            "inspect_api.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+            server_header=False, **uvicorn_proxy_options(settings),
         )
         return 0
     _serve(settings, args.host, args.port)

@@ -65,13 +65,39 @@ class ServiceUnavailable(DomainError):
     type_slug = "service-unavailable"
 
 
+# Members the problem document owns: `extra` never overrides them (a 409 once put an action's status
+# string, e.g. "reopened", where RFC 9457 puts the HTTP status).
+RESERVED_MEMBERS: Final = frozenset({"status", "title", "detail", "type", "instance"})
+# The statuses whose problem always lists `errors: [{field, message}]` (issue #14 item 6).
+STATUSES_WITH_FIELD_ERRORS: Final = frozenset({400, 422})
+
+
+def field_errors(entries: Any) -> list[dict[str, Any]]:
+    """Normalise a list of error entries to the documented FieldError shape: `field` and `message`
+    always; `source` (body, query, path, header) and `row`/`column` (CSV imports) when given.
+    Litestar's validation entries `{message, key, source}` name the field by `key`."""
+    normalised: list[dict[str, Any]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            normalised.append({"field": "body", "message": str(entry)})
+            continue
+        field = entry.get("field") or entry.get("key") or entry.get("column") or "body"
+        shaped: dict[str, Any] = {"field": str(field), "message": str(entry.get("message") or "invalid")}
+        shaped |= {k: entry[k] for k in ("source", "row", "column") if entry.get(k) is not None}
+        normalised.append(shaped)
+    return normalised
+
+
 def _problem(status: int, slug: str, detail: str, extra: Any = None, headers: dict[str, str] | None = None):
+    members = {k: v for k, v in (extra or {}).items() if k not in RESERVED_MEMBERS}
+    if "errors" in members or status in STATUSES_WITH_FIELD_ERRORS:
+        members["errors"] = field_errors(members.get("errors")) or [{"field": "body", "message": detail}]
     return ProblemDetailsException(
         status_code=status,
         type_=PROBLEM_TYPE_BASE + slug,
         title=HTTPStatus(status).phrase,
         detail=detail,
-        extra=extra,
+        extra=members or None,
         headers=headers,
     )
 
@@ -81,7 +107,7 @@ def _domain_to_problem(exc: DomainError) -> ProblemDetailsException:
 
 
 def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
-    # Litestar's validation errors carry a list of {message, key, source}; expose it as `errors`.
+    # Litestar's validation errors carry a list of {message, key, source}; `_problem` makes them `errors`.
     extra: dict[str, Any] | None = None
     if isinstance(exc.extra, list):
         extra = {"errors": exc.extra}
@@ -169,14 +195,26 @@ def problem_response(request: Request, status: int, detail: str, extra: dict[str
     )
 
 
+class FieldError(msgspec.Struct, omit_defaults=True):
+    """One problem with one input: `field` names it (a body member such as `email` or `items[0].score`,
+    a query or path parameter by name, `body` for the body as a whole), `message` says what is wrong."""
+
+    field: str
+    message: str
+    source: str | None = None  # body, query, path or header, when known
+    row: int | None = None  # CSV imports: the spreadsheet row (header = 1)
+    column: str | None = None  # CSV imports: the column
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details, as documented in the OpenAPI schema."""
+    """RFC 9457 problem details, as documented in the OpenAPI schema. `status` is always the HTTP
+    status; 400 and 422 always carry a non-empty `errors` list."""
 
     status: int
     title: str
     detail: str
     type: str = "about:blank"
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = None
     checks: dict[str, str] | None = None
 
 

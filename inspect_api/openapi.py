@@ -11,25 +11,36 @@
   a truthiness test and dropped every zero bound, so `-5` looked schema-valid.
 * Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
   knows an extra field is an error rather than something ignored.
+* The docs UI (Swagger UI at /schema and /schema/swagger) loads its scripts, stylesheet and icon from
+  the service (openapi_assets/, served under /schema/assets), never from a CDN: Litestar's defaults
+  pointed at `@latest` CDN builds without integrity checks, and failed offline and in mainland China.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import msgspec
 from litestar import Litestar
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar._openapi.schema_generation.schema import SchemaCreator
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Schema
+from litestar.router import Router
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 
 from inspect_api.errors import problem_responses
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+SCHEMA_PATH: Final = "/schema"
+DOCS_ASSETS_PATH: Final = f"{SCHEMA_PATH}/assets"  # public: PUBLIC_PATHS lets all of ^/schema through
+DOCS_ASSETS_DIR: Final = Path(__file__).parent / "openapi_assets"
+SWAGGER: Final = f"{DOCS_ASSETS_PATH}/swagger-ui"
 _ZERO_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
 _apply_metadata = SchemaCreator._apply_kwarg_definition_metadata
 
@@ -95,3 +106,21 @@ def document_problems(app: Litestar, public_paths: list[str]) -> None:
                 statuses += [413, 422]  # 422: text Postgres cannot store (NUL), see errors.py
             common = problem_responses(*statuses)
             handler.responses = common | dict(handler.responses or {})
+
+
+def docs_ui() -> SwaggerRenderPlugin:
+    """Swagger UI, at /schema and /schema/swagger, with every asset served by the app itself."""
+    return SwaggerRenderPlugin(
+        js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        css_url=f"{SWAGGER}/swagger-ui.css",
+        standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{SWAGGER}/favicon-32x32.png'>",
+        path="/swagger",
+    )
+
+
+def docs_assets_router() -> Router:
+    return create_static_files_router(
+        path=DOCS_ASSETS_PATH, directories=[DOCS_ASSETS_DIR], name="docs-assets", include_in_schema=False,
+        opt={"exclude_from_auth": True},
+    )

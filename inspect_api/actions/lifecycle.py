@@ -51,5 +51,5 @@ def check_move(action_id: object, status: str, to: Move) -> None:
     options = " or ".join(allowed) if allowed else "nothing: it is final"
     raise Conflict(
         f"action {action_id} is {status}; it cannot become {to}. From {status} it can become {options}",
-        extra={"status": status, "allowed": allowed},
+        extra={"action_status": status, "allowed": allowed},  # `status` is the HTTP status
     )

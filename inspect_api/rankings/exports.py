@@ -32,7 +32,7 @@ from inspect_api.submissions.queries import SCOPE as SUBMISSION_SCOPE
 BOM: Final = "\ufeff"
 CHUNK_ROWS: Final = 500
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
+CSV_MEDIA_TYPE: Final = "text/csv"  # Litestar appends "; charset=utf-8" to every text/* type itself
 XLSX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

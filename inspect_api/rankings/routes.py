@@ -28,7 +28,7 @@ from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
-from inspect_api.params import Offset
+from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.rankings import exports, service
 from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, RankingsOut, Scope, TrendOut, WeaknessOut
@@ -44,7 +44,7 @@ Pool = NamedDependency[asyncpg.Pool]
 READERS: Final = roles("admin", "regional_lead", "branch_manager")
 FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
 Period = Annotated[PeriodKind, QueryParameter(description="week (ISO, Monday first), month or quarter")]
-On = Annotated[date | None, QueryParameter(description="a day inside the period (default: today, local)")]
+On = Annotated[date | None, day_param("a day inside the period (default: today, local)")]
 MinVisits = Annotated[
     int | None,
     QueryParameter(ge=MIN_VISITS_LIMITS[0], le=MIN_VISITS_LIMITS[1],
@@ -84,9 +84,9 @@ class RankingsController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> RankingsOut:
-        return await service.rankings(pool, principal, form_key=form_key, kind=period, on=on,
-                                      scope=ranking_scope, region_id=region_id, min_visits=min_visits,
-                                      limit=limit, offset=offset, cache=rankings_cache)
+        return await service.rankings(pool, principal, form_key=form_key, kind=period,
+                                      on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
+                                      min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache)
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))
@@ -101,7 +101,7 @@ class RankingsController(Controller):
         on: On = None,
     ) -> TrendOut:
         return await service.trend(pool, principal, branch_id=branch_id, form_key=form_key, kind=period,
-                                   periods=periods, on=on)
+                                   periods=periods, on=checked_day("on", on))
 
     @get("/weakness", summary="Failure rate per item, with items failing at consecutive visits",
          responses=problem_responses(403, 404, 422))
@@ -115,8 +115,8 @@ class RankingsController(Controller):
         branch_id: FromQuery[UUID | None] = None,
         region_id: FromQuery[UUID | None] = None,
     ) -> WeaknessOut:
-        return await service.weakness(pool, principal, form_key=form_key, kind=period, on=on, branch_id=branch_id,
-                                      region_id=region_id)
+        return await service.weakness(pool, principal, form_key=form_key, kind=period, on=checked_day("on", on),
+                                      branch_id=branch_id, region_id=region_id)
 
 
 def _attachment(filename: str) -> dict[str, str]:
@@ -142,8 +142,9 @@ class ExportsController(Controller):
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Stream:
-        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period, on=on,
-                                            scope=ranking_scope, region_id=region_id, min_visits=min_visits)
+        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period,
+                                            on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
+                                            min_visits=min_visits)
         return Stream(export.body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(export.filename))
 
     @get("/rankings.xlsx", media_type=exports.XLSX_MEDIA_TYPE, summary="The ranking as an Excel workbook",
@@ -159,8 +160,9 @@ class ExportsController(Controller):
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Response[bytes]:
-        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period, on=on,
-                                             scope=ranking_scope, region_id=region_id, min_visits=min_visits)
+        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period,
+                                             on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
+                                            min_visits=min_visits)
         return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=_attachment(export.filename))
 
     @get("/submissions.csv", media_type=exports.CSV_MEDIA_TYPE,
@@ -171,12 +173,13 @@ class ExportsController(Controller):
         principal: Caller,
         pool: Pool,
         form_key: FormKey,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
+        date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
         branch_id: FromQuery[UUID | None] = None,
         region_id: FromQuery[UUID | None] = None,
     ) -> Stream:
-        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=date_from, date_to=date_to,
+        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=checked_day("from", date_from),
+                                                  date_to=checked_day("to", date_to),
                                                   branch_id=branch_id, region_id=region_id)
         body = await exports.submissions_csv(pool, principal, filters)
         return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(f"submissions-{form_key}.csv"))

@@ -9,11 +9,11 @@ from uuid import UUID
 import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import problem_responses
-from inspect_api.params import Offset
+from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.resources import Stores
 from inspect_api.submissions import intake, review
 from inspect_api.submissions.schemas import (
@@ -77,14 +77,14 @@ class SubmissionsController(Controller):
         branch_id: UUID | None = None,
         status: SubmissionStatus | None = None,
         form_key: str | None = None,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
+        date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
         limit: PageSize = 50,
         offset: Offset = 0,
     ) -> list[SubmissionSummary]:
         return await review.list_submissions(
             pool, request.user, branch_id=branch_id, status=status, form_key=form_key,
-            date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+            date_from=checked_day("from", date_from), date_to=checked_day("to", date_to), limit=limit, offset=offset,
         )
 
     @get(

@@ -9,21 +9,18 @@ Branch managers get 403 on all of them: a visit names the inspector and the exac
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Final
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ValidationException
-from litestar.openapi.spec import OpenAPIFormat
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
-from inspect_api.params import Offset
+from inspect_api.params import Offset, parse_time, time_param
 from inspect_api.visits import service
 from inspect_api.visits.queries import VisitFilters
 from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut, VisitStatus
@@ -31,20 +28,9 @@ from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut,
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 Pool = NamedDependency[asyncpg.Pool]
 SCHEDULERS: Final = roles("admin", "regional_lead")
-# Taken as text and parsed here: a `datetime` query parameter also accepted a bare number as a Unix
-# timestamp (`?to=0.5` meant 1970), which the schema's date-time format does not allow.
+# Taken as text and parsed by params.parse_time: a `datetime` query parameter also accepted a bare number
+# as a Unix timestamp (`?to=0.5` meant 1970), which the schema's date-time format does not allow.
 IsoTime = str  # documented as format: date-time
-
-
-def _iso_time(name: str, raw: str | None) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationException(f"query parameter {name!r}: expected an ISO 8601 date-time, got {raw!r}",
-                                  extra=[{"message": "expected an ISO 8601 date-time", "key": name,
-                                          "source": "query"}]) from None
 
 
 class VisitsController(Controller):
@@ -71,10 +57,8 @@ class VisitsController(Controller):
         branch_id: FromQuery[UUID | None] = None,
         inspector_id: FromQuery[UUID | None] = None,
         mode: FromQuery[VisitMode | None] = None,
-        window_from: Annotated[IsoTime | None, QueryParameter(name="from", description="window ends after",
-                                                              format=OpenAPIFormat.DATE_TIME)] = None,
-        window_to: Annotated[IsoTime | None, QueryParameter(name="to", description="window starts before",
-                                                            format=OpenAPIFormat.DATE_TIME)] = None,
+        window_from: Annotated[IsoTime | None, time_param("window ends after", name="from")] = None,
+        window_to: Annotated[IsoTime | None, time_param("window starts before", name="to")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
         offset: Offset = 0,
     ) -> list[VisitOut]:
@@ -83,8 +67,8 @@ class VisitsController(Controller):
             branch_id=branch_id,
             inspector_id=inspector_id,
             mode=mode,
-            window_from=_iso_time("from", window_from),
-            window_to=_iso_time("to", window_to),
+            window_from=parse_time("from", window_from),
+            window_to=parse_time("to", window_to),
             limit=limit,
             offset=offset,
         )

@@ -126,6 +126,8 @@ async def test_the_action_lifecycle_for_each_role(
     assert reopened.status_code == 200 and reopened.json()["action"]["status"] == "reopened"
     stuck = await client.post(f"/actions/{action}/verify", json={}, headers=lead)
     assert stuck.status_code == 409 and stuck.json()["allowed"] == ["in_progress"]
+    # RFC 9457: `status` is the HTTP status; the action's own status has its own member.
+    assert stuck.json()["status"] == 409 and stuck.json()["action_status"] == "reopened"
 
     commented = await client.post(f"/actions/{action}/comments", json={"note": "will retrain Friday"},
                                   headers=manager)

@@ -1,4 +1,4 @@
-"""Run wrk (the load generator) with bench/wrk/requests.lua and read its JSON summary."""
+"""Run wrk (the load generator) with bench/wrk/requests.lua and read its JSON summary (judged by bench.validity)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from bench.validity import RunCounts, duplicates
 
 LUA: Final = Path(__file__).resolve().parent / "wrk" / "requests.lua"
 INSTALL_HINT: Final = "wrk is missing: install it with `apt-get update && apt-get install -y wrk` (Debian/Ubuntu)"
@@ -27,13 +29,17 @@ def require_wrk() -> str:
 @dataclass(frozen=True)
 class WrkResult:
     name: str
-    requests: int
+    requests: int  # answers wrk read (summary.requests)
     seconds: float
     p50_ms: float
     p99_ms: float
     statuses: dict[str, int]
     socket_errors: int
-    bodies_reused: int
+    sent: int  # requests the script handed to wrk (each with a body never sent before, for writes)
+    bodies_available: int | None  # None: a fixed request (GET)
+    bodies_loaded: int | None  # bodies the script's threads read from the file
+    duplicate_bodies: int  # prepared bodies equal to an earlier one
+    exhausted: int  # requests a thread wanted to send after its bodies ran out (it stopped instead)
 
     @property
     def rps(self) -> float:
@@ -45,8 +51,15 @@ class WrkResult:
 
     @property
     def ok_rps(self) -> float:
-        """Only answers that did the work count (a 5xx or a replayed body would flatter the figure)."""
+        """Only answers that did the work count; a refused run (bench.validity) is never reported."""
         return self.ok / self.seconds
+
+    def counts(self, rows_written: int | None = None) -> RunCounts:
+        """The figures bench.validity judges; `rows_written`: what the database says the run wrote."""
+        return RunCounts(name=self.name, sent=self.sent, statuses={int(k): n for k, n in self.statuses.items()},
+                         socket_errors=self.socket_errors, bodies_available=self.bodies_available,
+                         bodies_loaded=self.bodies_loaded, duplicate_bodies=self.duplicate_bodies,
+                         exhausted=self.exhausted, rows_written=rows_written)
 
 
 def run_wrk(
@@ -62,7 +75,10 @@ def run_wrk(
     bodies: Sequence[bytes] | None = None,
     timeout_s: int = 10,
 ) -> WrkResult:
-    """One bounded wrk run (fixed duration, fixed connections) against `url`."""
+    """One bounded wrk run (fixed duration, fixed connections) against `url`; with `bodies`, each request
+    sends one of them, none twice, and the run stops short (counted as `exhausted`) when they run out."""
+    if bodies is not None and not bodies:
+        raise ValueError(f"{name}: no bodies to send")
     env = {k: v for k, v in os.environ.items() if k not in ("AUTH", "BODIES", "IF_NONE_MATCH")}
     base, _, path = url.partition("://")[2].partition("/")
     env |= {"METHOD": method, "REQ_PATH": "/" + path, "THREADS": str(threads)}
@@ -95,5 +111,9 @@ def run_wrk(
         p99_ms=raw["p99_ms"],
         statuses=raw["statuses"],
         socket_errors=raw["errors_connect"] + raw["errors_read"] + raw["errors_write"] + raw["errors_timeout"],
-        bodies_reused=raw["bodies_reused"],
+        sent=raw["sent"],
+        bodies_available=len(bodies) if bodies else None,
+        bodies_loaded=raw["bodies_loaded"] if bodies else None,
+        duplicate_bodies=duplicates(bodies) if bodies else 0,
+        exhausted=raw["exhausted"],
     )

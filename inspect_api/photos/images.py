@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -16,6 +17,8 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
+# Our own budget (checked right after opening) decides; Pillow's warning above 89 MP is only noise.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 ContentType = Literal["image/jpeg", "image/png", "image/heic", "image/webp"]
 ALLOWED_CONTENT_TYPES: Final[tuple[str, ...]] = ("image/jpeg", "image/png", "image/heic", "image/webp")

@@ -79,3 +79,51 @@ def encode(image: Image.Image, content_type: str = "image/jpeg", *, exif: Image.
 
 def jpeg(seed: int = 0, **exif_kw) -> bytes:
     return encode(scene(seed), "image/jpeg", exif=exif_with(**exif_kw) if exif_kw else None, quality=90)
+
+
+def huge_png(width: int, height: int, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A single-colour RGB PNG of any size, compressed row by row: a few hundred KB on disk however many
+    pixels it announces (a decompression bomb), made without ever holding the pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\x00" + bytes(colour) * width  # filter type 0, then the pixels
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def linear_rgb_icc() -> bytes:
+    """A valid ICC v2 display profile with sRGB's primaries but a linear (gamma 1.0) tone curve: a pixel
+    of 128 tagged with it is a mid grey of 188 in sRGB. Built by hand: Pillow only makes sRGB/LAB/XYZ."""
+    import struct
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    name = b"Linear RGB (test)\x00"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(4 + 4 + 2 + 1 + 67)
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0100) + bytes(2)  # gamma 1.0 (u8Fixed8)
+    tags = [
+        (b"desc", desc), (b"cprt", b"text" + bytes(4) + b"none\x00"), (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)), (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, bodies = b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(bodies), len(body))
+        bodies += body
+    size = offset + len(bodies)
+    header = (struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ " + bytes(12)
+              + b"acsp" + bytes(24) + struct.pack(">I", 0) + s15(0.9642) + s15(1.0) + s15(0.8249) + bytes(4))
+    header += bytes(128 - len(header))
+    return header + struct.pack(">I", len(tags)) + table + bodies

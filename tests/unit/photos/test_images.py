@@ -1,16 +1,29 @@
 from __future__ import annotations
 
+import functools
 import io
+import pickle
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, ImageFile
 
 from inspect_api.photos import images
-from inspect_api.photos.images import ImageError, analyse, hamming, redact_to_jpeg, sniff_content_type
-from tests.unit.photos.samples import encode, exif_with, jpeg, scene
+from inspect_api.photos.images import (
+    REDACTED_MAX_SIDE,
+    ImageError,
+    TooManyPixels,
+    analyse,
+    check,
+    hamming,
+    header_size,
+    redact_to_jpeg,
+    sniff_content_type,
+)
+from tests.unit.photos.samples import encode, exif_with, huge_png, jpeg, linear_rgb_icc, scene
 
 ALL_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 
@@ -175,3 +188,126 @@ def test_redacting_jpeg_comment_and_xmp_are_dropped() -> None:
 
 def test_extensions_cover_every_allowed_type() -> None:
     assert set(images.EXTENSIONS) == set(images.ALLOWED_CONTENT_TYPES)
+
+
+# ---- pixel budget: read from the header, refused before any decode --------------------------------
+
+
+@pytest.fixture
+def forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it once the sample is made: from then on any decode of pixel data fails the test (what is
+    refused must be refused from the header)."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("pixels were decoded")
+
+    def forbid() -> None:
+        monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+        monkeypatch.setattr(Image.Image, "load", refuse)
+
+    return forbid
+
+
+@functools.cache
+def bomb() -> bytes:
+    """The issue's file: 13000 x 13000 single-colour PNG, 169 MP in ~519 KB (Pillow only warns)."""
+    return huge_png(13000, 13000)
+
+
+def test_a_decompression_bomb_png_is_refused_from_its_header(forbid_decoding: Callable[[], None]) -> None:
+    data = bomb()
+    forbid_decoding()
+    assert len(data) < 1024 * 1024
+    with pytest.raises(TooManyPixels) as refused:
+        analyse(data, "image/png")
+    assert refused.value.size == (13000, 13000) and refused.value.limit == images.DEFAULT_MAX_PIXELS
+    assert str(refused.value) == "13000x13000 pixels; at most 50000000 pixels are allowed"
+    with pytest.raises(TooManyPixels):
+        redact_to_jpeg(data, "image/png")
+
+
+@pytest.mark.parametrize("content_type", ALL_TYPES)
+def test_every_format_is_sized_from_its_header_and_held_to_the_budget(content_type: str) -> None:
+    data = encode(scene(20, (64, 48)), content_type)
+    assert header_size(data, content_type) == (64, 48)
+    assert check(data, content_type, max_pixels=64 * 48).facts.width == 64  # exactly at the budget passes
+
+
+@pytest.mark.parametrize("content_type", ALL_TYPES)
+def test_one_pixel_over_the_budget_is_refused_without_decoding(
+    content_type: str, forbid_decoding: Callable[[], None]
+) -> None:
+    data = encode(scene(21, (64, 48)), content_type)
+    forbid_decoding()
+    with pytest.raises(TooManyPixels, match="64x48 pixels; at most 3071 pixels are allowed"):
+        check(data, content_type, max_pixels=64 * 48 - 1)
+
+
+def test_pillow_s_own_bomb_error_is_a_pixel_refusal_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over twice Image.MAX_IMAGE_PIXELS Pillow refuses to open the file at all, whatever our budget
+    # (lowered here so that a small file is over it).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(TooManyPixels, match="more pixels than Pillow will open; at most 1000000000"):
+        analyse(encode(scene(24, (64, 48)), "image/png"), "image/png", max_pixels=1_000_000_000)
+
+
+def test_too_many_pixels_survives_the_trip_back_from_a_decode_process() -> None:
+    again = pickle.loads(pickle.dumps(TooManyPixels((10, 20), 150)))
+    assert isinstance(again, TooManyPixels) and (again.size, again.limit) == ((10, 20), 150)
+    assert str(again) == "10x20 pixels; at most 150 pixels are allowed"
+
+
+# ---- the redacted copy: bounded, sRGB, nothing but pixels --------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["image/jpeg", "image/png"])
+def test_redacted_copy_is_bounded_and_facts_keep_the_full_size(content_type: str) -> None:
+    big = scene(22, (300, 100)).resize((3000, 1000))
+    data = encode(big, content_type)
+    checked = check(data, content_type)
+    assert (checked.facts.width, checked.facts.height) == (3000, 1000)
+    assert checked.redacted_jpeg is not None
+    with Image.open(io.BytesIO(checked.redacted_jpeg)) as redacted:
+        assert redacted.size == (REDACTED_MAX_SIDE, 683)
+    assert hamming(analyse(checked.redacted_jpeg, "image/jpeg").phash, checked.facts.phash) <= 6
+
+
+def test_sideways_photo_reports_its_upright_size() -> None:
+    stored = scene(23, (320, 240)).transpose(Image.Transpose.ROTATE_90)  # 240 x 320 on disk
+    facts = analyse(encode(stored, "image/jpeg", exif=exif_with(orientation=6)), "image/jpeg")
+    assert (facts.width, facts.height) == (320, 240)
+
+
+def test_redacted_copy_converts_an_embedded_profile_to_srgb_and_drops_it() -> None:
+    icc = linear_rgb_icc()
+    grey = Image.new("RGB", (32, 32), (128, 128, 128))
+    out = io.BytesIO()
+    grey.save(out, format="JPEG", quality=95, icc_profile=icc)
+    original = out.getvalue()
+    assert icc in original
+
+    redacted = redact_to_jpeg(original, "image/jpeg")
+
+    assert icc not in redacted
+    with Image.open(io.BytesIO(redacted)) as after:
+        assert "icc_profile" not in after.info
+        assert not {"exif", "xmp", "comment"} & set(after.info)
+        red, green, blue = after.getpixel((16, 16))  # linear 128/255 is 188 in sRGB's curve
+    assert all(abs(channel - 188) <= 2 for channel in (red, green, blue)), (red, green, blue)
+
+
+def test_an_srgb_photo_keeps_its_colours_and_loses_its_profile() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 60, 30)).save(out, format="JPEG", quality=95, icc_profile=srgb)
+    with Image.open(io.BytesIO(redact_to_jpeg(out.getvalue(), "image/jpeg"))) as after:
+        assert "icc_profile" not in after.info
+        assert all(abs(a - b) <= 3 for a, b in zip(after.getpixel((16, 16)), (200, 60, 30), strict=True))
+
+
+def test_a_broken_profile_is_dropped_and_the_pixels_kept() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 120, 240)).save(out, format="JPEG", quality=95, icc_profile=b"not a profile")
+    with Image.open(io.BytesIO(redact_to_jpeg(out.getvalue(), "image/jpeg"))) as after:
+        assert "icc_profile" not in after.info
+        assert all(abs(a - b) <= 3 for a, b in zip(after.getpixel((8, 8)), (10, 120, 240), strict=True))

@@ -79,7 +79,7 @@ def field_errors(entries: Any) -> list[dict[str, Any]]:
     normalised: list[dict[str, Any]] = []
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
-            normalised.append({"field": "body", "message": str(entry)})
+            normalised.append({"field": "body", "message": str(entry) or "invalid"})
             continue
         field = entry.get("field") or entry.get("key") or entry.get("column") or "body"
         shaped: dict[str, Any] = {"field": str(field), "message": str(entry.get("message") or "invalid")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +40,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upload_url_ttl_seconds: int = 600
     download_url_ttl_seconds: int = 300
     max_request_body_bytes: int = 2 * 1024 * 1024
-    login_rate_per_minute: int = 10
+    # Per client address; high, since an office behind one NAT shares an address. The per-account
+    # throttle below is the main defence against guessing.
+    login_rate_per_minute: int = 60
+    # Per account (e-mail, known or not): at most this many login attempts without a success within
+    # the window; more answer 429 until the window ends. Kept in Postgres, so shared by every worker.
+    login_account_attempts: int = 10
+    login_account_window_seconds: int = 900
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn may
+    # believe. Empty: proxy headers are ignored and the client is the connecting address.
+    trusted_proxies: tuple[str, ...] = ()
     # argon2id cost for new password hashes (RFC 9106 low-memory profile); lower only in tests.
     password_time_cost: int = 3
     password_memory_kib: int = 65536
@@ -77,6 +87,20 @@ def _read_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], de
     if value not in choices:
         raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _read_proxies(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (`10.0.0.0/8`), or `*` (any: only when nothing but the
+    proxy can reach the app)."""
+    entries = tuple(e.strip() for e in env.get(name, "").split(",") if e.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {entry!r} is not an IP address or network") from None
+    return entries
 
 
 def _require(env: Mapping[str, str], name: str) -> str:
@@ -131,7 +155,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         upload_url_ttl_seconds=_read_int(env, "UPLOAD_URL_TTL_SECONDS", 600, minimum=10),
         download_url_ttl_seconds=_read_int(env, "DOWNLOAD_URL_TTL_SECONDS", 300, minimum=10),
         max_request_body_bytes=_read_int(env, "MAX_REQUEST_BODY_BYTES", 2 * 1024 * 1024),
-        login_rate_per_minute=_read_int(env, "LOGIN_RATE_PER_MINUTE", 10),
+        login_rate_per_minute=_read_int(env, "LOGIN_RATE_PER_MINUTE", 60),
+        login_account_attempts=_read_int(env, "LOGIN_ACCOUNT_ATTEMPTS", 10),
+        login_account_window_seconds=_read_int(env, "LOGIN_ACCOUNT_WINDOW_SECONDS", 900),
+        trusted_proxies=_read_proxies(env, "TRUSTED_PROXIES"),
         password_time_cost=_read_int(env, "PASSWORD_TIME_COST", 3),
         password_memory_kib=_read_int(env, "PASSWORD_MEMORY_KIB", 65536, minimum=8 * 1024),
         password_parallelism=_read_int(env, "PASSWORD_PARALLELISM", 4),

@@ -1,7 +1,9 @@
 """Who is calling: the Principal, loaded from Postgres and kept per worker while nothing changes.
 
 Any change to a user or their scope NOTIFYs every worker at commit (migrations/0008), which drops the
-cached caller, so a disabled user's token is refused from the next request on. The cache serves only
+cached caller, so a disabled user's token is refused from the next request on, and so is a token
+issued before the user's password changed or the account was enabled again (its `tv` generation is
+older than the user's token_version, bumped by a trigger: migrations/0017). The cache serves only
 while that feed is connected, and entries also expire after settings.principal_cache_seconds."""
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ class Principal(msgspec.Struct, frozen=True):
     display_name: str
     region_ids: tuple[UUID, ...] = ()
     branch_ids: tuple[UUID, ...] = ()
+    token_version: int = 0  # tokens issued under another generation are refused (migration 0017)
 
 
 SELECT_PRINCIPAL: Final = """
-SELECT u.id AS user_id, u.org_id, u.role, u.display_name,
+SELECT u.id AS user_id, u.org_id, u.role, u.display_name, u.token_version,
        COALESCE((SELECT array_agg(ur.region_id ORDER BY ur.region_id) FROM user_regions ur
                  WHERE ur.user_id = u.id AND ur.org_id = u.org_id), '{}') AS region_ids,
        COALESCE((SELECT array_agg(ub.branch_id ORDER BY ub.branch_id) FROM user_branches ub
@@ -52,6 +55,8 @@ async def fetch_principal(conn: asyncpg.Connection, user_id: UUID) -> Principal 
 
 
 PRINCIPAL_CHANGED: Final = "principal_changed"  # channel; payload: the user id
+# Inside the JWT's `extras` claim: the user's token generation at issue (auth/tokens.issue_token).
+TOKEN_VERSION_CLAIM: Final = "tv"
 MAX_CACHED_PRINCIPALS: Final = 10_000
 
 PrincipalCache = FeedCache[UUID, Principal]
@@ -62,23 +67,28 @@ def principal_cache(feed: ChangeFeed, ttl_seconds: float) -> PrincipalCache:
 
 
 async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """JWTAuth's retrieve_user_handler: None makes the middleware answer 401."""
+    """JWTAuth's retrieve_user_handler: None makes the middleware answer 401. So does a token of an
+    older (or no) generation: the password changed or the account was enabled again since it was
+    issued. The cached caller carries the generation, and is dropped in every worker when it changes."""
     try:
         user_id = UUID(token.sub)
     except ValueError:
         return None
+    version = token.extras.get(TOKEN_VERSION_CLAIM)
+    if type(version) is not int:
+        return None
     resources = connection.app.state.resources
     cache: PrincipalCache = resources.principals
     principal = cache.get(user_id)
-    if principal is not None:
-        return principal
-    epoch = cache.begin()
-    pool: asyncpg.Pool = resources.pool
-    async with pool.acquire() as conn:
-        principal = await fetch_principal(conn, user_id)
-    if principal is not None:
+    if principal is None:
+        epoch = cache.begin()
+        pool: asyncpg.Pool = resources.pool
+        async with pool.acquire() as conn:
+            principal = await fetch_principal(conn, user_id)
+        if principal is None:
+            return None
         cache.put(user_id, principal, epoch)
-    return principal
+    return principal if principal.token_version == version else None
 
 
 def provide_principal(request: Request[Principal, Token, Any]) -> Principal:

@@ -7,6 +7,7 @@ from typing import Final
 import asyncpg
 from litestar import get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody
 from litestar.security.jwt import JWTAuth, Token
@@ -32,9 +33,14 @@ async def get_me(principal: Caller, pool: NamedDependency[asyncpg.Pool]) -> MeOu
 
 
 def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list[ControllerRouterHandler]:
-    """The login handler is built per app: its rate limit comes from settings.login_rate_per_minute
-    (per client address, RateLimit-* headers on every answer, 429 problem when exceeded)."""
+    """The login handler is built per app, with two limits: settings.login_rate_per_minute per client
+    address (RateLimit-* headers on every answer, 429 problem when exceeded), and the per-account
+    throttle (settings.login_account_attempts per login_account_window_seconds for one e-mail, from
+    any address; 429 problem with Retry-After), kept in Postgres for every worker."""
     rate_limit = RateLimitConfig(rate_limit=("minute", settings.login_rate_per_minute), store=LOGIN_RATE_LIMIT_STORE)
+    limits = service.LoginLimits(
+        attempts=settings.login_account_attempts, window_seconds=settings.login_account_window_seconds
+    )
 
     @post(
         "/auth/login",
@@ -48,11 +54,16 @@ def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list
         security=[{}],  # anonymous (overrides the global bearer requirement in OpenAPI)
     )
     async def login(data: JSONBody[LoginIn], pool: NamedDependency[asyncpg.Pool], hasher: Hasher) -> TokenOut:
-        user = await service.login(pool, hasher, data.email, data.password)
+        try:
+            logged_in = await service.login(pool, hasher, limits, data.email, data.password)
+        except service.LoginThrottled as exc:
+            raise TooManyRequestsException(
+                exc.detail, headers={"Retry-After": str(exc.retry_after_seconds)}
+            ) from exc
         return TokenOut(
-            access_token=issue_token(jwt_auth, settings, user.user_id),
+            access_token=issue_token(jwt_auth, settings, logged_in.user.user_id, logged_in.token_version),
             expires_in=settings.jwt_ttl_seconds,
-            user=user,
+            user=logged_in.user,
         )
 
     return [login, get_me]

@@ -12,10 +12,20 @@ from inspect_api.auth.principal import Role
 
 Email = Annotated[
     str,
-    Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="login e-mail (case-insensitive)"),
+    Meta(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="login e-mail (compared after NFKC and case folding)",
+    ),
 ]
 LoginPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
-NewPassword = Annotated[str, Meta(min_length=10, max_length=1024, description="at least 10 characters")]
+# The rules beyond length (common passwords, the e-mail's name, runs): auth/password_rules.py, a 422.
+NewPassword = Annotated[
+    str,
+    Meta(min_length=10, max_length=1024, description="10 to 1024 characters; not a common or easily guessed "
+         "password, not containing the e-mail's name"),
+]
 
 
 class LoginIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -44,7 +54,3 @@ class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     user: MeOut
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()

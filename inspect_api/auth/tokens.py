@@ -13,7 +13,7 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from inspect_api.auth.guards import requires_role
-from inspect_api.auth.principal import Principal, retrieve_principal
+from inspect_api.auth.principal import TOKEN_VERSION_CLAIM, Principal, retrieve_principal
 from inspect_api.settings import Settings
 
 ALGORITHM: Final = "HS256"
@@ -92,7 +92,8 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     Decoding accepts only HS256 (so `alg: none` and any other algorithm fail), verifies the signature,
     `exp`, `iss` == settings.jwt_issuer and `aud` == settings.jwt_audience (a single string), and
     requires every claim in REQUIRED_CLAIMS. Then the user is loaded from Postgres: a disabled or
-    deleted user answers 401 even with an unexpired token."""
+    deleted user answers 401 even with an unexpired token, and so does a token issued before the
+    user's password last changed or the account was last enabled again (its generation differs)."""
     return JWTAuth[Principal, Token](
         retrieve_user_handler=retrieve_principal,
         token_cls=VerifiedToken,
@@ -109,10 +110,13 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     )
 
 
-def issue_token(jwt_auth: JWTAuth[Principal, Token], settings: Settings, user_id: UUID) -> str:
+def issue_token(jwt_auth: JWTAuth[Principal, Token], settings: Settings, user_id: UUID, token_version: int) -> str:
+    """`token_version`: the user's token generation (TOKEN_VERSION_CLAIM; auth/principal.py refuses the
+    token once the user's password changes or the account is enabled again)."""
     return jwt_auth.create_token(
         identifier=str(user_id),
         token_issuer=settings.jwt_issuer,
         token_audience=settings.jwt_audience,
         token_unique_jwt_id=uuid4().hex,
+        token_extras={TOKEN_VERSION_CLAIM: token_version},
     )

@@ -4,10 +4,12 @@ Idempotent: when an org with slug DEMO_SLUG exists nothing is touched. Otherwise
 transaction, two regions (East China, South China), six branches in Asia/Shanghai (fuel stations,
 pharmacies, a hotel) and one user per role. Demo logins (documented, for local use only):
 
-    admin@demo.inspect.test      demo-admin-2024       admin
-    lead@demo.inspect.test       demo-lead-2024        regional_lead (East China)
-    manager@demo.inspect.test    demo-manager-2024     branch_manager (SH-F01 Hongqiao fuel station)
-    inspector@demo.inspect.test  demo-inspector-2024   inspector
+    admin@demo.inspect.test      quality-first-2024     admin
+    lead@demo.inspect.test       east-china-rank-2024   regional_lead (East China)
+    manager@demo.inspect.test    hongqiao-pump-2024     branch_manager (SH-F01 Hongqiao fuel station)
+    inspector@demo.inspect.test  mystery-shopper-2024   inspector
+
+(They pass auth/password_rules.py: none contains its e-mail's name, as `demo-admin-2024` did.)
 
 If a published catalogue form exists (seed the forms first), the inspector also gets one announced
 visit at the Hongqiao fuel station for tomorrow, so `GET /me/visits` has something to show.
@@ -113,16 +115,18 @@ BRANCHES: Final = (
     ),
 )
 USERS: Final = (
-    DemoUser("admin@demo.inspect.test", "demo-admin-2024", "演示管理员 Demo Admin", "admin"),
-    DemoUser("lead@demo.inspect.test", "demo-lead-2024", "华东区经理 East Lead", "regional_lead", regions=("EAST",)),
+    DemoUser("admin@demo.inspect.test", "quality-first-2024", "演示管理员 Demo Admin", "admin"),
+    DemoUser(
+        "lead@demo.inspect.test", "east-china-rank-2024", "华东区经理 East Lead", "regional_lead", regions=("EAST",)
+    ),
     DemoUser(
         "manager@demo.inspect.test",
-        "demo-manager-2024",
+        "hongqiao-pump-2024",
         "虹桥站长 Hongqiao Manager",
         "branch_manager",
         branches=("SH-F01",),
     ),
-    DemoUser("inspector@demo.inspect.test", "demo-inspector-2024", "神秘顾客 Mystery Shopper", "inspector"),
+    DemoUser("inspector@demo.inspect.test", "mystery-shopper-2024", "神秘顾客 Mystery Shopper", "inspector"),
 )
 
 SELECT_ORG_ID: Final = "SELECT id FROM orgs WHERE slug = $1"

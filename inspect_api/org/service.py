@@ -3,6 +3,7 @@ the Principal and is applied in SQL (org/queries.py). Missing or out-of-scope ro
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 from uuid import UUID
 
@@ -11,9 +12,10 @@ import msgspec
 from argon2 import PasswordHasher
 from msgspec import UNSET
 
+from inspect_api.auth.emails import email_problem, normalise_email
+from inspect_api.auth.password_rules import check_new_password
 from inspect_api.auth.passwords import hash_password
 from inspect_api.auth.principal import Principal, PrincipalCache
-from inspect_api.auth.schemas import normalise_email
 from inspect_api.errors import Conflict, InvalidInput, NotFound
 from inspect_api.org import queries
 from inspect_api.org.csv_import import parse_branches_csv
@@ -247,19 +249,38 @@ async def get_user(pool: asyncpg.Pool, p: Principal, user_id: UUID) -> UserOut:
     return user
 
 
+def _identity_problems(email: str, password: str | None) -> list[tuple[str, str]]:
+    """The e-mail's (already normalised) and the new password's problems, as (field, message)."""
+    problems = []
+    if problem := email_problem(email):
+        problems.append(("email", f"the e-mail {problem}"))
+    if password is not None and (problem := check_new_password(password, email)):
+        problems.append(("password", f"the password {problem}"))
+    return problems
+
+
 async def create_user(pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, data: UserIn) -> UserOut:
+    email = normalise_email(data.email)
+    if problems := await asyncio.to_thread(_identity_problems, email, data.password):  # loads a word list once
+        raise _field_errors(problems, "the user cannot be created")
     password_hash = await hash_password(hasher, data.password)  # slow: before taking a connection
     async with pool.acquire() as conn, conn.transaction():
         problems = await _scope_problems(conn, p.org_id, data.role, data.region_ids, data.branch_ids)
         if problems:
             raise _field_errors(problems, "the user cannot be created")
         with unique_violations_as_conflict(USER_UNIQUE, "user"):
-            user_id = await queries.insert_user(
-                conn, p.org_id, normalise_email(data.email), data.display_name, data.role, password_hash
-            )
+            user_id = await queries.insert_user(conn, p.org_id, email, data.display_name, data.role, password_hash)
         await queries.replace_user_regions(conn, p.org_id, user_id, data.region_ids)
         await queries.replace_user_branches(conn, p.org_id, user_id, data.branch_ids)
         return await _reload_user(conn, p.org_id, user_id)
+
+
+async def _current_email(pool: asyncpg.Pool, org_id: UUID, user_id: UUID) -> str:
+    async with pool.acquire() as conn:
+        user = await queries.get_user(conn, org_id, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user.email
 
 
 async def _reload_user(conn: asyncpg.Connection, org_id: UUID, user_id: UUID) -> UserOut:
@@ -274,17 +295,28 @@ async def update_user(
     patch: UserPatch,
 ) -> UserOut:
     """Changing the role drops assignments that do not fit it; disabling a user makes their tokens
-    answer 401 at once (this worker forgets the cached caller here, the others on the commit's NOTIFY)."""
+    answer 401 at once (this worker forgets the cached caller here, the others on the commit's NOTIFY).
+    A new password, or enabling a disabled user, ends the user's earlier tokens the same way (the
+    token generation is bumped by a trigger, migration 0017)."""
     changes = _changes(patch)
     password = changes.pop("password", None)
-    password_hash = await hash_password(hasher, password) if password else None
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
+    password_hash = None
+    if password is not None or "email" in changes:
+        email = changes.get("email") or await _current_email(pool, p.org_id, user_id)
+        if problems := await asyncio.to_thread(_identity_problems, email, password):
+            raise _field_errors(problems, "the user cannot be changed so")
+        if password is not None:
+            password_hash = await hash_password(hasher, password)  # slow: before taking a connection
     async with pool.acquire() as conn, conn.transaction():
         current = await queries.get_user(conn, p.org_id, user_id, lock=True)
         if current is None:
             raise NotFound("no such user")
         merged = msgspec.structs.replace(current, **changes)
+        if password is not None and merged.email != email:  # the e-mail changed meanwhile: check again
+            if problem := check_new_password(password, merged.email):
+                raise _field_errors([("password", f"the password {problem}")], "the user cannot be changed so")
         if user_id == p.user_id and (not merged.active or merged.role != current.role):
             raise Conflict("you cannot disable yourself or change your own role")
         region_ids = merged.region_ids if merged.role == "regional_lead" else []

@@ -34,6 +34,7 @@ def mint(settings: Settings, sub: str | None, *, key: str = TEST_JWT_SECRET, alg
         "exp": int((now + timedelta(minutes=5)).timestamp()),
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
+        "tv": 0,  # the token generation of a user who never changed password (migration 0017)
     } | claims
     return jwt.encode({k: v for k, v in payload.items() if v is not None}, key, algorithm=alg)
 

@@ -14,6 +14,7 @@ import httpx
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
+from inspect_api.app import create_app
 from inspect_api.photos import queries as photo_queries
 from inspect_api.photos import service as photo_service
 from inspect_api.settings import Settings
@@ -27,7 +28,7 @@ from tests.integration.releases import (
     local_noon,
     reference_month,
 )
-from tests.unit.photos.samples import jpeg
+from tests.unit.photos.samples import bomb_png, jpeg
 
 app = fast_app_fixture()
 AT_BRANCH = {"latitude": 31.2302, "longitude": 121.4701}
@@ -39,9 +40,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def sealed_objects(settings: Settings, photo_id: str) -> list[str]:
+def sealed_objects(settings: Settings, photo_id: str, prefix: str = "sealed/") -> list[str]:
     s3 = make_s3_client(settings.s3)
-    listed = s3.list_objects_v2(Bucket=settings.s3.bucket, Prefix="sealed/")
+    listed = s3.list_objects_v2(Bucket=settings.s3.bucket, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", []) if photo_id in o["Key"]]
 
 
@@ -120,6 +121,55 @@ async def test_racing_verifications_agree_and_keep_one_copy(
     assert [a.status_code for a in answers] == [200] * 5, bodies
     assert all(b == bodies[0] for b in bodies)
     assert len(sealed_objects(settings, slot["photo_id"])) == 1
+    assert len(sealed_objects(settings, slot["photo_id"], "redacted/")) == 1  # the losers' copies went too
+
+
+async def test_a_decompression_bomb_is_refused_from_its_header_and_nothing_is_kept(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel_catalogue: Catalogue,  # noqa: F811
+    db: asyncpg.Pool, settings: Settings,
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    (slot,) = await get_slots(client, inspector, "image/png")
+    photo_id = slot["photo_id"]
+    assert (await upload(http, slot, bomb_png())).status_code in (200, 201, 204)
+
+    refused = await client.post(f"/uploads/{photo_id}/verify", headers=inspector)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    message = (f"photo {photo_id} is 13000x13000 pixels; at most {settings.photo_max_pixels} pixels are "
+               "allowed (PHOTO_MAX_PIXELS)")
+    assert refused.json()["errors"] == [{"field": f"photos[{photo_id}]", "message": message}]
+    assert settings.photo_max_pixels == 50_000_000  # the default: a phone camera's largest mode
+
+    # A submission naming it verifies it again and is refused the same way; nothing is kept.
+    finished = local_noon(reference_month() + timedelta(days=6))
+    body = submission_body(
+        answers_for(fuel_catalogue.form, photos={"p1_greeting": [photo_id]}),
+        branch_id=str(world.a.b11), form_version_id=str(fuel_catalogue.version_id),
+        started_at=(finished - timedelta(minutes=20)).isoformat(), finished_at=finished.isoformat(),
+    )
+    submitted = await client.post("/submissions", json=body, headers=inspector)
+    assert submitted.status_code == 422, submitted.text
+    assert {"field": f"photos[{photo_id}]", "message": message} in submitted.json()["errors"]
+    row = await db.fetchrow("SELECT status, submission_id, redacted_key FROM photos WHERE id = $1::uuid", photo_id)
+    assert (row["status"], row["submission_id"], row["redacted_key"]) == ("pending", None, None)
+    assert await db.fetchval("SELECT count(*) FROM submissions") == 0
+    assert sealed_objects(settings, photo_id) == []
+    assert sealed_objects(settings, photo_id, "redacted/") == []
+
+
+async def test_the_pixel_budget_is_a_setting(
+    http: httpx.AsyncClient, world: World, settings: Settings,
+) -> None:
+    """PHOTO_MAX_PIXELS lowered: an ordinary 320 x 240 photo is then over it."""
+    small_budget = fast_settings(settings, photo_max_pixels=320 * 240 - 1)
+    async with AsyncTestClient(app=create_app(small_budget)) as client:
+        inspector = await login_as(client, world.a.inspector)
+        (slot,) = await get_slots(client, inspector, "image/jpeg")
+        assert (await upload(http, slot, jpeg(11))).status_code in (200, 201, 204)
+        refused = await client.post(f"/uploads/{slot['photo_id']}/verify", headers=inspector)
+    assert refused.status_code == 422, refused.text
+    assert "320x240 pixels; at most 76799 pixels are allowed" in refused.json()["errors"][0]["message"]
 
 
 async def test_a_verification_that_read_the_photo_before_a_concurrent_seal_answers_the_sealed_facts(

@@ -29,7 +29,7 @@ from inspect_api.storage.blobs import BlobStore
 from inspect_api.storage.embedded import free_port
 from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
 from tests.integration.phone import get_slots, upload
-from tests.unit.photos.samples import encode, exif_with, jpeg, scene
+from tests.unit.photos.samples import bomb_png, encode, exif_with, jpeg, scene
 
 app = fast_app_fixture()
 
@@ -459,10 +459,15 @@ async def test_downloads_follow_role_scope_and_managers_get_a_redacted_copy(
     (evidence_id,) = evidence
     assert (await download(client, a.lead, evidence_id)).status_code == 404  # not attached yet
     await attach(pool, evidence, action_id=action_id)
+    # A photo sealed before copies were made at verification gets its copy on first download, once.
+    await pool.execute("UPDATE photos SET redacted_key = NULL WHERE id = $1", evidence_id)
     manager_evidence = await download(client, a.manager, evidence_id)
     assert manager_evidence.status_code == 200
     evidence_bytes = await fetch_image(http, manager_evidence.json()["url"])
     assert evidence_bytes[:3] == b"\xff\xd8\xff" and len(exif_of(evidence_bytes)) == 0
+    made = await pool.fetchrow("SELECT redacted_key, created_at FROM photos WHERE id = $1", evidence_id)
+    assert made["redacted_key"] == service.redacted_key_for(a.id, evidence_id, made["created_at"])
+    assert made["redacted_key"] in manager_evidence.json()["url"]
     assert (await download(client, a.lead, evidence_id)).status_code == 200
     assert (await download(client, a.inspector, evidence_id)).status_code == 404
 
@@ -521,3 +526,36 @@ async def test_cleanup_cli_subcommand(
     assert "stale uploads removed: 1" in capsys.readouterr().out
     assert await pool.fetchval("SELECT count(*) FROM photos") == 0
     assert await blobs.head(slot["object_key"]) is None
+
+
+# ---- decompression bombs -----------------------------------------------------------------------
+
+
+async def test_a_branch_manager_s_bomb_evidence_is_refused_and_not_attached(
+    client: AsyncTestClient, world: World, pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings,
+) -> None:
+    a = world.a
+    submission_id, revision_id = await make_submission(pool, world, branch_id=a.b11, status="released")
+    action_id = await make_action(pool, world, submission_id, revision_id, a.b11)
+    manager = await login_as(client, a.manager)
+    (slot,) = await get_slots(client, manager, "image/png", purpose="action_evidence", action_id=str(action_id))
+    photo_id = slot["photo_id"]
+    assert (await upload(http, slot, bomb_png())).status_code in (200, 201, 204)
+    message = (f"photo {photo_id} is 13000x13000 pixels; at most {settings.photo_max_pixels} pixels are "
+               "allowed (PHOTO_MAX_PIXELS)")
+    expected = [{"field": f"photos[{photo_id}]", "message": message}]
+
+    refused = await client.post(f"/uploads/{photo_id}/verify", headers=manager)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["errors"] == expected
+
+    # Resolving the action with it verifies it again: refused the same way, the action stays as it was.
+    assert (await client.post(f"/actions/{action_id}/start", headers=manager)).status_code == 200
+    resolved = await client.post(f"/actions/{action_id}/resolve", headers=manager,
+                                 json={"note": "fixed the sign", "photo_ids": [photo_id]})
+    assert resolved.status_code == 422, resolved.text
+    assert resolved.json()["errors"] == expected
+    assert await pool.fetchval("SELECT status FROM actions WHERE id = $1", action_id) == "in_progress"
+    row = await pool.fetchrow("SELECT status, action_id, redacted_key FROM photos WHERE id = $1::uuid", photo_id)
+    assert (row["status"], row["action_id"], row["redacted_key"]) == ("pending", None, None)

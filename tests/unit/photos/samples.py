@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from datetime import datetime
@@ -95,6 +96,13 @@ def huge_png(width: int, height: int, colour: tuple[int, int, int] = (200, 30, 3
     idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@functools.cache
+def bomb_png() -> bytes:
+    """The issue's decompression bomb: a 13000 x 13000 single-colour PNG, 169 MP (Pillow only warns) in
+    ~519 KB. Made once per test process (a few seconds)."""
+    return huge_png(13000, 13000)
 
 
 def linear_rgb_icc() -> bytes:

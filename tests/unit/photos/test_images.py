@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import io
 import pickle
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from inspect_api.photos.images import (
     redact_to_jpeg,
     sniff_content_type,
 )
-from tests.unit.photos.samples import encode, exif_with, huge_png, jpeg, linear_rgb_icc, scene
+from tests.unit.photos.samples import bomb_png, encode, exif_with, jpeg, linear_rgb_icc, scene
 
 ALL_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 
@@ -208,14 +207,8 @@ def forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     return forbid
 
 
-@functools.cache
-def bomb() -> bytes:
-    """The issue's file: 13000 x 13000 single-colour PNG, 169 MP in ~519 KB (Pillow only warns)."""
-    return huge_png(13000, 13000)
-
-
 def test_a_decompression_bomb_png_is_refused_from_its_header(forbid_decoding: Callable[[], None]) -> None:
-    data = bomb()
+    data = bomb_png()
     forbid_decoding()
     assert len(data) < 1024 * 1024
     with pytest.raises(TooManyPixels) as refused:

@@ -10,6 +10,9 @@ Runs in the releasing transaction, after the roll-ups (which hold the series loc
   earlier actions for the item, all are reopened and the newest absorbs the merge.
 * partial, N/A and inapplicable items leave earlier actions alone.
 Every change writes an action_events row (actor NULL = the system, submission_id = this visit).
+
+Before that, `open_at_release` dates the visit's own actions (and their `created` events) at the release:
+the branch learns of them then, and the receive time intake wrote would tell it when the shopper was there.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ def decide(candidates: list[RecheckCandidate], own: list[OwnAction], visited_on:
             merged.append((mine.id, target))
             events.append((mine.id, "merged", mine.status, "merged", f"recurring: merged into action {target}"))
     return LoopOutcome(rechecked_ok=rechecked_ok, reopened=reopened, merged=merged, events=events)
+
+
+async def open_at_release(conn: asyncpg.Connection, facts: ReleasedFacts) -> None:
+    await queries.open_at_release(conn, facts.revision_id, facts.released_at)
 
 
 async def recheck_on_release(conn: asyncpg.Connection, facts: ReleasedFacts) -> LoopOutcome:

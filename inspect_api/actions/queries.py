@@ -157,6 +157,16 @@ TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE id = $1"
 
 # ---- closing the loop (inside the releasing transaction, series lock held) ----------------------
 
+# The visit's own actions open for the branch at the release: intake wrote them (and their `created`
+# events) at the receive time, which is minutes after the mystery shopper left. Their times become the
+# release time $2, so nothing of them dates the visit finer than its day. $1 the released revision.
+OPEN_AT_RELEASE: Final = """
+WITH opened AS (
+    UPDATE actions SET created_at = $2, updated_at = $2 WHERE revision_id = $1 RETURNING id
+)
+UPDATE action_events e SET created_at = $2 FROM opened WHERE e.action_id = opened.id AND e.created_at < $2
+"""
+
 # Earlier actions of the same branch and form, from visits released before this one in series order,
 # still open to a recheck, whose item this visit judged pass or fail (partial / N/A leave them be).
 SELECT_RECHECK_CANDIDATES: Final = f"""
@@ -250,6 +260,10 @@ async def insert_event(
 
 async def touch(conn: asyncpg.Connection, action_id: UUID) -> None:
     await conn.execute(TOUCH, action_id)
+
+
+async def open_at_release(conn: asyncpg.Connection, revision_id: UUID, released_at: datetime) -> None:
+    await conn.execute(OPEN_AT_RELEASE, revision_id, released_at)
 
 
 async def recheck_candidates(

@@ -33,7 +33,9 @@ from inspect_api.submissions import queries
 from inspect_api.submissions.proof import PhotoEvidence, ProofOfVisit, assess, photo_distance
 from inspect_api.submissions.queries import (
     ActionValues,
+    ClaimedRevision,
     IntakeKeys,
+    IntakePhoto,
     RevisionValues,
     StoredRevision,
     SubmissionState,
@@ -64,7 +66,11 @@ def _receipt(stored: StoredRevision) -> Receipt:
     )
 
 
-def _replay(stored: StoredRevision, digest: str) -> Receipt:
+def _replay(stored: ClaimedRevision, digest: str, inspector_id: UUID) -> Receipt:
+    """The stored receipt for its own inspector's identical resend. Another inspector's use of the key
+    is a 409 that says nothing of the stored submission, whatever their body (not even whether it matches)."""
+    if stored.inspector_id != inspector_id:
+        raise Conflict(f"client_id {stored.client_id} is already used; make a new client_id for this submission")
     if stored.request_hash != digest:
         raise Conflict(
             f"client_id {stored.client_id} was already used for a different submission body; "
@@ -123,6 +129,24 @@ async def _correctable(
         raise InvalidInput("a correction keeps the original visit and branch",
                            extra={"errors": [{"field": "visit_id", "message": "differs from the original"}]})
     return state
+
+
+def photos_of_other_visits(photos: Iterable[IntakePhoto], visit_id: UUID | None) -> list[UUID]:
+    """Photos whose upload slot was asked for a visit other than `visit_id` (None: an ad-hoc inspection),
+    in id order. A photo asked for without a visit fits any submission: phones that do not name the
+    visit (and photos uploaded before slots recorded it) keep working; one asked for a visit fits only it."""
+    return sorted((p.id for p in photos if p.visit_id is not None and p.visit_id != visit_id), key=str)
+
+
+def _check_photo_visits(photos: Iterable[IntakePhoto], visit_id: UUID | None) -> None:
+    foreign = photos_of_other_visits(photos, visit_id)
+    if not foreign:
+        return
+    belongs = "another visit" if visit_id is not None else "a scheduled visit, not this ad-hoc inspection"
+    errors = [{"field": f"photos[{photo_id}]", "message": f"photo {photo_id} was taken for {belongs}"}
+              for photo_id in foreign]
+    raise InvalidInput(f"photo {foreign[0]} was taken for {belongs}; use photos taken for this one",
+                       extra={"errors": errors})
 
 
 def _reuse_map(found: Iterable[tuple[UUID, UUID]]) -> dict[UUID, list[str]]:
@@ -208,13 +232,13 @@ async def submit(
                 principal, data, photo_ids, visit_id=data.visit_id, branch_id=data.branch_id,
                 form_version_id=data.form_version_id, correction_of=None))
             if context.stored is not None:
-                return _replay(context.stored, digest)
+                return _replay(context.stored, digest, principal.user_id)
             _check_times(data)
             target, revision = _new_target(context.target, data), 1
         else:
             stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
             if stored is not None:
-                return _replay(stored, digest)
+                return _replay(stored, digest, principal.user_id)
             _check_times(data)
             state = await _correctable(conn, principal, correction_of, data)
             photo_ids -= await queries.photos_already_attached(conn, list(photo_ids), correction_of,
@@ -226,6 +250,7 @@ async def submit(
                 raise NotFound(f"submission {correction_of} not found")
             target = msgspec.structs.replace(context.target, form_version_id=state.form_version_id)
             revision = state.current_revision + 1
+        _check_photo_visits(context.photos, target.visit_id)
         version = await published_version(conn, principal.org_id, target.form_version_id)
         _check_answers(version, data)
         checked = _Checked(target=target, revision=revision, version=version, visited_on=_visited_on(target, data))
@@ -280,7 +305,7 @@ async def _write(
             # A concurrent duplicate won the race: answer with what it stored.
             stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
             assert stored is not None
-            return _replay(stored, digest)
+            return _replay(stored, digest, principal.user_id)
         if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:
             raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
         if exc.constraint_name == ATTACHED_ONCE_CONSTRAINT:

@@ -25,6 +25,18 @@ class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
     actions_opened: int
 
 
+class ClaimedRevision(StoredRevision, frozen=True, kw_only=True):
+    """A revision looked up by client id, with the inspector who stored it: a client id is theirs."""
+
+    inspector_id: UUID
+
+
+class IntakePhoto(OwnPhotoWithMatches, frozen=True, kw_only=True):
+    """A photo as intake reads it, with the visit its upload slot was asked for (None: no visit named)."""
+
+    visit_id: UUID | None
+
+
 class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
     visit_id: UUID | None
     branch_id: UUID
@@ -39,9 +51,9 @@ class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
-    stored: StoredRevision | None  # a retry: what was stored under the client_id
+    stored: ClaimedRevision | None  # what was stored under the client_id (a retry, or another's key)
     target: VisitTarget | None  # None: no such visit of the caller's, or branch (or ad-hoc is off)
-    photos: list[OwnPhotoWithMatches]  # the caller's unattached photos among those named
+    photos: list[IntakePhoto]  # the caller's unattached photos among those named
 
 
 class IntakeKeys(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,8 +135,9 @@ END
 SELECT_REVISION_BY_CLIENT_ID: Final = """
 SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
        r.created_at, r.score_card,
-       (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened
-FROM submission_revisions r
+       (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened,
+       s.inspector_id
+FROM submission_revisions r JOIN submissions s ON s.id = r.submission_id
 WHERE r.org_id = $1 AND r.client_id = $2
 """
 
@@ -132,9 +145,9 @@ WHERE r.org_id = $1 AND r.client_id = $2
 # (a retry), the visit or ad-hoc target, and the caller's unattached photos among those named, with
 # their reuse matches. A function in migrations/0013 (so that it keeps one generic plan; 0014 makes that
 # plan look photos up by id whatever the statistics say), returning JSON text that one typed decode
-# makes into an IntakeContext. $1 org, $2 client id, $3 inspector, $4 visit (NULL: ad-hoc), $5 branch
-# and $6 form version (ad-hoc), $7 photo ids, $8 submission excluded from reuse (a correction's own),
-# $9 reuse threshold.
+# makes into an IntakeContext (0016 adds who stored the revision and each photo's visit). $1 org,
+# $2 client id, $3 inspector, $4 visit (NULL: ad-hoc), $5 branch and $6 form version (ad-hoc), $7 photo
+# ids, $8 submission excluded from reuse (a correction's own), $9 reuse threshold.
 SELECT_INTAKE_CONTEXT: Final = "SELECT intake_context($1, $2, $3, $4, $5, $6, $7::uuid[], $8, $9)"
 
 SELECT_SUBMISSION_STATE: Final = """
@@ -288,8 +301,8 @@ FROM submission_revisions WHERE submission_id = $1 ORDER BY revision
 """
 
 
-async def revision_by_client_id(conn: asyncpg.Connection, org_id: UUID, client_id: UUID) -> StoredRevision | None:
-    return row_to(StoredRevision, await conn.fetchrow(SELECT_REVISION_BY_CLIENT_ID, org_id, client_id))
+async def revision_by_client_id(conn: asyncpg.Connection, org_id: UUID, client_id: UUID) -> ClaimedRevision | None:
+    return row_to(ClaimedRevision, await conn.fetchrow(SELECT_REVISION_BY_CLIENT_ID, org_id, client_id))
 
 
 _CONTEXT_DECODER: Final = msgspec.json.Decoder(IntakeContext)

@@ -58,11 +58,13 @@ async def transition(
 
 async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:
     """Inside the releasing transaction: add the result to the roll-ups (rankings see it the moment this
-    commits), then recheck the branch's earlier follow-up actions of the same form (rechecked_ok when the
+    commits), date the visit's own follow-up actions at the release (when the branch learns of them,
+    never the receive time), then recheck the branch's earlier follow-up actions of the same form (rechecked_ok when the
     item passes now; reopened, recurrence + 1, and this visit's own action merged into it when it fails
     again). Both take the series (branch x form) advisory lock first; see inspect_api/rankings/rollups.py
     and inspect_api/actions/loop.py."""
     facts = await rollups.apply_release(conn, submission_id)
+    await loop.open_at_release(conn, facts)
     await loop.recheck_on_release(conn, facts)
 
 

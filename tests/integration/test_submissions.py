@@ -464,7 +464,8 @@ async def test_a_seal_waits_for_the_orgs_seal_in_progress_and_links_to_it(
             async with conn.transaction():
                 await photo_queries.lock_org_seals(conn, world.a.id)
                 assert await photo_queries.seal(conn, photo_queries.SealValues(
-                    id=first, upload_key=upload_key, sealed_key=upload_key, size_bytes=len(first_bytes),
+                    id=first, upload_key=upload_key, sealed_key=upload_key, redacted_key=f"redacted/{first}.jpg",
+                    size_bytes=len(first_bytes),
                     phash=facts.phash, exif_latitude=facts.latitude, exif_longitude=facts.longitude,
                     exif_taken_at=facts.taken_at), lookalike_threshold=6) is not None
                 held.set()

@@ -227,8 +227,7 @@ def _bounded_upright(image: Image.Image, orientation: int, max_side: int) -> Ima
     image.load()
     small = _plain_mode(image)
     if max(small.size) > max_side:
-        small = small.copy() if small is image else small
-        small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)  # in place: no second full copy
     method = _UPRIGHT.get(orientation)
     return small.transpose(method) if method is not None else small
 

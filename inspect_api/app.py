@@ -16,9 +16,10 @@ from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
-from inspect_api.json_body import DepthCheckedRequest
+from inspect_api.json_body import MAX_JSON_DEPTH, DepthCheckedRequest
 from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_assets_router, docs_ui, document_problems
 from inspect_api.org.routes import routes as org_routes
+from inspect_api.params import DAY_RANGE
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
@@ -81,7 +82,13 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="inspect_api",
             version="0.1.0",
-            description="Mystery-shopper and in-store service inspections.",
+            description=(
+                "Mystery-shopper and in-store service inspections.\n\n"
+                "Errors are RFC 9457 problem documents (application/problem+json) whose `status` is the HTTP "
+                "status. Every 400 (the request does not match the schema) and 422 (it breaks a domain rule) "
+                "lists `errors: [{field, message}]` (FieldError). JSON bodies nest at most "
+                f"{MAX_JSON_DEPTH} arrays/objects deep; dates and date-times lie within {DAY_RANGE}."
+            ),
             path=SCHEMA_PATH,
             render_plugins=[docs_ui()],  # assets served by the app, not a CDN (openapi.py)
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, ClassVar, Final
+from typing import Annotated, Any, ClassVar, Final
 
 import msgspec
 from litestar import Request, Response
@@ -214,7 +214,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: str
     detail: str
     type: str = "about:blank"
-    errors: list[FieldError] | None = None
+    errors: Annotated[list[FieldError], msgspec.Meta(min_length=1)] | None = None
     checks: dict[str, str] | None = None
 
 

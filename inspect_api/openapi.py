@@ -4,6 +4,7 @@
   which the problem-details plugin re-shapes; Litestar's own 400 entry claims application/json), and
   on authenticated routes 401, 403 (role check) and 503 (the caller is loaded from Postgres); routes
   with a body also 413 (max_request_body_bytes) and 422 (text with NUL characters).
+  Routes with a date or date-time query parameter also 422 (outside params.DAY_RANGE).
 * Public routes (health, login) say they need no credentials.
 * A constrained variadic tuple (`Annotated[tuple[X, ...], Meta(min_length=1)]`) documents items as X:
   Litestar 2.25 forgot to drop the Ellipsis there and documented `oneOf: [X, {}]`, i.e. anything.
@@ -35,6 +36,7 @@ from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from inspect_api.errors import problem_responses
+from inspect_api.params import RangedQueryParameter
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 SCHEMA_PATH: Final = "/schema"
@@ -86,6 +88,11 @@ def _is_public(handler: HTTPRouteHandler, path: str, public_paths: list[str]) ->
     return bool(handler.opt.get("exclude_from_auth")) or any(re.search(p, path) for p in public_paths)
 
 
+def _has_ranged_parameter(handler: HTTPRouteHandler) -> bool:
+    return any(isinstance(field.kwarg_definition, RangedQueryParameter)
+               for field in handler.parsed_fn_signature.parameters.values())
+
+
 def document_problems(app: Litestar, public_paths: list[str]) -> None:
     """Add the problem answers every route can give to each handler's documented responses (a handler's
     own entry for a status wins). Runs before the schema is first built."""
@@ -104,6 +111,8 @@ def document_problems(app: Litestar, public_paths: list[str]) -> None:
                 statuses += [401, 403, 503]
             if BODY_METHODS & set(handler.http_methods):
                 statuses += [413, 422]  # 422: text Postgres cannot store (NUL), see errors.py
+            elif _has_ranged_parameter(handler):
+                statuses += [422]  # a date outside params.DAY_RANGE
             common = problem_responses(*statuses)
             handler.responses = common | dict(handler.responses or {})
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,18 @@ from tests.integration.factories import (
 )
 
 app = fast_app_fixture()
+WAIT_SECONDS = 10.0
+
+
+async def eventually_401(client: AsyncTestClient, headers: dict[str, str]) -> int:
+    """Poll GET /me until 401 (bounded): another worker hears of a commit by NOTIFY, not with the response."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        status = (await client.get("/me", headers=headers)).status_code
+        if status == 401 or loop.time() > deadline:
+            return status
+        await asyncio.sleep(0.02)
 
 
 def mint(settings: Settings, sub: str | None, *, key: str = TEST_JWT_SECRET, alg: str = "HS256", **claims: Any) -> str:
@@ -183,3 +196,185 @@ async def test_login_is_rate_limited(settings: Settings, db: asyncpg.Pool) -> No
         assert int(blocked.headers["RateLimit-Reset"]) >= 0
         # Only the login route is limited.
         assert (await client.get("/healthz")).status_code == 200
+
+
+# ---- tokens end when credentials change (issue #14 item 9) ------------------------------------
+
+
+async def test_a_password_reset_ends_the_users_earlier_tokens_at_once(client: AsyncTestClient, world: World) -> None:
+    admin = await login_as(client, world.a.admin)
+    manager = await login_as(client, world.a.manager)
+    assert (await client.get("/me", headers=manager)).status_code == 200  # cached by this worker now
+    reset = await client.patch(
+        f"/users/{world.a.manager.id}", json={"password": "a brand new secret"}, headers=admin
+    )
+    assert reset.status_code == 200, reset.text
+    assert (await client.get("/me", headers=manager)).status_code == 401
+    assert (await client.get("/branches", headers=manager)).status_code == 401
+    fresh = await login(client, world.a.manager.email, "a brand new secret")
+    assert (await client.get("/me", headers=fresh)).status_code == 200
+    assert (await client.get("/me", headers=admin)).status_code == 200  # nobody else's tokens end
+
+
+async def test_enabling_a_user_again_does_not_revive_their_old_tokens(client: AsyncTestClient, world: World) -> None:
+    admin = await login_as(client, world.a.admin)
+    inspector = await login_as(client, world.a.inspector)
+    assert (await client.get("/me", headers=inspector)).status_code == 200
+    for active in (False, True):
+        changed = await client.patch(f"/users/{world.a.inspector.id}", json={"active": active}, headers=admin)
+        assert changed.status_code == 200, changed.text
+    assert (await client.get("/me", headers=inspector)).status_code == 401
+    fresh = await login_as(client, world.a.inspector)
+    assert (await client.get("/me/visits", headers=fresh)).status_code == 200
+
+
+async def test_other_changes_keep_the_users_tokens(client: AsyncTestClient, world: World) -> None:
+    """Scope, name and the login's own re-hash (same password, stronger parameters) end no token."""
+    admin = await login_as(client, world.a.admin)
+    lead = await login_as(client, world.a.lead)
+    renamed = await client.patch(f"/users/{world.a.lead.id}", json={"display_name": "Lead Two"}, headers=admin)
+    assert renamed.status_code == 200
+    moved = await client.put(f"/users/{world.a.lead.id}/regions", json={"region_ids": [str(world.a.r2)]},
+                             headers=admin)
+    assert moved.status_code == 200
+    me = await client.get("/me", headers=lead)
+    assert me.status_code == 200 and me.json()["region_ids"] == [str(world.a.r2)]
+
+
+async def test_the_login_rehash_keeps_the_token_generation(
+    client: AsyncTestClient, db: asyncpg.Pool, settings: Settings
+) -> None:
+    org = await make_org(db, "foxtrot")
+    user = await make_user(db, org, "rehash@foxtrot.test", "inspector")
+    weak = hasher_for(1, 8, 1).hash(PASSWORD)
+    await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user.id, weak)
+    generation = await db.fetchval("SELECT token_version FROM users WHERE id = $1", user.id)
+    earlier = bearer(mint(settings, str(user.id), tv=generation))  # as issued before the re-hash
+    assert (await client.get("/me", headers=earlier)).status_code == 200
+    await login(client, user.email)  # re-hashes the weak hash
+    assert await db.fetchval("SELECT password_hash FROM users WHERE id = $1", user.id) != weak
+    assert (await client.get("/me", headers=earlier)).status_code == 200
+
+
+async def test_a_password_changed_outside_the_api_ends_tokens_too(client: AsyncTestClient, world: World,
+                                                                  db: asyncpg.Pool) -> None:
+    """psql, a script: the trigger bumps the generation whoever writes the hash."""
+    inspector = await login_as(client, world.a.inspector)
+    assert (await client.get("/me", headers=inspector)).status_code == 200
+    await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", world.a.inspector.id,
+                     hasher_for(1, 64, 1).hash("another long secret"))
+    assert await eventually_401(client, inspector) == 401
+
+
+@pytest.mark.parametrize("tv", [None, 1, "0", True], ids=["no-generation", "future", "string", "bool"])
+async def test_a_token_of_another_generation_is_401(
+    client: AsyncTestClient, world: World, settings: Settings, tv: Any
+) -> None:
+    response = await client.get("/me", headers=bearer(mint(settings, str(world.a.admin.id), tv=tv)))
+    assert response.status_code == 401, response.text
+
+
+async def test_every_worker_refuses_the_old_token_without_waiting_for_the_cache_to_expire(
+    settings: Settings, world: World
+) -> None:
+    """Two apps ("workers") on one database, each caching callers for an hour: only the NOTIFY of the
+    reset's commit can make the second one refuse the token."""
+    async with (
+        AsyncTestClient(app=create_app(fast_settings(settings, principal_cache_seconds=3600))) as first,
+        AsyncTestClient(app=create_app(fast_settings(settings, principal_cache_seconds=3600))) as second,
+    ):
+        admin = await login_as(first, world.a.admin)
+        manager = await login_as(first, world.a.manager)
+        inspector = await login_as(first, world.a.inspector)
+        for worker in (first, second):  # both workers now hold both callers
+            assert (await worker.get("/me", headers=manager)).status_code == 200
+            assert (await worker.get("/me", headers=inspector)).status_code == 200
+        reset = await first.patch(
+            f"/users/{world.a.manager.id}", json={"password": "a brand new secret"}, headers=admin
+        )
+        assert reset.status_code == 200, reset.text
+        for active in (False, True):
+            changed = await first.patch(f"/users/{world.a.inspector.id}", json={"active": active}, headers=admin)
+            assert changed.status_code == 200, changed.text
+        assert (await first.get("/me", headers=manager)).status_code == 401  # the writing worker: at once
+        assert (await first.get("/me", headers=inspector)).status_code == 401
+        assert await eventually_401(second, manager) == 401
+        assert await eventually_401(second, inspector) == 401
+        fresh = await login(second, world.a.manager.email, "a brand new secret")
+        assert (await first.get("/me", headers=fresh)).status_code == 200
+
+
+# ---- e-mails are identities (issue #14 item 11) -------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["ＡＤＭＩＮ@ＡＬＰＨＡ.test", "ａdmin@alpha.test", "Admin@ALPHA.test"])
+async def test_login_finds_the_user_by_any_spelling_of_their_address(
+    client: AsyncTestClient, world: World, typed: str
+) -> None:
+    response = await client.post("/auth/login", json={"email": typed, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["user_id"] == str(world.a.admin.id)
+
+
+# ---- per-account login throttle (issue #14 item 10) ---------------------------------------------
+
+
+def throttled_app(settings: Settings, attempts: int = 3) -> Any:
+    return create_app(fast_settings(settings, login_account_attempts=attempts, login_account_window_seconds=600))
+
+
+async def test_an_account_is_throttled_after_failed_logins_even_for_the_right_password(
+    settings: Settings, world: World, db: asyncpg.Pool
+) -> None:
+    async with AsyncTestClient(app=throttled_app(settings)) as client:
+        email = world.a.admin.email
+        guesses = [await client.post("/auth/login", json={"email": email, "password": f"guess {n}"})
+                   for n in range(3)]
+        assert [g.status_code for g in guesses] == [401, 401, 401]
+        for password in ("guess 4", PASSWORD):
+            blocked = await client.post("/auth/login", json={"email": email.upper(), "password": password})
+            assert blocked.status_code == 429, blocked.text
+            assert blocked.headers["content-type"].startswith("application/problem+json")
+            assert 0 < int(blocked.headers["Retry-After"]) <= 600
+        # Another account is not affected; the window's end lets the owner in again.
+        await login(client, world.a.lead.email)
+        await db.execute("UPDATE login_attempts SET window_ends_at = now() - interval '1 second'")
+        await login(client, email)
+
+
+async def test_unknown_addresses_are_throttled_like_known_ones(settings: Settings, world: World) -> None:
+    """The answers do not tell whether the account exists."""
+    async with AsyncTestClient(app=throttled_app(settings)) as client:
+        statuses = {}
+        for email in (world.a.admin.email, "nobody@alpha.test"):
+            answers = [await client.post("/auth/login", json={"email": email, "password": "wrong guess"})
+                       for _ in range(5)]
+            statuses[email] = [a.status_code for a in answers]
+        assert statuses[world.a.admin.email] == statuses["nobody@alpha.test"] == [401, 401, 401, 429, 429]
+
+
+async def test_a_successful_login_resets_the_count(settings: Settings, world: World) -> None:
+    async with AsyncTestClient(app=throttled_app(settings)) as client:
+        email = world.a.inspector.email
+        for _ in range(3):
+            for n in range(2):
+                assert (await client.post("/auth/login", json={"email": email, "password": f"x{n}"})).status_code == 401
+            await login(client, email)  # the third attempt of each round: the owner's, resetting
+
+
+async def test_the_account_throttle_is_shared_by_every_worker(settings: Settings, world: World) -> None:
+    async with (
+        AsyncTestClient(app=throttled_app(settings)) as first,
+        AsyncTestClient(app=throttled_app(settings)) as second,
+    ):
+        email = world.a.manager.email
+        for worker in (first, second, first):
+            assert (await worker.post("/auth/login", json={"email": email, "password": "nope nope"})).status_code == 401
+        assert (await second.post("/auth/login", json={"email": email, "password": PASSWORD})).status_code == 429
+
+
+async def test_attempted_addresses_are_not_stored_readable(settings: Settings, db: asyncpg.Pool) -> None:
+    async with AsyncTestClient(app=throttled_app(settings)) as client:
+        await client.post("/auth/login", json={"email": "typo.secret@alpha.test", "password": "whatever it is"})
+    keys = await db.fetch("SELECT account_key FROM login_attempts")
+    assert len(keys) == 1 and b"typo" not in keys[0]["account_key"]

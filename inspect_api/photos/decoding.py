@@ -21,6 +21,7 @@ import multiprocessing
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Final, Literal, TypeVar
 
@@ -53,6 +54,11 @@ def _then_trim(function: Callable[..., T], *args: object, **kwargs: object) -> T
         return function(*args, **kwargs)
     finally:
         release_free_memory()
+
+
+class DecoderLost(RuntimeError):
+    """A decode process died mid-decode (killed, out of memory): this decode is lost, the next starts a
+    new pool."""
 
 
 class Decoder:
@@ -90,7 +96,14 @@ class Decoder:
         """`function(*args, **kwargs)` (picklable, module-level) in a decode process or thread."""
         async with self._turn():
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._started(), partial(_then_trim, function, *args, **kwargs))
+            executor = self._started()
+            try:
+                return await loop.run_in_executor(executor, partial(_then_trim, function, *args, **kwargs))
+            except BrokenProcessPool as exc:
+                if self._executor is executor:  # a broken pool stays broken: start afresh next time
+                    self._executor = None
+                    executor.shutdown(wait=False, cancel_futures=True)
+                raise DecoderLost("a photo decode process died") from exc
 
     def shutdown(self) -> None:
         if self._executor is not None:

@@ -67,10 +67,12 @@ class UploadsController(Controller):
         "/{photo_id:uuid}/verify",
         status_code=200,
         summary="Report an upload done: the photo is checked now and kept exactly as checked",
-        description="One S3 read: size, type, magic numbers, a full decode, perceptual hash and EXIF. The "
-        "checked bytes are copied where no upload slot can write, so a later upload to the same slot "
-        "changes nothing. Repeating the call answers the same. 422 names what is wrong with the photo "
-        "(not uploaded, empty, too big, another type, not an image); 409 once a submission uses it.",
+        description="One S3 read: size, type, magic numbers, the pixel count from the header (at most "
+        "PHOTO_MAX_PIXELS, 50 MP by default, before anything is decoded), a full decode, perceptual hash "
+        "and EXIF. The checked bytes are copied where no upload slot can write, so a later upload to the "
+        "same slot changes nothing; the branch managers' copy is made from the same decode. Repeating the "
+        "call answers the same. 422 names what is wrong with the photo (not uploaded, empty, too big, too "
+        "many pixels, another type, not an image); 409 once a submission uses it.",
         responses=problem_responses(403, 404, 409, 422, 503),
     )
     async def verify(
@@ -90,7 +92,8 @@ class PhotosController(Controller):
         summary="A short-lived download URL for a photo in the caller's scope",
         description="Inspectors: their own uploads. Admins: any photo of the org. Regional leads and "
         "branch managers: photos of released submissions and action evidence in their branches; branch "
-        "managers always get an upright JPEG copy without EXIF (no GPS, device or time).",
+        "managers always get an upright JPEG copy at most 2048 px on the longer side, in sRGB, with nothing "
+        "but pixels (no EXIF, GPS, device, time, XMP, comments or colour profile).",
         responses=problem_responses(404, 503),
     )
     async def download(

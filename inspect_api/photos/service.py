@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from inspect_api.photos import queries
-from inspect_api.photos.decoding import DecodeIn, Decoder, decoder
+from inspect_api.photos.decoding import DecodeIn, Decoder, DecoderLost, decoder
 from inspect_api.photos.images import EXTENSIONS, CheckedImage, ImageError, TooManyPixels, check, redact_to_jpeg
 from inspect_api.photos.queries import OwnPhoto, PendingPhoto, SealValues
 from inspect_api.photos.schemas import PhotoDownload, UploadRequest, UploadSlot, UploadSlots
@@ -100,7 +100,8 @@ def redacted_key_from_sealed(sealed_key: str) -> str:
 
 
 def redacted_key_for(org_id: UUID, photo_id: UUID, created_at: datetime) -> str:
-    """For photos sealed without a redacted copy: made on first download, same key for racing makers."""
+    """The branch managers' copy, written on first download (after the release; see _redacted_copy), the
+    same key for racing writers. Year and month of the upload only: no finer than the visit date."""
     when = created_at.astimezone(UTC)
     return f"redacted/{org_id}/{when:%Y}/{when:%m}/{photo_id}.jpg"
 
@@ -218,6 +219,8 @@ async def _check_upload(blobs: BlobStore, settings: Settings, photo: OwnPhoto) -
     except TooManyPixels as exc:
         raise _PhotoProblem(photo.id, f"photo {photo.id} is {exc}"
                                       " (PHOTO_MAX_PIXELS)") from exc
+    except DecoderLost as exc:
+        raise ServiceUnavailable("photo checking is unavailable for a moment; retry") from exc
     except ImageError as exc:
         raise _PhotoProblem(photo.id, f"photo {photo.id} is not a valid {photo.content_type}") from exc
     return fetched.data, checked
@@ -411,23 +414,38 @@ async def find_reused(
 
 async def _redacted_copy(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings,
                          row: queries.DownloadableRow) -> str:
-    """The redacted copy's key. Made at verification; only a photo sealed before that was done gets it
-    here, on first request, through the same decode bound, and stored. Two racing requests write the
-    same bytes to the same key, so no lock is needed."""
+    """The branch's copy's key, written on the first manager request (so after the release). The redacted
+    copy made at verification is not handed out as it is: S3 sends its Last-Modified with every GET, and
+    that is the upload time, on site: the visit time (issue #14 item 2). So it is written again, under
+    redacted_key_for, which the row then names. Only a photo sealed before verification made redacted
+    copies is decoded here, through the same decode bound. Two racing requests write the same bytes to
+    the same key, so no lock is needed."""
+    key = redacted_key_for(row.org_id, row.id, row.created_at)
+    if row.redacted_key == key:
+        return key
     if row.redacted_key is not None:
-        return row.redacted_key
+        try:
+            redacted = await blobs.read(row.redacted_key)
+        except ClientError as exc:
+            raise NotFound(f"photo {row.id} cannot be shown") from exc
+        return await _keep_branch_copy(pool, blobs, row.id, key, redacted)
     try:
         async with _verification_turn():
             original = await blobs.read(row.object_key)
             redacted = await _decoder(settings).run(redact_to_jpeg, original, row.content_type,
                                                     max_pixels=settings.photo_max_pixels)
             del original
+    except DecoderLost as exc:
+        raise ServiceUnavailable("photo copies are unavailable for a moment; retry") from exc
     except (ClientError, ImageError) as exc:
         raise NotFound(f"photo {row.id} cannot be shown") from exc
-    key = redacted_key_for(row.org_id, row.id, row.created_at)
+    return await _keep_branch_copy(pool, blobs, row.id, key, redacted)
+
+
+async def _keep_branch_copy(pool: asyncpg.Pool, blobs: BlobStore, photo_id: UUID, key: str, redacted: bytes) -> str:
     await blobs.put(key, redacted, "image/jpeg")
     async with pool.acquire() as conn:
-        await queries.set_redacted_key(conn, row.id, key)
+        await queries.set_redacted_key(conn, photo_id, key)
     return key
 
 

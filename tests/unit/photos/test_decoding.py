@@ -4,6 +4,7 @@ once; errors come back as the same exceptions. Settings read the pixel budget an
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from inspect_api.photos import decoding
-from inspect_api.photos.decoding import Decoder
+from inspect_api.photos.decoding import Decoder, DecoderLost
 from inspect_api.photos.images import TooManyPixels, analyse, check
 from inspect_api.settings import SettingsError, settings_from_env
 from tests.unit.photos.samples import encode, scene
@@ -64,6 +65,17 @@ async def test_no_more_than_the_configured_decodes_run_at_once() -> None:
     finally:
         threads.shutdown()
     assert most_in_flight == 2
+
+
+async def test_a_decode_process_that_dies_loses_that_decode_only() -> None:
+    processes = Decoder("process", 1)
+    try:
+        with pytest.raises(DecoderLost):
+            await processes.run(os._exit, 1)  # what the kernel's OOM killer does to a decode process
+        data = encode(scene(32, (64, 48)), "image/png")
+        assert (await processes.run(check, data, "image/png")).facts.width == 64  # a fresh pool
+    finally:
+        processes.shutdown()
 
 
 def test_one_decoder_per_setting_per_process() -> None:

@@ -17,6 +17,8 @@ named by DATABASE_URL):
 5. prints the figures and, unless --no-write, replaces the "## Rankings (issue 6)" section of
    bench/RESULTS.md (other sections are left alone).
 Bounded: every phase has a deadline (--timeout, default 20 minutes in all); ratios come from one run.
+Refused (exit 1, nothing written, bench/validity.py) when any request answers another status than
+expected (200 for reads, 201 for the submission) or the cold requests would ask for a page twice.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -42,6 +45,7 @@ import asyncpg
 import httpx
 
 from bench.harness import stop_cleanly_on_sigterm
+from bench.validity import RefusedRun, RunCounts, check_run
 from inspect_api.auth.passwords import hasher_for
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.service import seed_catalogue
@@ -159,6 +163,21 @@ NAIVE_REGION: Final = NAIVE.replace(
     "WHERE s.org_id = $1",
     "WHERE s.branch_id IN (SELECT id FROM branches WHERE org_id = $1 AND region_id = $6) AND s.org_id = $1")
 
+class StatusTally:
+    """Every answer's status per kind of request; the first unexpected one refuses the run (what follows
+    would read a problem document as if it were the page)."""
+
+    def __init__(self) -> None:
+        self.statuses: defaultdict[str, Counter[int]] = defaultdict(Counter)
+
+    def record(self, what: str, response: httpx.Response, expected: int = 200) -> httpx.Response:
+        self.statuses[what][response.status_code] += 1
+        if response.status_code != expected:
+            check_run(RunCounts(name=what, sent=sum(self.statuses[what].values()), statuses=self.statuses[what]),
+                      {expected})
+        return response
+
+
 class Deadline:
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
@@ -226,6 +245,7 @@ async def load(dsn: str, branches: int, submissions: int, end_day: date, deadlin
             "SELECT r.id, (SELECT b.id FROM branches b WHERE b.region_id = r.id ORDER BY b.code LIMIT 1) AS branch "
             "FROM regions r WHERE r.org_id = $1 ORDER BY r.code LIMIT 1", org_id)
         return {"org_id": org_id, "version_id": version_id, "form": next(f for f in forms if f.key == FORM_KEY),
+                "branches": branches,
                 "admin_id": admin_id, "inspector_id": inspector_id,
                 "region_id": region["id"], "branch_id": region["branch"], "timings": timings, "counts": counts}
     finally:
@@ -283,24 +303,23 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
                   ) -> dict[str, Any]:
     port = free_port()
     server = start_server(database_url, port)
+    tally = StatusTally()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             await wait_ready(http, deadline)
-            login = await http.post("/auth/login", json={"email": "admin@bench.test", "password": PASSWORD})
-            login.raise_for_status()
+            login = tally.record("login", await http.post("/auth/login", json={"email": "admin@bench.test",
+                                                                              "password": PASSWORD}))
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
             org_params = {"form_key": FORM_KEY, "period": "month", "on": month.isoformat()}
             region_params = org_params | {"region_id": str(facts["region_id"])}
 
-            async def rankings(params: dict[str, str]) -> dict[str, Any]:
-                response = await http.get("/rankings", params=params, headers=headers)
-                response.raise_for_status()
-                return response.json()
+            async def rankings(params: dict[str, str], what: str = "rankings") -> dict[str, Any]:
+                return tally.record(what, await http.get("/rankings", params=params, headers=headers)).json()
 
             first = await rankings(org_params | {"limit": "500"})
             assert first["total"] >= 2000 and first["distribution"]["visits"] > 0, first["distribution"]
             async def me() -> None:
-                (await http.get("/me", headers=headers)).raise_for_status()
+                tally.record("me", await http.get("/me", headers=headers))
 
             floor = summary(await repeat(me, runs, deadline))
             endpoint = {
@@ -313,9 +332,19 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
             }
             # Cold: every request a page never asked for (another offset), so computed from the roll-ups
             # as right after a release; the rows above are what every later viewer of the page gets.
-            offsets = iter(range(1, 10_000))
-            cold = summary(await repeat(lambda: rankings(org_params | {"offset": str(next(offsets))}), runs,
-                                        deadline))
+            # Each cold request asks for a page (offset) nobody asked for; never one twice.
+            pages = facts["branches"] - 1
+            offsets = iter(range(1, pages + 1))
+            asked = 0
+
+            async def cold_page() -> None:
+                nonlocal asked
+                asked += 1
+                await rankings(org_params | {"offset": str(next(offsets, 1))}, "rankings cold")
+
+            cold = summary(await repeat(cold_page, runs, deadline))
+            check_run(RunCounts(name="rankings cold", sent=asked, bodies_available=pages,
+                                statuses=tally.statuses["rankings cold"]), {200})
 
             conn = await asyncpg.connect(database_url)
             try:
@@ -349,21 +378,21 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
             # and how long until GET /rankings shows it.
             before = next(r for r in (await rankings(region_params | {"limit": "500"}))["rows"]
                           if r["branch"]["id"] == str(facts["branch_id"]))["current"]["visits"]
-            inspector = {"Authorization": "Bearer " + (await http.post(
+            inspector = {"Authorization": "Bearer " + tally.record("login", await http.post(
                 "/auth/login", json={"email": "inspector@bench.test", "password": PASSWORD})).json()["access_token"]}
             finished = datetime.combine(month + timedelta(days=10), datetime.min.time().replace(hour=4), UTC)
             body = submission_body(answers_for(facts["form"], failing={"p1_greeting"}),
                                    branch_id=str(facts["branch_id"]), form_version_id=str(facts["version_id"]),
                                    started_at=(finished - timedelta(minutes=20)).isoformat(),
                                    finished_at=finished.isoformat())
-            receipt = await http.post("/submissions", json=body, headers=inspector)
-            receipt.raise_for_status()
+            receipt = tally.record("submission", await http.post("/submissions", json=body, headers=inspector),
+                                   expected=201)
             submission_id = receipt.json()["submission_id"]
-            (await http.post(f"/submissions/{submission_id}/approve", headers=headers)).raise_for_status()
+            tally.record("approve", await http.post(f"/submissions/{submission_id}/approve", headers=headers))
             started = time.perf_counter()
             released = await http.post(f"/submissions/{submission_id}/release", headers=headers)
             release_ms = (time.perf_counter() - started) * 1000
-            released.raise_for_status()
+            tally.record("release", released)
             polls = 0
             while True:
                 polls += 1
@@ -380,7 +409,8 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
         except subprocess.TimeoutExpired:
             server.kill()
     return {"endpoint": endpoint, "cold": cold, "floor": floor, "naive": naive, "rollup_sql": rollup_sql,
-            "release_ms": release_ms, "visible_ms": visible_ms, "polls": polls}
+            "release_ms": release_ms, "visible_ms": visible_ms, "polls": polls,
+            "statuses": {what: dict(counts) for what, counts in tally.statuses.items()}}
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -476,6 +506,9 @@ def report(args: argparse.Namespace, facts: dict[str, Any], results: dict[str, A
         "branch or region change: rankings/cache.py), so repeated views cost one small query; the cold row "
         "is the cost right after a change. Ratios are from this one run.",
         "",
+        "Statuses (every request of the run; any other status would have refused it): "
+        + ", ".join(f"{what} {counts}" for what, counts in results["statuses"].items()) + ".",
+        "",
     ]
     return "\n".join(lines)
 
@@ -520,7 +553,7 @@ async def run(args: argparse.Namespace, server_dsn: str, deadline: Deadline) -> 
         await drop_database(server_dsn, name)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--branches", type=int, default=2000)
     parser.add_argument("--submissions", type=int, default=1_000_000)
@@ -540,12 +573,18 @@ def main() -> None:
         server_dsn = postgres.start()
     try:
         asyncio.run(run(args, server_dsn, deadline))
+    except RefusedRun as refused:
+        print("\nREFUSED: this bench run is not valid, so it reports no figures:", file=sys.stderr)
+        for problem in refused.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
     finally:
         if postgres is not None:
             postgres.stop()
         if base is not None:
             shutil.rmtree(base, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

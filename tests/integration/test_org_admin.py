@@ -207,3 +207,90 @@ async def test_password_change_and_disable(client: AsyncTestClient, world: World
     )
     assert (await client.delete(f"/users/{deleted.json()['id']}", headers=admin)).status_code == 204
     assert (await client.get(f"/users/{deleted.json()['id']}", headers=admin)).status_code == 404
+
+
+# ---- passwords (issue #14 item 10) and e-mails as identities (item 11) ---------------------------
+
+WEAK_PASSWORDS: dict[str, str] = {
+    "aaaaaaaaaa": "repeats",
+    "1234567890": "run of consecutive",
+    "password12": "commonly used",
+    "qa.lead@alpha.test": "e-mail address's name",
+    "          ": "only spaces",
+    "ＰＡＳＳＷＯＲＤ12": "commonly used",
+    "qa.lead-2024!": "e-mail address's name",
+}
+
+
+def new_user(**changes: Any) -> dict[str, Any]:
+    return {"email": "qa.lead@alpha.test", "display_name": "QA", "role": "inspector",
+            "password": "a long password"} | changes
+
+
+@pytest.mark.parametrize("password", list(WEAK_PASSWORDS))
+async def test_a_weak_password_is_refused_naming_the_reason(
+    client: AsyncTestClient, world: World, admin: dict[str, str], password: str
+) -> None:
+    created = await client.post("/users", json=new_user(password=password), headers=admin)
+    assert created.status_code == 422, created.text
+    assert WEAK_PASSWORDS[password] in field_errors(created)["password"]
+    assert "qa.lead@alpha.test" not in {u["email"] for u in (await client.get("/users", headers=admin)).json()}
+
+    for_inspector = password.replace("qa.lead", "inspector")  # the same weakness for that user
+    reset = await client.patch(f"/users/{world.a.inspector.id}", json={"password": for_inspector}, headers=admin)
+    assert reset.status_code == 422, reset.text
+    assert field_errors(reset).keys() == {"password"}
+    await login_as(client, world.a.inspector)  # the old password still works: nothing was written
+
+
+async def test_a_reset_password_may_not_hold_the_new_or_the_current_e_mail(
+    client: AsyncTestClient, world: World, admin: dict[str, str]
+) -> None:
+    current = await client.patch(f"/users/{world.a.lead.id}", json={"password": "lead of the east"}, headers=admin)
+    assert current.status_code == 422 and field_errors(current).keys() == {"password"}
+    renamed = await client.patch(f"/users/{world.a.lead.id}",
+                                 json={"email": "east.boss@alpha.test", "password": "the east.boss rules"},
+                                 headers=admin)
+    assert renamed.status_code == 422 and field_errors(renamed).keys() == {"password"}
+    fine = await client.patch(f"/users/{world.a.lead.id}",
+                              json={"email": "east.boss@alpha.test", "password": "lead of the east"}, headers=admin)
+    assert fine.status_code == 200, fine.text
+    await login(client, "east.boss@alpha.test", "lead of the east")
+
+
+@pytest.mark.parametrize(
+    ("email", "status"),
+    [
+        ("ａdmin@alpha.test", 409),  # full-width a: NFKC makes it admin@alpha.test, which exists
+        ("ＡＤＭＩＮ@alpha.test", 409),
+        ("Admin@Alpha.Test", 409),
+        ("adm\u200bin@alpha.test", 422),  # zero-width space
+        ("adm\u200din@alpha.test", 422),  # zero-width joiner
+        ("\ufeffadmin@alpha.test", 422),  # byte order mark
+        ("\u0430dmin@alpha.test", 422),  # Cyrillic а
+        ("admin@\u0430lpha.test", 422),  # Cyrillic а in the domain
+        ("\u03b1dmin@alpha.test", 422),  # Greek α
+    ],
+)
+async def test_a_lookalike_of_an_existing_address_cannot_sit_beside_it(
+    client: AsyncTestClient, world: World, admin: dict[str, str], email: str, status: int
+) -> None:
+    created = await client.post("/users", json=new_user(email=email), headers=admin)
+    assert created.status_code == status, created.text
+    assert field_errors(created).keys() == {"email"}
+    moved = await client.patch(f"/users/{world.a.inspector2.id}", json={"email": email}, headers=admin)
+    assert moved.status_code == status, moved.text
+    assert field_errors(moved).keys() == {"email"}
+    emails = {u["email"] for u in (await client.get("/users", headers=admin)).json()}
+    assert emails == {"admin@alpha.test", "lead@alpha.test", "manager@alpha.test", "inspector@alpha.test",
+                      "inspector2@alpha.test"}
+
+
+async def test_addresses_are_stored_in_their_canonical_form(
+    client: AsyncTestClient, admin: dict[str, str]
+) -> None:
+    created = await client.post("/users", json=new_user(email="ＳＴＲＡßＥ@Alpha.test", password="a long password"),
+                                headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] == "strasse@alpha.test"
+    await login(client, "Strasse@ALPHA.test", "a long password")

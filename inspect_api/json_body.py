@@ -5,12 +5,18 @@ type with `strict=False`, which let `"active": 0` pass as a boolean and `"5"` as
 recursed once per nesting level, so a body nested ~1,000 levels deep raised RecursionError: a 500
 without a problem document, reachable without a token on /auth/login. `DepthCheckedRequest.json()`
 runs on every JSON route, before any handler code, and answers both with a 400 problem.
+
+Dates and date-times in a body lie in params.DAY_RANGE too (a 422 naming the member otherwise): a visit
+window ending 9999-12-31T23:59-14:00 is year 10000 in UTC, which Postgres stores and Python cannot read
+back (a 500).
 """
 
 from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Iterator
+from datetime import date, datetime
 from itertools import accumulate
 from typing import Any, Final
 
@@ -18,6 +24,9 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.types import Empty
+
+from inspect_api.errors import InvalidInput
+from inspect_api.params import DAY_RANGE, MAX_DAY, MIN_DAY
 
 MAX_JSON_DEPTH: Final = 64  # objects/arrays inside each other; documented in the OpenAPI description
 # A JSON string, escapes included (unrolled so the regex engine does not backtrack on long strings).
@@ -69,18 +78,68 @@ def _data_type(request: Request[Any, Any, Any]) -> Any:
     return Any if field is None else field.annotation
 
 
-_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}  # per handler function: a Decoder is costly to build
+Path = tuple[str | None, ...]  # member names; None steps into every item of a collection
+_COLLECTIONS: Final = (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.FrozenSetType,
+                       msgspec.inspect.VarTupleType)
 
 
-def _decoder_for(request: Request[Any, Any, Any]) -> msgspec.json.Decoder[Any]:
+def dated_paths(info: msgspec.inspect.Type, seen: frozenset[type] = frozenset()) -> list[Path]:
+    """Where a value of this type holds dates or date-times (through Structs, collections, unions)."""
+    if isinstance(info, msgspec.inspect.Metadata):
+        return dated_paths(info.type, seen)
+    if isinstance(info, msgspec.inspect.DateTimeType | msgspec.inspect.DateType):
+        return [()]
+    if isinstance(info, msgspec.inspect.UnionType):
+        return list(dict.fromkeys(p for member in info.types for p in dated_paths(member, seen)))
+    if isinstance(info, _COLLECTIONS):
+        return [(None, *p) for p in dated_paths(info.item_type, seen)]
+    if isinstance(info, msgspec.inspect.StructType) and info.cls not in seen:
+        return [(f.name, *p) for f in info.fields for p in dated_paths(f.type, seen | {info.cls})]
+    return []
+
+
+def _out_of_range(value: Any, path: Path, shown: str) -> Iterator[str]:
+    if not path:
+        if isinstance(value, date | datetime):
+            day = value.date() if isinstance(value, datetime) else value  # the local date, before any offset
+            if not MIN_DAY <= day <= MAX_DAY:
+                yield shown
+        return
+    step, rest = path[0], path[1:]
+    if step is None:
+        if isinstance(value, list | tuple | set | frozenset):
+            for index, item in enumerate(value):
+                yield from _out_of_range(item, rest, f"{shown}[{index}]")
+    elif isinstance(value, msgspec.Struct):
+        yield from _out_of_range(getattr(value, step, None), rest, f"{shown}.{step}" if shown else step)
+
+
+class _BodyDecoder:
+    """A handler's strict decoder and where its type holds dates."""
+
+    def __init__(self, data_type: Any) -> None:
+        try:
+            self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(data_type, strict=True)
+            self.dated = dated_paths(msgspec.inspect.type_info(data_type))
+        except TypeError:  # a type msgspec cannot decode into: plain JSON, Litestar converts it
+            self.decoder, self.dated = msgspec.json.Decoder(), []
+
+    def decode(self, body: bytes) -> Any:
+        value = self.decoder.decode(body)
+        if fields := [f for path in self.dated for f in _out_of_range(value, path, "")]:
+            raise InvalidInput(f"{', '.join(fields)}: outside {DAY_RANGE}", extra={"errors": [
+                {"field": f, "message": f"must be within {DAY_RANGE}", "source": "body"} for f in fields]})
+        return value
+
+
+_decoders: dict[Any, _BodyDecoder] = {}  # per handler function: a Decoder is costly to build
+
+
+def _decoder_for(request: Request[Any, Any, Any]) -> _BodyDecoder:
     handler_fn = request.route_handler.fn
     decoder = _decoders.get(handler_fn)
     if decoder is None:
-        try:
-            decoder = msgspec.json.Decoder(_data_type(request), strict=True)
-        except TypeError:  # a type msgspec cannot decode into: plain JSON, Litestar converts it
-            decoder = msgspec.json.Decoder()
-        _decoders[handler_fn] = decoder
+        decoder = _decoders[handler_fn] = _BodyDecoder(_data_type(request))
     return decoder
 
 

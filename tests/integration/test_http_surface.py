@@ -165,6 +165,28 @@ async def test_the_range_bounds_themselves_answer(
     assert exported.status_code == 200
 
 
+async def test_dates_in_bodies_are_422_outside_the_range(client: AsyncTestClient, world: World) -> None:
+    """A window ending 9999-12-31T23:59:59-14:00 is year 10000 in UTC: it was a 500."""
+    admin = await login_as(client, world.a.admin)
+    visit = {"branch_id": str(world.a.b11), "form_version_id": str(world.form_version_id),
+             "inspector_id": str(world.a.inspector.id), "mode": "announced"}
+    for start, end, fields in [
+        ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", {"window_start", "window_end"}),
+        ("2099-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00", {"window_end"}),
+        ("2100-12-31T20:00:00-14:00", "2101-01-01T00:00:00+00:00", {"window_end"}),
+    ]:
+        response = await client.post("/visits", json=visit | {"window_start": start, "window_end": end}, headers=admin)
+        problem = assert_problem(response, 422)
+        assert {e["field"] for e in problem["errors"]} == fields, problem
+    at_bounds = await client.post("/visits", headers=admin, json=visit | {
+        "window_start": "2100-12-31T10:00:00-14:00", "window_end": "2100-12-31T23:59:59-14:00"})
+    assert at_bounds.status_code == 201, at_bounds.text
+    inspector = await login_as(client, world.a.inspector)
+    submission = {"client_id": "9b7c1c1e-4a5b-4f9e-9a39-2f5d7c0e1a11", "visit_id": str(world.a.v11), "answers": [],
+                  "started_at": "0001-01-01T00:00:00+14:00", "finished_at": "2026-01-01T00:00:00+00:00"}
+    assert_problem(await client.post("/submissions", json=submission, headers=inspector), 422, "started_at")
+
+
 async def test_every_date_query_parameter_documents_the_range(client: AsyncTestClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     dated = []

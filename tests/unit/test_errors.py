@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from litestar.exceptions import ValidationException
 
 from inspect_api.errors import Conflict, InvalidInput, _domain_to_problem, _http_to_problem, _problem, field_errors
-from inspect_api.json_body import MAX_JSON_DEPTH, nested_too_deep, validation_error_field
+from inspect_api.json_body import MAX_JSON_DEPTH, dated_paths, nested_too_deep, validation_error_field
 
 
 def test_extra_can_never_replace_the_http_status_or_the_other_reserved_members() -> None:
@@ -114,3 +115,15 @@ def test_msgspec_messages_name_the_member() -> None:
     assert field_of(b'{"email": "a", "items": [{}]}') == "items[0].score"
     assert field_of(b'{"email": "a", "other": 1}') == "other"
     assert field_of(b"[]") == "body"
+
+
+class Dated(msgspec.Struct):
+    on: date
+    at: datetime | None = None
+    nested: list[Inner] = []
+    windows: list[Body] | None = None
+
+
+def test_dated_paths_reach_through_optionals_and_collections() -> None:
+    assert dated_paths(msgspec.inspect.type_info(Dated)) == [("on",), ("at",)]
+    assert dated_paths(msgspec.inspect.type_info(list[Dated])) == [(None, "on"), (None, "at")]

@@ -173,7 +173,8 @@ WHERE p.id = $1 AND p.org_id = $2 AND (
 )
 """
 
-SET_REDACTED_KEY: Final = "UPDATE photos SET redacted_key = $2 WHERE id = $1 AND redacted_key IS NULL"
+# The branch's copy replaces the one made at verification (photos/service.py: _redacted_copy).
+SET_REDACTED_KEY: Final = "UPDATE photos SET redacted_key = $2 WHERE id = $1"
 
 SELECT_STALE_FOR_DELETE: Final = """
 SELECT id, object_key, upload_key, redacted_key FROM photos

@@ -1,18 +1,28 @@
 """Every response a branch manager can get, scanned for the inspector's identity, the exact visit time
 and GPS. The GET operations come from the OpenAPI schema, so a new endpoint is scanned the day it lands.
 
-Arranged first: a mystery visit inspected with two photos carrying EXIF GPS and time, failing an item
-(so a follow-up action opens), approved and released to the manager's branch.
+Arranged first: the org's set-up is dated well before the visit; then a mystery visit inspected now (real
+started, finished and receive times, seconds before the release) with two photos carrying EXIF GPS and
+time, failing an item (so a follow-up action opens), commented on by QA before the release, approved and
+released to the manager's branch. The manager then works the action (their own events).
+
+Every time-looking value anywhere (JSON strings and numbers, CSV, xlsx XML, headers, presigned URLs) is
+parsed: one finer than a date must be the release time itself or come from the manager's own requests
+(at or after the scan began, e.g. a URL's expiry); anything else fails, and one near the shopper's
+started/finished/receive times fails naming which.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -31,6 +41,9 @@ app = fast_app_fixture()
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 INSPECTOR_NAME = "Qiu Mingyue (mystery shopper 7731)"
 VISIT_GPS = (31.230417, 121.470253)  # where the inspector stood: near, but not at, the branch's 31.23, 121.47
+BRANCH_ZONE = ZoneInfo("Asia/Shanghai")  # the factories' branches
+QA_COMMENT = "checked the photos before release"
+NEAR_VISIT = timedelta(minutes=10)
 
 
 def texts(value: Any) -> list[str]:
@@ -44,6 +57,20 @@ def texts(value: Any) -> list[str]:
             return [str(value)]
 
 
+def numbers(value: Any) -> list[float]:
+    match value:
+        case dict():
+            return [n for v in value.values() for n in numbers(v)]
+        case list():
+            return [n for v in value for n in numbers(v)]
+        case bool():
+            return []
+        case int() | float():
+            return [value]
+        case _:
+            return []
+
+
 def body_texts(response: httpx.Response) -> list[str]:
     kind = response.headers.get("content-type", "")
     if "json" in kind:
@@ -54,13 +81,117 @@ def body_texts(response: httpx.Response) -> list[str]:
     return [response.text]
 
 
-def visit_time_forms(moment: datetime) -> list[str]:
-    """How an exact time could be written: ISO and 'date time' at minute precision, UTC and branch-local."""
-    forms = []
-    for zone in (UTC, ZoneInfo("Asia/Shanghai")):
-        local = moment.astimezone(zone)
-        forms += [local.strftime("%Y-%m-%dT%H:%M"), local.strftime("%Y-%m-%d %H:%M"), local.strftime("%Y:%m:%d %H:%M")]
-    return forms
+# ---- every time-looking value -------------------------------------------------------------------
+
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?")
+EXIF_TIME = re.compile(r"\d{4}:\d{2}:\d{2} \d{2}:\d{2}(?::\d{2})?")
+COMPACT_TIME = re.compile(r"(?<!\d)\d{8}T\d{6}Z?")  # X-Amz-Date
+HTTP_TIME = re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{{2}} (?:{_MONTHS}) \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} GMT")
+
+
+def _readings(text: str, naive: datetime) -> list[datetime]:
+    """An aware time as itself; a naive one as UTC and as branch-local (either could be meant)."""
+    if naive.tzinfo is not None:
+        return [naive]
+    return [naive.replace(tzinfo=UTC), naive.replace(tzinfo=BRANCH_ZONE)]
+
+
+def times_in(text: str) -> Iterator[tuple[str, list[datetime]]]:
+    """(as written, its possible readings) for every time of day written in `text`."""
+    text = unquote(text)
+    for match in ISO_TIME.finditer(text):
+        written = match.group()
+        value = written.replace(" ", "T", 1)
+        value = value[:-1] + "+00:00" if value.endswith("Z") else value
+        if re.search(r"[+-]\d{2}$", value):
+            value += ":00"
+        yield written, _readings(written, datetime.fromisoformat(value))
+    for match in EXIF_TIME.finditer(text):
+        written = match.group()
+        pattern = "%Y:%m:%d %H:%M:%S" if written.count(":") == 4 else "%Y:%m:%d %H:%M"
+        yield written, _readings(written, datetime.strptime(written, pattern))
+    for match in COMPACT_TIME.finditer(text):
+        written = match.group()
+        parsed = datetime.strptime(written.rstrip("Z"), "%Y%m%dT%H%M%S")
+        yield written, [parsed.replace(tzinfo=UTC)] if written.endswith("Z") else _readings(written, parsed)
+    for match in HTTP_TIME.finditer(text):
+        written = match.group()
+        yield written, [datetime.strptime(written, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)]
+
+
+def epoch_times(values: list[float]) -> Iterator[tuple[str, list[datetime]]]:
+    """JSON numbers that read as a Unix time (seconds or milliseconds) in this century."""
+    for n in values:
+        for seconds in (n, n / 1000):
+            if 946_684_800 <= seconds < 4_102_444_800:
+                yield str(n), [datetime.fromtimestamp(seconds, UTC)]
+
+
+def is_a_date(moment: datetime) -> bool:
+    """Midnight in UTC or the branch's zone: a date written as a time, no finer than the day."""
+    return any(moment.astimezone(zone).time() == time(0) for zone in (UTC, BRANCH_ZONE))
+
+
+class Timeline:
+    """The real moments of the visit, and what a branch manager may see finer than a date."""
+
+    def __init__(self, *, set_up_until: datetime, started: datetime, finished: datetime, received: datetime,
+                 released: datetime, scan_began: datetime) -> None:
+        self.set_up_until = set_up_until  # the org, its branches and users, the forms: long before the visit
+        self.visit = {"started_at": started, "finished_at": finished, "received_at": received}
+        self.released = released
+        # Written to the second, the manager's own request times still come after the release (arrange
+        # waits for the next second), so the cut is at the scan's first whole second.
+        self.own_requests_from = scan_began.replace(microsecond=0)
+        assert self.own_requests_from > released
+
+    def allowed(self, moment: datetime) -> bool:
+        return (moment == self.released or moment >= self.own_requests_from or moment <= self.set_up_until
+                or is_a_date(moment))
+
+    def problem(self, where: str, written: str, readings: list[datetime]) -> str | None:
+        if any(self.allowed(r) for r in readings):
+            return None
+        distance, name = min((abs(r - moment), name) for r in readings for name, moment in self.visit.items())
+        if distance <= NEAR_VISIT:
+            return (f"{where} shows the branch manager {written!r}, "
+                    f"{distance.total_seconds():.3f} s from the visit's {name}")
+        return (f"{where} shows the branch manager {written!r}: finer than a date, and neither the release "
+                f"time ({self.released.isoformat()}) nor one of the manager's own requests")
+
+
+def scan_times(timeline: Timeline, where: str, seen: list[str], json_numbers: list[float]) -> int:
+    found = [found for text in seen for found in times_in(text)] + list(epoch_times(json_numbers))
+    for written, readings in found:
+        problem = timeline.problem(where, written, readings)
+        assert problem is None, problem
+    return len(found)
+
+
+# ---- arrange ------------------------------------------------------------------------------------
+
+async def db_now(db: asyncpg.Pool) -> datetime:
+    return await db.fetchval("SELECT clock_timestamp()")
+
+
+SET_UP_AGO = timedelta(days=30)
+
+
+async def date_the_set_up_long_ago(db: asyncpg.Pool) -> datetime:
+    """Everything that exists before the visit (orgs, regions, branches, users, forms) is dated 30 days
+    earlier, as in life: only what the visit causes is near it. Returns when the set-up now ends."""
+    until = await db_now(db) - SET_UP_AGO
+    columns = await db.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND data_type = 'timestamp with time zone' "
+        "AND table_name <> 'schema_migrations'")
+    async with db.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")  # published forms are immutable
+        for column in columns:
+            await conn.execute(f'UPDATE "{column["table_name"]}" SET "{column["column_name"]}" = '
+                               f'"{column["column_name"]}" - $1::interval', SET_UP_AGO)
+    return until
 
 
 async def arrange(client: AsyncTestClient, http: httpx.AsyncClient, db: asyncpg.Pool, world: World) -> dict[str, Any]:
@@ -70,18 +201,20 @@ async def arrange(client: AsyncTestClient, http: httpx.AsyncClient, db: asyncpg.
         version_id = await conn.fetchval(
             "SELECT v.id FROM form_versions v JOIN forms f ON f.id = v.form_id "
             "WHERE f.key = 'fuel-attendant' AND f.org_id IS NULL AND v.version = 1")
+        await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", world.a.inspector.id, INSPECTOR_NAME)
+    set_up_until = await date_the_set_up_long_ago(db)
+    async with db.acquire() as conn:
         visit_id = await make_visit(conn, world.a.id, world.a.b11, world.a.inspector.id, version_id,
                                     world.a.admin.id, mode="mystery", days_ahead=-0.1)
-        await conn.execute("UPDATE users SET display_name = $2 WHERE id = $1", world.a.inspector.id, INSPECTOR_NAME)
-    finished = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=47)
-    started = finished - timedelta(minutes=23)
+    started = await db_now(db)
     inspector = await login_as(client, world.a.inspector)
-    slots = await get_slots(client, inspector, "image/jpeg", "image/jpeg")
+    slots = await get_slots(client, inspector, "image/jpeg", "image/jpeg", visit_id=str(visit_id))
     for n, slot in enumerate(slots):
-        taken_local = (started + timedelta(minutes=5 + n)).astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        taken_local = started.astimezone(BRANCH_ZONE).replace(tzinfo=None) + timedelta(seconds=n)
         photo = jpeg(n, latitude=VISIT_GPS[0], longitude=VISIT_GPS[1], taken_at=taken_local, make="Pixel")
         assert (await upload(http, slot, photo)).status_code in (200, 204)
     photo_ids = [UUID(s["photo_id"]) for s in slots]
+    finished = await db_now(db)
     body = submission_body(answers_for(forms["fuel-attendant"], failing={"p1_greeting"},
                                        photos={"p1_greeting": photo_ids}),
                            visit_id=str(visit_id), started_at=started.isoformat(), finished_at=finished.isoformat(),
@@ -89,14 +222,29 @@ async def arrange(client: AsyncTestClient, http: httpx.AsyncClient, db: asyncpg.
     receipt = await client.post("/submissions", json=body, headers=inspector)
     assert receipt.status_code == 201, receipt.text
     submission_id = receipt.json()["submission_id"]
+    received = datetime.fromisoformat(receipt.json()["received_at"])
+    action_id = await db.fetchval("SELECT id FROM actions WHERE submission_id = $1", submission_id)
+    assert action_id is not None
     admin = await login_as(client, world.a.admin)
+    commented = await client.post(f"/actions/{action_id}/comments", json={"note": QA_COMMENT}, headers=admin)
+    assert commented.status_code == 201, commented.text
     for step in ("approve", "release"):
         done = await client.post(f"/submissions/{submission_id}/{step}", headers=admin)
         assert done.status_code == 200, done.text
-    action_id = await db.fetchval("SELECT id FROM actions WHERE submission_id = $1", submission_id)
-    assert action_id is not None
+    released = await db.fetchval("SELECT released_at FROM submissions WHERE id = $1", submission_id)
+    # On to the next whole second (see Timeline): a time the manager's requests cause, even written to
+    # the second, then comes after the release. Not a timing threshold: nothing is judged by how long.
+    next_second = released.replace(microsecond=0) + timedelta(seconds=1)
+    await asyncio.sleep(max(0.0, (next_second - await db_now(db)).total_seconds()))
+    scan_began = await db_now(db)
+    manager = await login_as(client, world.a.manager)
+    for path, body in ((f"/actions/{action_id}/start", None), (f"/actions/{action_id}/comments", {"note": "on it"})):
+        worked = await client.post(path, json=body, headers=manager)
+        assert worked.status_code in (200, 201), worked.text
     return {"submission_id": submission_id, "photo_id": str(photo_ids[0]), "action_id": str(action_id),
-            "visit_id": str(visit_id), "started": started, "finished": finished, "version_id": str(version_id)}
+            "visit_id": str(visit_id), "version_id": str(version_id), "manager": manager,
+            "timeline": Timeline(set_up_until=set_up_until, started=started, finished=finished, received=received,
+                                 released=released, scan_began=scan_began)}
 
 
 def fill(path: str, operation: dict[str, Any], ids: dict[str, str]) -> tuple[str, dict[str, str]] | None:
@@ -119,7 +267,7 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         arranged = await arrange(client, http, db, world)
-        manager = await login_as(client, world.a.manager)
+        manager, timeline = arranged["manager"], arranged["timeline"]
         inspector = await db.fetchrow("SELECT id, email FROM users WHERE id = $1", world.a.inspector.id)
         secrets = {
             "inspector id": str(inspector["id"]),
@@ -127,12 +275,10 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "inspector name": INSPECTOR_NAME,
             "visit GPS latitude": f"{VISIT_GPS[0]:.4f}",
             "visit GPS longitude": f"{VISIT_GPS[1]:.4f}",
-            **{f"visit time {n}": form for n, form in enumerate(
-                visit_time_forms(arranged["started"]) + visit_time_forms(arranged["finished"]))},
-        }
+        }  # times: scan_times, which reads every written time instead of matching a few spellings
         forbidden_keys = {"inspector", "inspector_id", "inspector_name", "started_at", "finished_at", "gps",
                           "gps_latitude", "gps_longitude", "proof", "client_id", "exif_latitude", "exif_longitude",
-                          "exif_taken_at", "taken_at"}
+                          "exif_taken_at", "taken_at", "received_at", "submitted_at"}
         ids = {
             "submission_id": arranged["submission_id"], "photo_id": arranged["photo_id"],
             "action_id": arranged["action_id"], "visit_id": arranged["visit_id"], "branch_id": str(world.a.b11),
@@ -141,8 +287,8 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "on": date.today().isoformat(),
         }
         schema = (await client.get("/schema/openapi.json")).json()
-        scanned: dict[str, int] = {}
-        photos_checked = 0
+        scanned: dict[str, httpx.Response] = {}
+        photos_checked = times_checked = 0
         for path, item in sorted(schema["paths"].items()):
             operation = item.get("get")
             if operation is None or path.startswith("/schema") or path in ("/healthz", "/readyz"):
@@ -151,28 +297,39 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             assert filled is not None, f"the scan does not know how to call GET {path}: add its parameters to ids"
             url, query = filled
             response = await client.get(url, params=query, headers=manager)
-            scanned[path] = response.status_code
+            scanned[path] = response
             seen = body_texts(response) + [f"{k}: {v}" for k, v in response.headers.items()]
             for what, secret in secrets.items():
                 leaks = [s for s in seen if secret in s]
                 assert not leaks, f"GET {path} shows the branch manager the {what}: {leaks[0][:300]}"
+            json_numbers: list[float] = []
             if "json" in response.headers.get("content-type", ""):
                 leaked_keys = forbidden_keys & set(texts(response.json()))
                 assert not leaked_keys, f"GET {path} has fields {leaked_keys}"
+                json_numbers = numbers(response.json())
+            times_checked += scan_times(timeline, f"GET {path}", seen, json_numbers)
             for photo_url in {s for s in seen if s.startswith("http") and "X-Amz-Signature" in s}:
-                await assert_photo_is_clean(http, photo_url, path)
+                times_checked += await assert_photo_is_clean(http, photo_url, path, timeline)
                 photos_checked += 1
         assert photos_checked >= 1
-        # The scan reached the data: the manager really saw the released result, its photo and its action.
+        # The scan reached the data: the manager really saw the released result, its photo, its action
+        # with every event (created, QA's comment, their own), and the action in the export.
         for path in ("/submissions", "/submissions/{submission_id}", "/photos/{photo_id}", "/actions",
-                     "/actions/{action_id}"):
-            if path in schema["paths"]:
-                assert scanned[path] == 200, (path, scanned[path])
+                     "/actions/{action_id}", "/exports/actions.csv"):
+            assert scanned[path].status_code == 200, (path, scanned[path].status_code)
+        events = scanned["/actions/{action_id}"].json()["events"]
+        assert [e["kind"] for e in events] == ["created", "comment", "status", "comment"], events
+        assert events[0]["actor"] is None and events[1]["note"] == QA_COMMENT
+        assert arranged["action_id"] in scanned["/exports/actions.csv"].text
+        assert times_checked >= 10  # action and event times, export cells, URL dates and expiries, headers
 
 
-async def assert_photo_is_clean(http: httpx.AsyncClient, url: str, path: str) -> None:
-    """A photo a manager can download has no EXIF GPS, time or device."""
-    image = Image.open(io.BytesIO((await http.get(url)).content))
+async def assert_photo_is_clean(http: httpx.AsyncClient, url: str, path: str, timeline: Timeline) -> int:
+    """A photo a manager can download has no EXIF GPS, time or device, and no visit time in its headers."""
+    response = await http.get(url)
+    image = Image.open(io.BytesIO(response.content))
     exif = image.getexif()
     assert not exif.get_ifd(ExifTags.IFD.GPSInfo), f"photo from GET {path} carries GPS"
     assert ExifTags.Base.DateTime not in exif and not exif.get_ifd(ExifTags.IFD.Exif), f"photo from {path} has EXIF"
+    headers = [f"{k}: {v}" for k, v in response.headers.items()]
+    return scan_times(timeline, f"the photo from GET {path}", [url, *headers], [])

@@ -428,12 +428,15 @@ async def test_downloads_follow_role_scope_and_managers_get_a_redacted_copy(
     facts = analyse(redacted, "image/jpeg")
     assert (facts.latitude, facts.longitude, facts.taken_at) == (None, None, None)
 
-    # Made once: recorded, and served again without another copy.
-    key = await pool.fetchval("SELECT redacted_key FROM photos WHERE id = $1", photo_id)
-    # Made at verification, beside the sealed original and as unique as its key.
+    # Made at verification, beside the sealed original; the branch gets it written again on the first
+    # manager download (its S3 Last-Modified would otherwise be the upload time, on site), recorded and
+    # served again without another copy.
     sealed_key = await pool.fetchval("SELECT object_key FROM photos WHERE id = $1", photo_id)
-    assert key == service.redacted_key_from_sealed(sealed_key)
-    assert key.startswith(f"redacted/{a.id}/") and f"/{photo_id}-" in key and key.endswith(".jpg")
+    made_at_verification = service.redacted_key_from_sealed(sealed_key)
+    assert await blobs.read(made_at_verification) == redacted
+    row = await pool.fetchrow("SELECT redacted_key, created_at FROM photos WHERE id = $1", photo_id)
+    key = row["redacted_key"]
+    assert key == service.redacted_key_for(a.id, photo_id, row["created_at"]) and key in url
     etag = (await blobs.head(key)).etag  # type: ignore[union-attr]
     again = await download(client, a.manager, photo_id)
     assert again.status_code == 200 and key in again.json()["url"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -378,3 +379,23 @@ async def test_attempted_addresses_are_not_stored_readable(settings: Settings, d
         await client.post("/auth/login", json={"email": "typo.secret@alpha.test", "password": "whatever it is"})
     keys = await db.fetch("SELECT account_key FROM login_attempts")
     assert len(keys) == 1 and b"typo" not in keys[0]["account_key"]
+
+
+async def test_migration_0017_brings_stored_addresses_to_the_canonical_form(
+    client: AsyncTestClient, db: asyncpg.Pool
+) -> None:
+    """Its e-mail step, run again on rows written the old way (only lower-cased): a lookalike whose
+    canonical form is taken keeps its address; the others move and log in by any spelling."""
+    sql = (Path(__file__).parents[2] / "migrations" / "0017_credentials_and_login_throttle.sql").read_text()
+    rewrite = sql[sql.index("DO $$"):]
+    org = await make_org(db, "golf")
+    taken = await make_user(db, org, "admin@golf.test", "admin")
+    lookalike = await make_user(db, org, "ａdmin@golf.test", "inspector")  # full-width a, as stored before
+    wide = await make_user(db, org, "ｗｉｄｅ@golf.test", "inspector")
+    await db.execute(rewrite)
+    stored = {r["id"]: r["email"] for r in await db.fetch("SELECT id, email FROM users WHERE org_id = $1", org)}
+    assert stored == {taken.id: "admin@golf.test", lookalike.id: "ａdmin@golf.test", wide.id: "wide@golf.test"}
+    response = await client.post("/auth/login", json={"email": "ＷＩＤＥ@golf.test", "password": PASSWORD})
+    assert response.status_code == 200 and response.json()["user"]["user_id"] == str(wide.id)
+    response = await client.post("/auth/login", json={"email": "ａdmin@golf.test", "password": PASSWORD})
+    assert response.status_code == 200 and response.json()["user"]["user_id"] == str(taken.id)

@@ -483,3 +483,76 @@ async def test_a_seal_waits_for_the_orgs_seal_in_progress_and_links_to_it(
         sealer.join()
     assert response.status_code == 200, response.text
     assert await db.fetchval("SELECT lookalike_ids FROM photos WHERE id = $1", second) == [first]
+
+
+# ---- a photo belongs to its visit (#14 item 8) -------------------------------------------------------
+
+NOTHING_WRITTEN: dict[str, int] = dict.fromkeys(
+    ("submissions", "submission_revisions", "submission_items", "actions", "action_events", "attached_photos"), 0)
+
+
+async def photos_for(client: AsyncTestClient, http: httpx.AsyncClient, headers: dict[str, str],
+                     visit_id: UUID | None, seed: int) -> UUID:
+    """One uploaded photo whose slot was asked for `visit_id` (None: no visit named)."""
+    extra = {} if visit_id is None else {"visit_id": str(visit_id)}
+    (slot,) = await get_slots(client, headers, "image/jpeg", **extra)
+    assert (await upload(http, slot, jpeg(seed, **BRANCH_GPS))).status_code in (200, 204)
+    return UUID(slot["photo_id"])
+
+
+async def test_a_photo_asked_for_another_visit_is_refused_naming_it_and_nothing_is_written(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    other_visit = world.a.v11  # the inspector's other visit, at the same branch
+    foreign = await photos_for(client, http, inspector, other_visit, seed=31)
+    own = await photos_for(client, http, inspector, fuel.visit_id, seed=32)
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": [own, foreign]}), visit_id=str(fuel.visit_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": f"photos[{foreign}]", "message": f"photo {foreign} was taken for another visit"}]
+    assert await row_counts(db) == NOTHING_WRITTEN
+    # The photos of this visit, and those asked for without naming a visit, are its own.
+    unnamed = await photos_for(client, http, inspector, None, seed=33)
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": [own, unnamed]}), visit_id=str(fuel.visit_id))
+    accepted = await client.post("/submissions", json=body, headers=inspector)
+    assert accepted.status_code == 201, accepted.text
+
+
+async def test_an_ad_hoc_inspection_refuses_a_photo_asked_for_a_visit(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    await db.execute("""UPDATE orgs SET settings = settings || '{"allow_adhoc_submissions": true}' WHERE id = $1""",
+                     world.a.id)
+    inspector = await login_as(client, world.a.inspector)
+    visit_photo = await photos_for(client, http, inspector, fuel.visit_id, seed=34)
+    body = submission_body(answers_for(fuel.form, photos={"p1_greeting": [visit_photo]}),
+                           branch_id=str(world.a.b11), form_version_id=str(fuel.version_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [f"photos[{visit_photo}]"]
+    assert await row_counts(db) == NOTHING_WRITTEN
+
+
+async def test_a_correction_refuses_a_photo_asked_for_another_visit(
+    client: AsyncTestClient, http: httpx.AsyncClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    inspector = await login_as(client, world.a.inspector)
+    admin = await login_as(client, world.a.admin)
+    first = await client.post("/submissions", json=submission_body(answers_for(fuel.form, failing={"p1_greeting"}),
+                                                                   visit_id=str(fuel.visit_id)), headers=inspector)
+    submission_id = first.json()["submission_id"]
+    assert (await client.post(f"/submissions/{submission_id}/reject", json={"reason": "add a photo"},
+                              headers=admin)).status_code == 200
+    before = await row_counts(db)
+    foreign = await photos_for(client, http, inspector, world.a.v11, seed=35)
+    correction = submission_body(answers_for(fuel.form, photos={"p1_greeting": [foreign]}))
+    response = await client.post(f"/submissions/{submission_id}/revisions", json=correction, headers=inspector)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [f"photos[{foreign}]"]
+    assert await row_counts(db) == before
+    own = await photos_for(client, http, inspector, fuel.visit_id, seed=36)
+    correction = submission_body(answers_for(fuel.form, photos={"p1_greeting": [own]}))
+    accepted = await client.post(f"/submissions/{submission_id}/revisions", json=correction, headers=inspector)
+    assert accepted.status_code == 201, accepted.text

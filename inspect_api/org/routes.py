@@ -174,13 +174,26 @@ class UsersController(Controller):
     async def get_user(self, principal: Caller, pool: Pool, user_id: FromPath[UUID]) -> UserOut:
         return await service.get_user(pool, principal, user_id)
 
-    @post("/", responses=problem_responses(403, 409, 422))
+    @post(
+        "/",
+        description=(
+            "The e-mail is stored normalised (NFKC, case folding); one with invisible characters or mixed "
+            "scripts, or a common or easily guessed password, answers 422 naming the field."
+        ),
+        responses=problem_responses(403, 409, 422),
+    )
     async def create_user(self, principal: Caller, pool: Pool, hasher: Hasher, data: JSONBody[UserIn]) -> UserOut:
         return await service.create_user(pool, hasher, principal, data)
 
     @patch(
         "/{user_id:uuid}",
         summary="Change a user; `active: false` disables (their tokens stop working at once)",
+        description=(
+            "A new `password` or enabling a disabled user (`active: true`) also ends the user's earlier "
+            "tokens at once. A password that is common, a run or repetition, or contains the e-mail's name, "
+            "and an e-mail with invisible characters or mixed scripts, answer 422 naming the field; an "
+            "e-mail that normalises (NFKC, case folding) to a taken one answers 409."
+        ),
         responses=problem_responses(403, 404, 409, 422),
     )
     async def update_user(

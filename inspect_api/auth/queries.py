@@ -44,13 +44,8 @@ class LoginAllowance(msgspec.Struct, frozen=True):
 
 # Count one attempt for the account (a window starts at the first one, or anew once it has ended) and
 # say whether it is within the limit. Capped at limit + 1: refused attempts neither overflow the count
-# nor stretch the window. Also drops a few rows of ended windows, so the table stays small.
+# nor stretch the window. Locks one row only.
 COUNT_LOGIN_ATTEMPT: Final = """
-WITH ended AS (
-    DELETE FROM login_attempts WHERE account_key IN (
-        SELECT account_key FROM login_attempts
-        WHERE window_ends_at < now() AND account_key <> $1 ORDER BY window_ends_at LIMIT 10)
-)
 INSERT INTO login_attempts AS a (account_key, attempts, window_ends_at)
 VALUES ($1, 1, now() + make_interval(secs => $3))
 ON CONFLICT (account_key) DO UPDATE
@@ -66,6 +61,19 @@ async def count_login_attempt(
 ) -> LoginAllowance:
     row = await conn.fetchrow(COUNT_LOGIN_ATTEMPT, account_key, limit, float(window_seconds))
     return msgspec.convert(dict(row), LoginAllowance)
+
+
+# Rows of ended windows, a few per attempt (each attempt adds at most one), so the table stays small.
+# Its own statement, skipping rows others hold: it never waits, so it cannot deadlock with an attempt.
+DROP_ENDED_LOGIN_WINDOWS: Final = """
+DELETE FROM login_attempts WHERE account_key IN (
+    SELECT account_key FROM login_attempts WHERE window_ends_at < now()
+    ORDER BY window_ends_at LIMIT 20 FOR UPDATE SKIP LOCKED)
+"""
+
+
+async def drop_ended_login_windows(conn: asyncpg.Connection) -> None:
+    await conn.execute(DROP_ENDED_LOGIN_WINDOWS)
 
 
 CLEAR_LOGIN_ATTEMPTS: Final = "DELETE FROM login_attempts WHERE account_key = $1"

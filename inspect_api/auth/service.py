@@ -56,6 +56,7 @@ async def login(pool: asyncpg.Pool, hasher: PasswordHasher, limits: LoginLimits,
     key = account_key(canonical)
     async with pool.acquire() as conn:
         allowance = await queries.count_login_attempt(conn, key, limits.attempts, limits.window_seconds)
+        await queries.drop_ended_login_windows(conn)
         if not allowance.allowed:
             raise LoginThrottled(allowance.retry_after_seconds)
         row = await queries.login_row(conn, canonical)

@@ -399,3 +399,12 @@ async def test_migration_0017_brings_stored_addresses_to_the_canonical_form(
     assert response.status_code == 200 and response.json()["user"]["user_id"] == str(wide.id)
     response = await client.post("/auth/login", json={"email": "ａdmin@golf.test", "password": PASSWORD})
     assert response.status_code == 200 and response.json()["user"]["user_id"] == str(taken.id)
+
+
+async def test_ended_windows_are_dropped_as_attempts_come_in(settings: Settings, db: asyncpg.Pool) -> None:
+    await db.execute("""INSERT INTO login_attempts (account_key, attempts, window_ends_at)
+                        SELECT sha256(n::text::bytea), 3, now() - interval '1 minute' FROM generate_series(1, 30) n""")
+    async with AsyncTestClient(app=throttled_app(settings)) as client:
+        await client.post("/auth/login", json={"email": "someone@alpha.test", "password": "whatever it is"})
+        await client.post("/auth/login", json={"email": "someone@alpha.test", "password": "whatever it is"})
+    assert await db.fetchval("SELECT count(*) FROM login_attempts") == 1  # only the live window is left

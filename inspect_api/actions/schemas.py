@@ -49,7 +49,9 @@ class UserRef(msgspec.Struct, frozen=True, kw_only=True):
 
 class ActionOut(msgspec.Struct, frozen=True, kw_only=True):
     """One follow-up action. `assignees` are the branch's managers now (user_branches), so the
-    assignment follows staff changes. `overdue`: pending and due before today in the branch's zone."""
+    assignment follows staff changes. `overdue`: pending and due before today in the branch's zone.
+    `created_at`: when the branch learnt of it, the release of its visit (never the receive time, which
+    would date the visit; see actions/loop.py open_at_release)."""
 
     id: UUID
     branch: BranchRef

@@ -35,10 +35,11 @@ _NAME_TO_SCRIPT: Final = {"CJK": "HAN", "IDEOGRAPHIC": "HAN", "KATAKANA-HIRAGANA
 
 
 def normalise_email(email: str) -> str:
-    """The canonical form: surrounding space removed, NFKC, case-folded (and NFKC again, as case
-    folding can undo it), lower-cased (the database's rule; case folding leaves a few scripts upper)."""
+    """The canonical form: NFKC, case-folded (and NFKC again, as case folding can undo it),
+    lower-cased (the database's rule; case folding leaves a few scripts upper), surrounding space
+    removed (NFKC can make some, e.g. from U+00AF)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
-    return folded.lower()
+    return folded.lower().strip()
 
 
 def _is_invisible(ch: str) -> bool:

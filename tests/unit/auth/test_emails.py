@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspect_api.auth.emails import email_problem, normalise_email
@@ -61,6 +61,7 @@ def test_single_script_and_cjk_mixes_are_accepted(email: str) -> None:
     assert email_problem(normalise_email(email)) is None
 
 
+@settings(max_examples=2000)
 @given(st.text())
 def test_normalising_is_idempotent(text: str) -> None:
     once = normalise_email(text)

@@ -1,0 +1,1 @@
+"""The dashboard: one HTML shell at `/` and a few ES modules under /static (no build step, no CDN)."""

@@ -26,6 +26,7 @@ from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, pro
 from inspect_api.settings import Settings
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
+from inspect_api.web.routes import web_routes
 
 __all__ = ["create_app"]
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Litestar:
             *action_routes,
             *ranking_routes,
             docs_assets_router(),
+            *web_routes(),  # the dashboard: `/` and /static (web/)
         ],
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan_for(settings)],

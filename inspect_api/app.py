@@ -22,6 +22,7 @@ from inspect_api.org.routes import routes as org_routes
 from inspect_api.params import DAY_RANGE
 from inspect_api.photos.routes import routes as photo_routes
 from inspect_api.rankings.routes import routes as ranking_routes
+from inspect_api.reports.routes import routes as report_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
 from inspect_api.settings import Settings
 from inspect_api.submissions.routes import routes as submission_routes
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Litestar:
             *submission_routes,
             *action_routes,
             *ranking_routes,
+            *report_routes,
             docs_assets_router(),
             *web_routes(),  # the dashboard: `/` and /static (web/)
         ],

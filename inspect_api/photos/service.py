@@ -465,6 +465,34 @@ async def download_url(
     return PhotoDownload(photo_id=row.id, url=blobs.presign_get(key, ttl), expires_at=_now() + timedelta(seconds=ttl))
 
 
+async def report_copy(
+    pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, principal: Principal, photo_id: UUID
+) -> bytes | None:
+    """The bytes of a bounded (<= REDACTED_MAX_SIDE px), pixels-only JPEG of a photo the caller may see, for
+    PDF reports (reports/); None when it is outside the caller's scope or cannot be shown. Branch managers
+    get exactly their download's copy (`_redacted_copy`); other roles the copy made at verification, or,
+    for a photo sealed before copies were made, one decoded now through the same bound (not stored)."""
+    async with pool.acquire() as conn:
+        row = await queries.downloadable(
+            conn, photo_id, org_id=principal.org_id, user_id=principal.user_id, role=principal.role
+        )
+    if row is None:
+        return None
+    try:
+        if principal.role == "branch_manager":
+            return await blobs.read(await _redacted_copy(pool, blobs, settings, row))
+        if row.redacted_key is not None:
+            return await blobs.read(row.redacted_key)
+        async with _verification_turn():
+            original = await blobs.read(row.object_key)
+            return await _decoder(settings).run(redact_to_jpeg, original, row.content_type,
+                                                max_pixels=settings.photo_max_pixels)
+    except DecoderLost as exc:
+        raise ServiceUnavailable("photo copies are unavailable for a moment; retry") from exc
+    except (ClientError, ImageError, NotFound):
+        return None
+
+
 # --- cleanup ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""PDF reports: one inspection, a branch scorecard."""

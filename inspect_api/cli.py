@@ -34,9 +34,9 @@ def _dev_jwt_secret(data_dir: Path) -> str:
 def _run_migrations(database_url: str) -> None:
     from inspect_api.storage.migrations import migrate
 
-    applied = asyncio.run(migrate(database_url))
-    names = ", ".join(f.path.name for f in applied) or "none pending"
-    print(f"migrations applied: {names}")
+    run = asyncio.run(migrate(database_url))
+    print(f"migrations applied: {', '.join(f.path.name for f in run.migrations) or 'none pending'}")
+    print(f"sql files applied: {', '.join(f.name for f in run.sql_files) or 'none changed'}")
 
 
 def _run_seed(settings: Settings, seed_dir: Path, *, demo: bool) -> None:

@@ -87,7 +87,7 @@ DO $$
 DECLARE names text;
 BEGIN
     SELECT string_agg(format('%I', tablename), ', ') INTO names
-    FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations';
+    FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'schema_functions');
     IF names IS NOT NULL THEN
         EXECUTE 'TRUNCATE ' || names || ' CASCADE';
     END IF;

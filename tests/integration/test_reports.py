@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -52,7 +53,7 @@ def render_pages(body: bytes, folder: Path, pages: int = 2) -> list[Path]:
     """The first pages as PNG files, drawn by poppler (an independent PDF reader)."""
     pdf = folder / "report.pdf"
     pdf.write_bytes(body)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", str(pages), str(pdf), str(folder / "page")],
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", str(pages), str(pdf), str(folder / "page")],
                    check=True, timeout=60)
     return sorted(folder.glob("page-*.png"))
 
@@ -249,6 +250,9 @@ async def test_a_report_page_renders_to_png(
     admin = await release(client, world, made["submission_id"])
     body = await get_pdf(client, f"/submissions/{made['submission_id']}/report.pdf", admin)
     pages = await asyncio.to_thread(render_pages, body, tmp_path)
+    if keep := os.environ.get("REPORT_PAGES_DIR"):  # to look at them (docs/screenshots/report-*.png)
+        for page in pages:
+            await asyncio.to_thread(shutil.copy, page, Path(keep) / page.name)
     assert len(pages) == 2
     with Image.open(pages[0]) as page:
         grey = page.convert("L")

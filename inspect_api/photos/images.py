@@ -31,7 +31,6 @@ PILLOW_FORMATS: Final[dict[str, str]] = {
 }
 HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 SNIFF_BYTES: Final = 32  # enough for every signature below
-HASH_BITS: Final = 64
 REDACTED_JPEG_QUALITY: Final = 88
 # Branch managers look at photos on a screen: 2048 px on the longer side is plenty, keeps each copy a
 # few hundred KB and bounds the work of making it.

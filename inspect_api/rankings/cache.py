@@ -1,9 +1,9 @@
 """Computed ranking pages per org, valid for one roll-up generation.
 
 Every write a ranking is computed from (a release's roll-up rows, branches, regions) bumps the org's
-generation in its own transaction (migrations/0008). A ranking request reads the generation together
-with the org's settings, so an entry is served only while nothing it was built from has changed:
-a release is in the very next request of every worker, without notifications.
+generation in its own transaction (triggers in rankings/sql/rankings_generation.sql). A ranking request
+reads the generation together with the org's settings, so an entry is served only while nothing it was
+built from has changed: a release is in the very next request of every worker, without notifications.
 """
 
 from __future__ import annotations

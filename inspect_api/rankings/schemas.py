@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
 
 from inspect_api.rankings.stats import PeriodKind
 
-FormKeyParam = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Scope = Literal["org", "region"]
 MIN_VISITS_LIMITS: Final = (1, 50)  # a query may set min_visits within these bounds
 DEFAULT_MIN_RANKED_VISITS: Final = 3

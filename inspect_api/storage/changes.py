@@ -1,7 +1,7 @@
 """Postgres LISTEN/NOTIFY as a change feed for in-process caches.
 
 One dedicated connection per process LISTENs on the channels caches subscribe to (triggers in
-migrations/0008_change_tracking.sql NOTIFY at commit). While that connection is down, notifications
+auth/sql/principal_changed.sql NOTIFY at commit). While that connection is down, notifications
 are lost, so the feed reports `live = False` (caches must then not serve entries) and, once it is
 back, tells every subscriber to drop everything it holds before reporting live again.
 """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -56,7 +56,3 @@ def one_to(type_: type[T], row: asyncpg.Record | None) -> T:
     if row is None:
         raise LookupError(f"expected a {type_.__name__} row, got none")
     return msgspec.convert(dict(row), type_)
-
-
-def as_dict(record: asyncpg.Record) -> dict[str, Any]:
-    return dict(record)

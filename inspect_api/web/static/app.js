@@ -80,7 +80,7 @@ export async function render() {
   const stillCurrent = () => mine === renderCount;
   main.append(h("p", { class: "loading" }, t("loading")));
   try {
-    const content = h("div", { class: "page", "data-page": route.page });
+    const content = h("div", { class: "page", "data-page": route.page, "data-route": location.hash });
     await page.render(content, { ...route, user, stillCurrent });
     if (!stillCurrent()) return;
     clear(main).append(content);

@@ -18,7 +18,7 @@ export function intervalBar(low, mean, high, width = 160, height = 16) {
 
 // Mean per period (line + dots) with the 95 % interval as a shaded band; periods without visits are gaps.
 export function trendChart(points, { width = 640, height = 220, label = (p) => p.period.first_day } = {}) {
-  const pad = { left: 36, right: 12, top: 12, bottom: 40 };
+  const pad = { left: 36, right: 32, top: 12, bottom: 40 };
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
   const step = points.length > 1 ? innerW / (points.length - 1) : 0;

@@ -2,7 +2,7 @@
 import { get } from "../api.js";
 import { navigate } from "../app.js";
 import { fmt, heatColour, intervalBar, pct, trendChart } from "../charts.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { branchName, label, t } from "../i18n.js";
 import { filterBar, PAGE_SIZE, pager, select, table, today } from "../widgets.js";
 
@@ -49,11 +49,11 @@ function delta(row) {
 
 export async function rankingsPage(root, route) {
   const { chosen, bar } = await rankingFilters(route);
-  root.append(h("h1", {}, t("rankings.title")), bar);
+  append(root, h("h1", {}, t("rankings.title")), bar);
   if (!chosen.form) return;
   const data = await get("/rankings", rankingQuery(chosen, PAGE_SIZE, chosen.offset));
   const d = data.distribution;
-  root.append(
+  append(root, 
     h("p", { class: "meta" }, t("rankings.period", {
       from: data.period.first_day, to: data.period.last_day,
       pfrom: data.previous_period.first_day, pto: data.previous_period.last_day,
@@ -63,7 +63,7 @@ export async function rankingsPage(root, route) {
     }), " · ", t("rankings.trend_hint")));
   const go = (offset) => navigate("rankings", null, { ...chosen, offset });
   const showTrend = (row) => row.branch && navigate("rankings", null, { ...chosen, branch: row.branch.id });
-  root.append(table([
+  append(root, table([
     { title: t("col.rank"), class: "num", cell: (r) => r.current.rank ?? t("rankings.unranked") },
     { title: t("col.branch"), cell: (r) => r.branch
       ? h("a", { href: "#", class: "branch-link", onclick: (e) => { e.preventDefault(); showTrend(r); } },
@@ -84,7 +84,7 @@ export async function rankingsPage(root, route) {
       branch_id: route.params.branch, form_key: chosen.form, period: chosen.period, on: chosen.on, periods: 12,
     });
     const hasVisits = trend.points.some((p) => p.visits > 0);
-    root.append(h("section", { class: "trend-panel", id: "trend" },
+    append(root, h("section", { class: "trend-panel", id: "trend" },
       h("h2", {}, t("trend.title", { branch: branchName(trend.branch) })),
       hasVisits ? trendChart(trend.points, { label: (p) => p.period.first_day.slice(chosen.period === "week" ? 5 : 0,
         chosen.period === "week" ? 10 : 7) }) : h("p", {}, t("trend.none"))));
@@ -93,7 +93,7 @@ export async function rankingsPage(root, route) {
 
 export async function heatmapPage(root, route) {
   const { chosen, bar } = await rankingFilters(route);
-  root.append(h("h1", {}, t("heatmap.title")), bar, h("p", { class: "meta" }, t("heatmap.hint")));
+  append(root, h("h1", {}, t("heatmap.title")), bar, h("p", { class: "meta" }, t("heatmap.hint")));
   if (!chosen.form) return;
   // Columns: one page of the ranking (best first), plus the scope as a whole.
   const ranking = await get("/rankings", rankingQuery(chosen, HEATMAP_COLUMNS, chosen.offset));
@@ -109,7 +109,7 @@ export async function heatmapPage(root, route) {
     const colour = item ? heatColour(item.failure_rate) : null;
     const text = item && item.failure_rate !== null ? pct(item.failure_rate) : "";
     return h("td", {
-      class: "heat", style: null, dataset: colour ? { colour } : {},
+      class: item && item.failure_rate >= 0.6 ? "heat dark" : "heat", dataset: colour ? { colour } : {},
       title: item ? `${item.failures}/${item.applicable}${item.recurring ? " ↻" : ""}` : "",
     }, text, item && item.recurring ? h("span", { class: "recurring" }, " ↻") : null);
   };
@@ -122,10 +122,10 @@ export async function heatmapPage(root, route) {
       cells.map((byKey) => cell(byKey.get(item.item_key)))))));
   // Colours are set through the CSSOM (a CSP without 'unsafe-inline' refuses style="" attributes).
   for (const td of grid.querySelectorAll("td[data-colour]")) td.style.backgroundColor = td.dataset.colour;
-  root.append(h("div", { class: "scroll" }, grid),
+  append(root, h("div", { class: "scroll" }, grid),
     h("p", { class: "legend" }, t("heatmap.legend"), " ",
       [0, 0.25, 0.5, 0.75, 1].map((r) => {
-        const swatch = h("span", { class: "swatch" }, pct(r));
+        const swatch = h("span", { class: r >= 0.6 ? "swatch dark" : "swatch" }, pct(r));
         swatch.style.backgroundColor = heatColour(r);
         return swatch;
       })),
@@ -145,9 +145,9 @@ export async function overduePage(root, route) {
     [["", t("filter.all")], ...regions.map((r) => [r.id, label(r)])], region)]],
   (values) => navigate("overdue", null, { ...values, offset: 0 }));
   const rows = await get("/actions/overdue", { region_id: region || undefined, limit: PAGE_SIZE, offset });
-  root.append(h("h1", {}, t("overdue.title")), bar);
+  append(root, h("h1", {}, t("overdue.title")), bar);
   if (!rows.length && !offset) {
-    root.append(h("p", { class: "empty" }, t("overdue.none")));
+    append(root, h("p", { class: "empty" }, t("overdue.none")));
     return;
   }
   // Grouped by branch within the page (the API orders by due date, earliest first).
@@ -170,7 +170,7 @@ export async function overduePage(root, route) {
         h("td", {}, t(`priority.${a.priority}`))));
     }
   }
-  root.append(h("table", { id: "overdue" },
+  append(root, h("table", { id: "overdue" },
     h("thead", {}, h("tr", {}, [t("col.item"), t("col.status"), t("col.due"), t("col.overdue_days"),
       t("col.priority")].map((c) => h("th", {}, c)))), body),
   pager({ offset, count: rows.length, go: (o) => navigate("overdue", null, { region, offset: o }) }));

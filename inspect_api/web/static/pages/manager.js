@@ -2,7 +2,7 @@
 // an evidence photo uploaded straight to S3). Leads and admins use the same board to verify or reopen.
 import { get, post, uploadEvidence } from "../api.js";
 import { navigate } from "../app.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { branchName, label, t } from "../i18n.js";
 import { thumbnail } from "../photos.js";
 import { submissionsTable } from "./review.js";
@@ -16,13 +16,13 @@ export async function resultsPage(root, route) {
   const isManager = route.user.role === "branch_manager";
   const status = isManager ? "" : route.params.status || "";
   const rows = await get("/submissions", { status: status || undefined, limit: PAGE_SIZE, offset });
-  root.append(h("h1", {}, t("results.title")));
+  append(root, h("h1", {}, t("results.title")));
   if (!isManager) {
-    root.append(filterBar([[t("filter.status"), select("status",
+    append(root, filterBar([[t("filter.status"), select("status",
       [["", t("filter.all")], ...SUBMISSION_STATUSES.map((s) => [s, t(`status.${s}`)])], status)]],
     (values) => navigate("results", null, { ...values, offset: 0 })));
   }
-  root.append(submissionsTable(rows),
+  append(root, submissionsTable(rows),
     pager({ offset, count: rows.length, go: (o) => navigate("results", null, { status, offset: o }) }));
 }
 
@@ -33,12 +33,12 @@ export async function actionsPage(root, route) {
   const tabs = h("nav", { class: "tabs" }, ["", ...ACTION_STATUSES].map((s) => h("a", {
     href: `#/actions${s ? `?status=${s}` : ""}`, class: s === status ? "active" : "", "data-status": s || "all",
   }, s ? t(`status.${s}`) : t("filter.all"))));
-  root.append(h("h1", {}, t("actions.title")), tabs);
+  append(root, h("h1", {}, t("actions.title")), tabs);
   if (!rows.length && !offset) {
-    root.append(h("p", { class: "empty" }, t("actions.none")));
+    append(root, h("p", { class: "empty" }, t("actions.none")));
     return;
   }
-  root.append(table([
+  append(root, table([
     { title: t("col.item"), cell: (a) => h("a", { href: `#/action/${a.id}`, class: "open" },
       label({ zh: a.title_zh, en: a.title_en })) },
     { title: t("col.branch"), cell: (a) => branchName(a.branch) },
@@ -113,7 +113,7 @@ export async function actionPage(root, route) {
     run(() => post(`/actions/${a.id}/comments`, { note: comment.value }));
   } }, comment, h("button", { type: "submit", id: "add-comment" }, t("action.comment_add")));
 
-  root.append(
+  append(root, 
     h("p", {}, h("a", { href: "#/actions" }, `‹ ${t("nav.actions")}`)),
     h("h1", {}, label({ zh: a.title_zh, en: a.title_en })),
     h("p", {}, statusBadge(a.status), " ", branchName(a.branch), " · ",

@@ -4,7 +4,7 @@
 import { formVersion, get, post } from "../api.js";
 import { navigate } from "../app.js";
 import { fmt } from "../charts.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { branchName, label, t } from "../i18n.js";
 import { thumbnail } from "../photos.js";
 import { PAGE_SIZE, pager, statusBadge, table } from "../widgets.js";
@@ -24,8 +24,8 @@ export function submissionsTable(rows) {
 export async function reviewPage(root, route) {
   const offset = Number(route.params.offset || 0);
   const rows = await get("/submissions", { status: "submitted", limit: PAGE_SIZE, offset });
-  root.append(h("h1", {}, t("review.title")));
-  root.append(rows.length || offset ? submissionsTable(rows) : h("p", { class: "empty" }, t("review.none")),
+  append(root, h("h1", {}, t("review.title")));
+  append(root, rows.length || offset ? submissionsTable(rows) : h("p", { class: "empty" }, t("review.none")),
     pager({ offset, count: rows.length, go: (o) => navigate("review", null, { offset: o }) }));
 }
 
@@ -160,7 +160,7 @@ export async function submissionPage(root, route) {
   const view = await get(`/submissions/${route.id}`);
   const version = await formVersion(view.form.key, view.form.version);
   const index = itemIndex(version.document);
-  root.append(
+  append(root, 
     h("p", {}, h("a", { href: "#", onclick: (e) => { e.preventDefault(); history.back(); } }, `‹ ${t("detail.back")}`)),
     h("h1", {}, `${branchName(view.branch)} · ${label(version.title)}`),
     view.status ? h("p", {}, statusBadge(view.status)) : null,
@@ -168,8 +168,8 @@ export async function submissionPage(root, route) {
     view.reject_reason ? h("p", { class: "error" }, t("detail.rejected", { reason: view.reject_reason })) : null,
     facts(view),
     view.comment ? h("blockquote", { class: "comment", id: "inspector-comment" }, h("strong", {}, t("detail.comment")), " ", view.comment) : null);
-  if (route.user.role === "admin" && view.status) root.append(decisions(view, root));
-  root.append(scoreCard(view, index));
-  if (view.proof) root.append(await proofSection(view));
-  root.append(answersTable(view, index));
+  if (route.user.role === "admin" && view.status) append(root, decisions(view, root));
+  append(root, scoreCard(view, index));
+  if (view.proof) append(root, await proofSection(view));
+  append(root, answersTable(view, index));
 }

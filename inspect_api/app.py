@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import Message, Scope
 
+from inspect_api.actions import loop as action_loop
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
@@ -21,10 +22,12 @@ from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_asse
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.params import DAY_RANGE
 from inspect_api.photos.routes import routes as photo_routes
+from inspect_api.rankings import rollups
 from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.reports.routes import routes as report_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
 from inspect_api.settings import Settings
+from inspect_api.submissions.hooks import on_release
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 from inspect_api.web.routes import web_routes
@@ -55,6 +58,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
     jwt_auth = build_jwt_auth(settings)  # bearer tokens + the role check on every route (auth/guards.py)
+    # A release derives what the branch sees through these (submissions/hooks.py); registering is idempotent.
+    on_release(rollups.add_release)
+    on_release(action_loop.on_release)
     app = Litestar(
         route_handlers=[
             *health_routes,

@@ -1,6 +1,9 @@
 """Closing the loop: what a newly released visit does to the branch's earlier actions of the same form.
 
-Runs in the releasing transaction, after the roll-ups (which hold the series lock):
+`on_release` is actions' release hook (registered at app start, see submissions/hooks.py). It runs in
+the releasing transaction, with the series (branch x form key) lock held. First it opens the visit's own
+follow-up actions (and their `created` events), dated at the release: nothing of them exists before, and
+the receive time would tell the branch when the shopper was there. Then it rechecks:
 * an earlier action (released before this visit in series order, status open, in_progress, resolved,
   verified or reopened) whose item PASSES now becomes `rechecked_ok`;
 * one whose item FAILS again becomes `reopened` with recurrence_count + 1, and takes the new visit's
@@ -10,9 +13,6 @@ Runs in the releasing transaction, after the roll-ups (which hold the series loc
   earlier actions for the item, all are reopened and the newest absorbs the merge.
 * partial, N/A and inapplicable items leave earlier actions alone.
 Every change writes an action_events row (actor NULL = the system, submission_id = this visit).
-
-Before that, `open_at_release` dates the visit's own actions (and their `created` events) at the release:
-the branch learns of them then, and the receive time intake wrote would tell it when the shopper was there.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import msgspec
 
 from inspect_api.actions import queries
 from inspect_api.actions.queries import OwnAction, RecheckCandidate
-from inspect_api.rankings.rollups import ReleasedFacts
+from inspect_api.submissions.hooks import Released
 
 
 class LoopOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,11 +60,13 @@ def decide(candidates: list[RecheckCandidate], own: list[OwnAction], visited_on:
     return LoopOutcome(rechecked_ok=rechecked_ok, reopened=reopened, merged=merged, events=events)
 
 
-async def open_at_release(conn: asyncpg.Connection, facts: ReleasedFacts) -> None:
-    await queries.open_at_release(conn, facts.revision_id, facts.released_at)
+async def on_release(conn: asyncpg.Connection, released: Released) -> None:
+    """Actions' release hook: open the visit's follow-up actions, then recheck the earlier ones."""
+    await queries.open_at_release(conn, released.revision_id, released.form_key, released.released_at)
+    await recheck_on_release(conn, released)
 
 
-async def recheck_on_release(conn: asyncpg.Connection, facts: ReleasedFacts) -> LoopOutcome:
+async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopOutcome:
     candidates = await queries.recheck_candidates(
         conn, facts.org_id, facts.branch_id, facts.form_key, facts.visited_on, facts.released_at,
         facts.revision_id, facts.id,

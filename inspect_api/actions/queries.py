@@ -90,14 +90,14 @@ a.org_id = $1 AND a.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
 AND ($3 = 'admin' OR s.status = 'released')
 """
 
-_PENDING_SQL: Final = "(" + ", ".join(f"'{s}'" for s in PENDING) + ")"
+PENDING_SQL: Final = "(" + ", ".join(f"'{s}'" for s in PENDING) + ")"
 _RECHECKABLE_SQL: Final = "(" + ", ".join(f"'{s}'" for s in RECHECKABLE) + ")"
 
 _COLUMNS: Final = f"""
 a.id, b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
 b.region_id, a.submission_id, s.visited_on, a.form_key, a.item_key, a.title_zh, a.title_en, a.priority,
 a.evidence_required, a.due_on, a.status, a.recurrence_count,
-(a.status IN {_PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date) AS overdue,
+(a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date) AS overdue,
 a.merged_into,
 COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.display_name)
                            ORDER BY u.display_name, u.id)
@@ -106,22 +106,22 @@ COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.disp
             AND u.role = 'branch_manager'), '[]'::jsonb) AS assignees,
 a.created_at, a.updated_at
 """
-_JOINS: Final = """
+JOINS: Final = """
 FROM actions a
 JOIN submissions s ON s.id = a.submission_id
 JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id
 """
 
-SELECT_ACTION: Final = f"SELECT {_COLUMNS} {_JOINS} WHERE a.id = $4 AND {SCOPE}"
+SELECT_ACTION: Final = f"SELECT {_COLUMNS} {JOINS} WHERE a.id = $4 AND {SCOPE}"
 
 SELECT_ACTIONS: Final = f"""
-SELECT {_COLUMNS} {_JOINS}
+SELECT {_COLUMNS} {JOINS}
 WHERE {SCOPE}
   AND ($4::uuid IS NULL OR a.branch_id = $4)
   AND ($5::uuid IS NULL OR b.region_id = $5)
   AND ($6::text IS NULL OR a.status = $6)
   AND ($7::text IS NULL OR a.form_key = $7)
-  AND (NOT $8 OR (a.status IN {_PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
+  AND (NOT $8 OR (a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
   AND ($9 OR $6::text = 'merged' OR a.status <> 'merged')
 ORDER BY a.due_on, a.priority = 'normal', a.created_at, a.id
 LIMIT $10 OFFSET $11
@@ -157,14 +157,26 @@ TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE id = $1"
 
 # ---- closing the loop (inside the releasing transaction, series lock held) ----------------------
 
-# The visit's own actions open for the branch at the release: intake wrote them (and their `created`
-# events) at the receive time, which is minutes after the mystery shopper left. Their times become the
-# release time $2, so nothing of them dates the visit finer than its day. $1 the released revision.
+# The visit's own follow-up actions, opened at the release (the branch learns of them then; nothing
+# exists before), from the follow_ups of the released revision's score card, read by the ScoreCard's own
+# field names. Dated at the release $3, never the receive time that would date the visit finer than its
+# day. $1 the released revision, $2 the form key.
 OPEN_AT_RELEASE: Final = """
 WITH opened AS (
-    UPDATE actions SET created_at = $2, updated_at = $2 WHERE revision_id = $1 RETURNING id
+    INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
+                         priority, evidence_required, due_on, created_at, updated_at)
+    SELECT s.org_id, s.branch_id, s.id, r.id, $2, f.item, f.title ->> 'zh', f.title ->> 'en',
+           CASE WHEN f.critical THEN 'high' ELSE 'normal' END, f.evidence_required,
+           s.visited_on + f.due_in_days, $3, $3
+    FROM submission_revisions r
+    JOIN submissions s ON s.id = r.submission_id,
+         jsonb_to_recordset(r.score_card -> 'follow_ups')
+             AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
+    WHERE r.id = $1
+    RETURNING id
 )
-UPDATE action_events e SET created_at = $2 FROM opened WHERE e.action_id = opened.id AND e.created_at < $2
+INSERT INTO action_events (action_id, kind, to_status, created_at)
+SELECT id, 'created', 'open', $3 FROM opened
 """
 
 # Earlier actions of the same branch and form, from visits released before this one in series order,
@@ -173,7 +185,9 @@ SELECT_RECHECK_CANDIDATES: Final = f"""
 SELECT a.id, a.item_key, a.status, i.status AS item_status
 FROM actions a
 JOIN submissions s ON s.id = a.submission_id
-JOIN submission_items i ON i.revision_id = $6 AND i.item_key = a.item_key AND i.status IN ('pass', 'fail')
+JOIN (SELECT i.key, i.status
+      FROM submission_revisions r, jsonb_to_recordset(r.score_card -> 'items') AS i (key text, status text)
+      WHERE r.id = $6) i ON i.key = a.item_key AND i.status IN ('pass', 'fail')
 WHERE a.org_id = $1 AND a.branch_id = $2 AND a.form_key = $3 AND a.status IN {_RECHECKABLE_SQL}
   AND s.status = 'released' AND s.id <> $7
   AND (s.visited_on, s.released_at, s.id) < ($4::date, $5::timestamptz, $7::uuid)
@@ -262,8 +276,10 @@ async def touch(conn: asyncpg.Connection, action_id: UUID) -> None:
     await conn.execute(TOUCH, action_id)
 
 
-async def open_at_release(conn: asyncpg.Connection, revision_id: UUID, released_at: datetime) -> None:
-    await conn.execute(OPEN_AT_RELEASE, revision_id, released_at)
+async def open_at_release(
+    conn: asyncpg.Connection, revision_id: UUID, form_key: str, released_at: datetime
+) -> None:
+    await conn.execute(OPEN_AT_RELEASE, revision_id, form_key, released_at)
 
 
 async def recheck_candidates(

@@ -9,6 +9,7 @@
     POST /actions/{id}/verify        regional_lead, admin: resolved -> verified
     POST /actions/{id}/reopen        regional_lead, admin: resolved | verified -> reopened (note)
     POST /actions/{id}/comments      admin, regional_lead, branch_manager
+    GET  /exports/actions.csv        admin, regional_lead, branch_manager: actions in scope as CSV
 Inspectors get 403 everywhere; a wrong role 403, out of scope 404, an illegal move 409.
 """
 
@@ -21,14 +22,16 @@ import asyncpg
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
-from inspect_api.actions import service
+from inspect_api.actions import exports, service
 from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.actions.queries import ListFilters
 from inspect_api.actions.schemas import ActionDetail, ActionOut, NoteIn, ResolveIn, VerifyIn
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
@@ -128,4 +131,23 @@ class ActionsController(Controller):
         return await service.comment(pool, principal, action_id, data)
 
 
-routes = [ActionsController]
+class ActionExportsController(Controller):
+    path = "/exports"
+    tags = ("exports",)
+    opt = roles("admin", "regional_lead", "branch_manager")
+    dependencies = PRINCIPAL
+
+    @get("/actions.csv", media_type=CSV_MEDIA_TYPE, summary="Follow-up actions as CSV")
+    async def actions_csv(
+        self,
+        principal: Caller,
+        pool: Pool,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        status: FromQuery[ActionStatus | None] = None,
+    ) -> Stream:
+        body = await exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
+        return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment("actions.csv"))
+
+
+routes = [ActionsController, ActionExportsController]

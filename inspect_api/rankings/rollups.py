@@ -1,9 +1,12 @@
 """Roll-up maintenance: applied in the releasing transaction (incremental), or rebuilt from submissions
 (backfill). See migrations/0006_rollups.sql for the tables and deltas.py for the maths.
 
-`apply_release(conn, submission_id)` runs inside the transaction that set the submission `released`:
-1. lock the series (branch x form key) with a transaction-scoped advisory lock, so two releases of the
-   same series never judge repeats against a stale neighbour;
+`add_release(conn, released)` is rankings' release hook (registered at app start, see
+submissions/hooks.py); it runs inside the transaction that set the submission `released`, with the
+series (branch x form key) advisory lock held, so two releases of the same series never judge repeats
+against a stale neighbour:
+1. write the visit's per-item facts (submission_items) from the released revision's score card: they
+   exist only for released revisions, so nothing of an unreleased visit reaches roll-ups or weakness;
 2. read the visit, its previous and next released visit in the series (visited_on, released_at, id);
 3. compute the deltas (pure) and upsert them, adding to existing rows.
 The submission counts in rankings as soon as that transaction commits.
@@ -22,6 +25,7 @@ import msgspec
 from inspect_api.rankings.deltas import BranchDelta, ItemDelta, SeriesVisit, release_deltas
 from inspect_api.rankings.stats import PERIOD_KINDS
 from inspect_api.storage.db import row_to, rows_to
+from inspect_api.submissions.hooks import Released
 
 
 class ReleasedFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,18 +45,15 @@ class ItemStatusRow(msgspec.Struct, frozen=True, kw_only=True):
     status: str
 
 
-SELECT_RELEASED_FACTS: Final = """
-SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
-       s.total_percent, s.passed
-FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-JOIN form_versions fv ON fv.id = s.form_version_id
-JOIN forms f ON f.id = fv.form_id
-WHERE s.id = $1 AND s.status = 'released'
+# The released revision's item results, read by the ScoreCard's own field names from its stored jsonb.
+INSERT_ITEMS: Final = """
+INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
+SELECT r.id, i.key, i.section, i.status, i.earned, i.possible
+FROM submission_revisions r,
+     jsonb_to_recordset(r.score_card -> 'items')
+         AS i (key text, section text, status text, earned float8, possible float8)
+WHERE r.id = $1
 """
-
-# One lock per series; the key mixes branch and form so other series never wait.
-LOCK_SERIES: Final = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2, 6))"
 
 _NEIGHBOUR: Final = """
 SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
@@ -97,12 +98,8 @@ SET applicable = r.applicable + EXCLUDED.applicable, failures = r.failures + EXC
 """
 
 
-async def released_facts(conn: asyncpg.Connection, submission_id: UUID) -> ReleasedFacts | None:
-    return row_to(ReleasedFacts, await conn.fetchrow(SELECT_RELEASED_FACTS, submission_id))
-
-
-async def lock_series(conn: asyncpg.Connection, branch_id: UUID, form_key: str) -> None:
-    await conn.execute(LOCK_SERIES, str(branch_id), form_key)
+async def insert_items(conn: asyncpg.Connection, revision_id: UUID) -> None:
+    await conn.execute(INSERT_ITEMS, revision_id)
 
 
 async def neighbour(conn: asyncpg.Connection, facts: ReleasedFacts, *, after: bool) -> ReleasedFacts | None:
@@ -144,20 +141,21 @@ async def _series_visit(conn: asyncpg.Connection, facts: ReleasedFacts | None) -
                        items={i.item_key: i.status for i in items})
 
 
-async def apply_release(conn: asyncpg.Connection, submission_id: UUID) -> ReleasedFacts:
-    """Add a just-released submission to the roll-ups (caller's transaction). Returns its facts."""
-    facts = await released_facts(conn, submission_id)
-    if facts is None:
-        raise LookupError(f"submission {submission_id} is not released")
-    await lock_series(conn, facts.branch_id, facts.form_key)
-    visit = await _series_visit(conn, facts)
-    assert visit is not None
+async def add_release(conn: asyncpg.Connection, released: Released) -> None:
+    """Rankings' release hook (caller's transaction, series lock held): the visit's item facts, then
+    its roll-up deltas."""
+    facts = ReleasedFacts(id=released.id, org_id=released.org_id, branch_id=released.branch_id,
+                          form_key=released.form_key, revision_id=released.revision_id,
+                          visited_on=released.visited_on, released_at=released.released_at,
+                          total_percent=released.total_percent, passed=released.passed)
+    await insert_items(conn, released.revision_id)
+    visit = SeriesVisit(visited_on=released.visited_on, score=released.total_percent, passed=released.passed,
+                        items={i.key: i.status for i in released.score_card.items})
     previous = await _series_visit(conn, await neighbour(conn, facts, after=False))
     following = await _series_visit(conn, await neighbour(conn, facts, after=True))
     branch, items = release_deltas(visit, previous, following)
     await upsert_branch(conn, facts, branch)
     await upsert_items(conn, facts, items)
-    return facts
 
 
 # ---- backfill: the same numbers, recomputed from all released submissions ------------------------

@@ -5,9 +5,7 @@
     GET /rankings/trend              a visible branch's score per period, last N periods
     GET /rankings/weakness           failure rate per item for a branch, a region or (admin) the org
     GET /exports/rankings.csv|.xlsx  the ranking, every row, same scope rules
-    GET /exports/submissions.csv     submissions of a form with item scores (released only for leads and
-                                     managers; never the inspector or exact times)
-    GET /exports/actions.csv         follow-up actions in scope
+(/exports/submissions.csv and /exports/actions.csv are the submissions' and actions' own routes.)
 Inspectors get 403 on all of them.
 """
 
@@ -24,10 +22,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.rankings import exports, service
 from inspect_api.rankings.cache import RankingsCache
@@ -119,17 +117,13 @@ class RankingsController(Controller):
                                       branch_id=branch_id, region_id=region_id)
 
 
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"}
-
-
 class ExportsController(Controller):
     path = "/exports"
     tags = ("exports",)
     opt = READERS
     dependencies = PRINCIPAL
 
-    @get("/rankings.csv", media_type=exports.CSV_MEDIA_TYPE, summary="The ranking as CSV (UTF-8 with BOM)",
+    @get("/rankings.csv", media_type=CSV_MEDIA_TYPE, summary="The ranking as CSV (UTF-8 with BOM)",
          responses=problem_responses(403, 404, 422))
     async def rankings_csv(
         self,
@@ -145,7 +139,7 @@ class ExportsController(Controller):
         export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period,
                                             on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
-        return Stream(export.body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(export.filename))
+        return Stream(export.body, media_type=CSV_MEDIA_TYPE, headers=attachment(export.filename))
 
     @get("/rankings.xlsx", media_type=exports.XLSX_MEDIA_TYPE, summary="The ranking as an Excel workbook",
          responses=problem_responses(403, 404, 422))
@@ -163,38 +157,7 @@ class ExportsController(Controller):
         export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period,
                                              on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
-        return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=_attachment(export.filename))
-
-    @get("/submissions.csv", media_type=exports.CSV_MEDIA_TYPE,
-         summary="Submissions of a form with item scores, as CSV",
-         responses=problem_responses(404, 422))
-    async def submissions_csv(
-        self,
-        principal: Caller,
-        pool: Pool,
-        form_key: FormKey,
-        date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
-        date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
-        branch_id: FromQuery[UUID | None] = None,
-        region_id: FromQuery[UUID | None] = None,
-    ) -> Stream:
-        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=checked_day("from", date_from),
-                                                  date_to=checked_day("to", date_to),
-                                                  branch_id=branch_id, region_id=region_id)
-        body = await exports.submissions_csv(pool, principal, filters)
-        return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment(f"submissions-{form_key}.csv"))
-
-    @get("/actions.csv", media_type=exports.CSV_MEDIA_TYPE, summary="Follow-up actions as CSV")
-    async def actions_csv(
-        self,
-        principal: Caller,
-        pool: Pool,
-        branch_id: FromQuery[UUID | None] = None,
-        region_id: FromQuery[UUID | None] = None,
-        status: FromQuery[ActionStatus | None] = None,
-    ) -> Stream:
-        body = await exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
-        return Stream(body, media_type=exports.CSV_MEDIA_TYPE, headers=_attachment("actions.csv"))
+        return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=attachment(export.filename))
 
 
 routes = [RankingsController, ExportsController]

@@ -32,7 +32,6 @@ from inspect_api.storage.blobs import BlobStore
 from inspect_api.submissions import queries
 from inspect_api.submissions.proof import PhotoEvidence, ProofOfVisit, assess, photo_distance
 from inspect_api.submissions.queries import (
-    ActionValues,
     ClaimedRevision,
     IntakeKeys,
     IntakePhoto,
@@ -62,7 +61,9 @@ def _receipt(stored: StoredRevision) -> Receipt:
         revision=stored.revision,
         received_at=stored.created_at,
         score=stored.score_card,
-        actions_opened=stored.actions_opened,
+        # Intake opens no action: these are the follow-ups the release will open, from the stored score
+        # card, so a replay answers the same number.
+        actions_opened=len(stored.score_card.follow_ups),
     )
 
 
@@ -190,20 +191,6 @@ def _proof(target: VisitTarget, data: SubmissionIn, photos: dict[UUID, VerifiedP
     )
 
 
-def _actions(card: ScoreCard, visited_on: date) -> list[ActionValues]:
-    return [
-        ActionValues(
-            item_key=follow_up.item,
-            title_zh=follow_up.title.zh,
-            title_en=follow_up.title.en,
-            priority="high" if follow_up.critical else "normal",
-            evidence_required=follow_up.evidence_required,
-            due_on=visited_on + timedelta(days=follow_up.due_in_days),
-        )
-        for follow_up in card.follow_ups
-    ]
-
-
 class _Checked(msgspec.Struct, frozen=True, kw_only=True):
     """A submission that passed every check but the photos': what its write needs."""
 
@@ -289,17 +276,20 @@ async def _write(
 ) -> Receipt:
     target, version, visited_on = checked.target, checked.version, checked.visited_on
     card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
-    values = _revision_values(principal, data, digest, target, version, card, checked.revision,
-                              _proof(target, data, photos, reused), visited_on)
+    values = _revision_values(data, digest, card, _proof(target, data, photos, reused))
     try:
         if correction_of is None:
-            stored = await queries.write_first_submission(conn, values, queries.FirstSubmissionValues(
-                visit_id=target.visit_id, form_version_id=target.form_version_id,
-                inspector_id=principal.user_id, mode=target.mode, visited_on=visited_on,
-                photo_ids=sorted(photos, key=str)))
+            stored = await queries.write_first_submission(conn, queries.FirstSubmission(
+                submission=queries.SubmissionValues(
+                    org_id=principal.org_id, branch_id=target.branch_id, visit_id=target.visit_id,
+                    form_version_id=target.form_version_id, inspector_id=principal.user_id, mode=target.mode,
+                    revision=checked.revision, total_percent=card.total_percent, passed=card.passed,
+                    visited_on=visited_on),
+                revision=values, photo_ids=sorted(photos, key=str)))
         else:
             async with conn.transaction():
-                stored = await _write_correction(conn, correction_of, values, photos, visited_on)
+                stored = await _write_correction(conn, principal.org_id, correction_of, checked.revision, values,
+                                                 photos, visited_on)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
             # A concurrent duplicate won the race: answer with what it stored.
@@ -314,44 +304,32 @@ async def _write(
     return _receipt(stored)
 
 
-def _revision_values(
-    principal: Principal,
-    data: SubmissionIn,
-    digest: str,
-    target: VisitTarget,
-    version: VersionWithDocument,
-    card: ScoreCard,
-    revision: int,
-    proof: ProofOfVisit,
-    visited_on: date,
-) -> RevisionValues:
+def _revision_values(data: SubmissionIn, digest: str, card: ScoreCard, proof: ProofOfVisit) -> RevisionValues:
     gps = data.gps
     return RevisionValues(
-        org_id=principal.org_id, revision=revision, client_id=data.client_id,
-        request_hash=digest, answers=msgspec.to_builtins(data.answers), score_card=card,
+        client_id=data.client_id, request_hash=digest, answers=msgspec.to_builtins(data.answers), score_card=card,
         started_at=data.started_at, finished_at=data.finished_at,
         gps_latitude=gps.latitude if gps else None, gps_longitude=gps.longitude if gps else None,
         gps_accuracy_m=gps.accuracy_m if gps else None, comment=data.comment, proof=proof,
-        branch_id=target.branch_id, form_key=version.key, actions=_actions(card, visited_on),
     )
 
 
 async def _write_correction(
     conn: asyncpg.Connection,
+    org_id: UUID,
     submission_id: UUID,
+    revision: int,
     values: RevisionValues,
     photos: dict[UUID, VerifiedPhoto],
     visited_on: date,
 ) -> StoredRevision:
-    """Inside the caller's transaction: the rejected submission takes the new revision, its items and
-    actions (replacing the unreleased ones) and its new photos."""
-    locked = await queries.submission_state(conn, values.org_id, submission_id, for_update=True)
-    if locked is None or locked.status != "rejected" or locked.current_revision != values.revision - 1:
+    """Inside the caller's transaction: the rejected submission takes the new revision and its new
+    photos. Nothing derived exists before a release, so nothing is replaced."""
+    locked = await queries.submission_state(conn, org_id, submission_id, for_update=True)
+    if locked is None or locked.status != "rejected" or locked.current_revision != revision - 1:
         raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
     card = values.score_card
-    await queries.update_for_revision(conn, submission_id, values.revision, card.total_percent, card.passed,
-                                      visited_on)
-    await queries.delete_unreleased_actions(conn, submission_id)
+    await queries.update_for_revision(conn, submission_id, revision, card.total_percent, card.passed, visited_on)
     stored = await queries.write_correction_revision(conn, submission_id, values)
     await attach_photos(conn, list(photos.values()), submission_id=submission_id)
     if locked.visit_id is not None:

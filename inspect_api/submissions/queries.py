@@ -12,6 +12,7 @@ import msgspec
 from inspect_api.forms.scoring import ScoreCard
 from inspect_api.photos.queries import OwnPhotoWithMatches
 from inspect_api.storage.db import one_to, row_to, rows_to
+from inspect_api.submissions.hooks import Released
 
 
 class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,7 +23,6 @@ class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
     request_hash: str
     created_at: datetime
     score_card: ScoreCard
-    actions_opened: int
 
 
 class ClaimedRevision(StoredRevision, frozen=True, kw_only=True):
@@ -134,9 +134,7 @@ END
 
 SELECT_REVISION_BY_CLIENT_ID: Final = """
 SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
-       r.created_at, r.score_card,
-       (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened,
-       s.inspector_id
+       r.created_at, r.score_card, s.inspector_id
 FROM submission_revisions r JOIN submissions s ON s.id = r.submission_id
 WHERE r.org_id = $1 AND r.client_id = $2
 """
@@ -163,69 +161,70 @@ SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4
 WHERE id = $1
 """
 
-# A revision with its item rows and the follow-up actions it opens, for the submission that a CTE
-# named `submission` yields. $1 org, $2 revision number, $3..$13 the revision's values, $14..$18 the
-# items, $19 branch, $20 form key, $21..$26 the actions.
-_REVISION_CTES: Final = """
+# What intake writes arrives as ONE jsonb parameter, $1, read by field name with jsonb_to_record: a
+# value under the wrong name is refused by its column's type or check (migration 0018), never stored
+# in the wrong column. The keys are the fields of IntakeWrite / RevisionValues below.
+_REVISION_FIELDS: Final = """
+    client_id uuid, request_hash text, answers jsonb, score_card jsonb, started_at timestamptz,
+    finished_at timestamptz, gps_latitude float8, gps_longitude float8, gps_accuracy_m float8, comment text,
+    proof jsonb"""
+
+# The revision of the submission that a CTE named `submission` (id, org_id, current_revision) yields.
+# Nothing derived (per-item facts, follow-up actions) is written before the release: see hooks.py.
+_REVISION_CTE: Final = f"""
 revision AS (
     INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
         score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
-    SELECT $1, submission.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM submission
+    SELECT submission.org_id, submission.id, submission.current_revision, r.client_id, r.request_hash,
+           r.answers, r.score_card, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude,
+           r.gps_accuracy_m, r.comment, r.proof
+    FROM submission, jsonb_to_record($1::jsonb -> 'revision') AS r ({_REVISION_FIELDS})
     RETURNING id, submission_id, revision, client_id, request_hash, created_at, score_card
-), items AS (
-    INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
-    SELECT revision.id, i.* FROM revision,
-        unnest($14::text[], $15::text[], $16::text[], $17::float8[], $18::float8[]) AS i
-), opened AS (
-    INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
-                         title_en, priority, evidence_required, due_on)
-    SELECT $1, $19, revision.submission_id, revision.id, $20, a.* FROM revision,
-        unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::boolean[], $26::date[]) AS a
-    RETURNING id
-), events AS (
-    INSERT INTO action_events (action_id, kind, to_status)
-    SELECT id, 'created', 'open' FROM opened
 )"""
 
 # Answers what SELECT_REVISION_BY_CLIENT_ID answers for a retry, so the first receipt is built the same way.
 _RECEIPT: Final = """
 SELECT revision.submission_id, revision.id AS revision_id, revision.revision, revision.client_id,
-       revision.request_hash, revision.created_at, revision.score_card,
-       (SELECT count(*) FROM opened) AS actions_opened"""
+       revision.request_hash, revision.created_at, revision.score_card"""
 
-# A correction's revision, inside the caller's transaction (which also updates the submission).
+# A correction's revision, inside the caller's transaction (which updated the submission first).
+# $1 {"revision": {...}}, $2 the submission.
 WRITE_CORRECTION_REVISION: Final = f"""
-WITH submission AS (SELECT $27::uuid AS id), {_REVISION_CTES}
+WITH submission AS (SELECT id, org_id, current_revision FROM submissions WHERE id = $2), {_REVISION_CTE}
 {_RECEIPT}
 FROM revision
 """
 
-# A first submission in one statement, so one round trip and no BEGIN/COMMIT: the submission row,
-# the revision (as above), the photos attached and the visit marked. Photos a concurrent request
-# attached first make it raise (migration 0011), which rolls all of it back. $27 visit (or NULL),
-# $28 form version, $29 inspector, $30 mode, $31 total, $32 passed, $33 visited on, $34 photo ids.
+# A first submission in one statement, so one round trip and no BEGIN/COMMIT: the submission row, its
+# revision, the photos attached and the visit marked. Photos a concurrent request attached first make
+# it raise (photos_attached_elsewhere), which rolls all of it back. $1 {"submission": {...},
+# "revision": {...}, "photo_ids": [...]}.
 WRITE_FIRST_SUBMISSION: Final = f"""
 WITH submission AS (
     INSERT INTO submissions (org_id, branch_id, visit_id, form_version_id, inspector_id, mode, status,
                              current_revision, total_percent, passed, visited_on)
-    VALUES ($1, $19, $27, $28, $29, $30, 'submitted', $2, $31, $32, $33)
-    RETURNING id
-), {_REVISION_CTES}, attached AS (
+    SELECT s.org_id, s.branch_id, s.visit_id, s.form_version_id, s.inspector_id, s.mode, 'submitted',
+           s.revision, s.total_percent, s.passed, s.visited_on
+    FROM jsonb_to_record($1::jsonb -> 'submission') AS s (
+        org_id uuid, branch_id uuid, visit_id uuid, form_version_id uuid, inspector_id uuid, mode text,
+        revision int, total_percent numeric, passed boolean, visited_on date)
+    RETURNING id, org_id, current_revision, inspector_id, visit_id
+), {_REVISION_CTE}, wanted AS (
+    SELECT ARRAY(SELECT jsonb_array_elements_text($1::jsonb -> 'photo_ids')::uuid) AS ids
+), attached AS (
     UPDATE photos p SET status = 'attached', attached_at = now(), submission_id = submission.id
-    FROM submission
-    WHERE p.id = ANY($34::uuid[]) AND p.status = 'verified' AND p.uploaded_by = $29
+    FROM submission, wanted
+    WHERE p.id = ANY(wanted.ids) AND p.status = 'verified' AND p.uploaded_by = submission.inspector_id
     RETURNING p.id
 ), visit AS (
-    UPDATE visits SET status = 'submitted' WHERE id = $27
+    UPDATE visits SET status = 'submitted' FROM submission WHERE visits.id = submission.visit_id
 )
 {_RECEIPT},
-       CASE WHEN (SELECT count(*) FROM attached) < cardinality($34::uuid[])
-            THEN photos_attached_elsewhere(ARRAY(SELECT unnest($34::uuid[]) EXCEPT SELECT id FROM attached))
+       CASE WHEN (SELECT count(*) FROM attached) < (SELECT cardinality(ids) FROM wanted)
+            THEN photos_attached_elsewhere(ARRAY(SELECT unnest(ids) FROM wanted EXCEPT SELECT id FROM attached))
        END AS refused
 FROM revision
 """
-
-DELETE_UNRELEASED_ACTIONS: Final = "DELETE FROM actions WHERE submission_id = $1"
 
 SELECT_KEPT_PHOTOS: Final = """
 SELECT id FROM photos WHERE id = ANY($1::uuid[]) AND submission_id = $2 AND uploaded_by = $3
@@ -241,6 +240,21 @@ SET status = $3, reviewed_by = $4, reviewed_at = now(),
 WHERE org_id = $1 AND id = $2 AND status = ANY($6::text[])
 RETURNING id
 """
+
+# The released submission and the revision QA released, for the release hooks (hooks.Released).
+SELECT_RELEASED: Final = """
+SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
+       s.total_percent, s.passed, r.score_card
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.id = $1 AND s.status = 'released'
+"""
+
+# One lock per series (branch x form key), held by the release transaction; the key mixes branch and
+# form so other series never wait.
+LOCK_SERIES: Final = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2, 6))"
 
 _ROW_COLUMNS: Final = """
 s.id, s.status, s.mode, s.visit_id, s.visited_on, s.submitted_at, s.released_at, s.reject_reason,
@@ -329,22 +343,10 @@ async def update_for_revision(
     await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on)
 
 
-class ActionValues(msgspec.Struct, frozen=True, kw_only=True):
-    """A follow-up action a failed item opens."""
-
-    item_key: str
-    title_zh: str
-    title_en: str
-    priority: str
-    evidence_required: bool
-    due_on: date
-
-
 class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
-    """One revision with what it writes beside it: item rows and the follow-up actions it opens."""
+    """One revision as the inspector sent it (with its score card and proof): the "revision" member
+    of the write statements' jsonb parameter, read by these names (_REVISION_FIELDS)."""
 
-    org_id: UUID
-    revision: int
     client_id: UUID
     request_hash: str
     answers: list[Any]
@@ -356,55 +358,49 @@ class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
     gps_accuracy_m: float | None
     comment: str | None
     proof: Any
+
+
+class SubmissionValues(msgspec.Struct, frozen=True, kw_only=True):
+    """The "submission" member of WRITE_FIRST_SUBMISSION's parameter."""
+
+    org_id: UUID
     branch_id: UUID
-    form_key: str
-    actions: list[ActionValues]
-
-
-class FirstSubmissionValues(msgspec.Struct, frozen=True, kw_only=True):
     visit_id: UUID | None
     form_version_id: UUID
     inspector_id: UUID
     mode: str
+    revision: int
+    total_percent: float | None
+    passed: bool
     visited_on: date
+
+
+class FirstSubmission(msgspec.Struct, frozen=True, kw_only=True):
+    """WRITE_FIRST_SUBMISSION's one parameter."""
+
+    submission: SubmissionValues
+    revision: RevisionValues
     photo_ids: list[UUID]
 
 
-def _revision_args(v: RevisionValues) -> tuple[Any, ...]:
-    """$1..$26 of _REVISION_CTES."""
-    items, actions = v.score_card.items, v.actions
-    return (
-        v.org_id, v.revision, v.client_id, v.request_hash, v.answers, v.score_card,
-        v.started_at, v.finished_at, v.gps_latitude, v.gps_longitude, v.gps_accuracy_m, v.comment, v.proof,
-        [i.key for i in items], [i.section for i in items], [i.status for i in items],
-        [i.earned for i in items], [i.possible for i in items],
-        v.branch_id, v.form_key,
-        [a.item_key for a in actions], [a.title_zh for a in actions], [a.title_en for a in actions],
-        [a.priority for a in actions], [a.evidence_required for a in actions], [a.due_on for a in actions],
-    )
+class CorrectionRevision(msgspec.Struct, frozen=True, kw_only=True):
+    """WRITE_CORRECTION_REVISION's first parameter."""
+
+    revision: RevisionValues
 
 
-async def write_first_submission(
-    conn: asyncpg.Connection, v: RevisionValues, first: FirstSubmissionValues
+async def write_first_submission(conn: asyncpg.Connection, first: FirstSubmission) -> StoredRevision:
+    """Everything a first submission writes, atomically in one statement. Raises PhotosAttachedElsewhere
+    (inspect_api.storage.sqlstates) naming the photos when another request attached one first."""
+    return one_to(StoredRevision, await conn.fetchrow(WRITE_FIRST_SUBMISSION, first))
+
+
+async def write_correction_revision(
+    conn: asyncpg.Connection, submission_id: UUID, revision: RevisionValues
 ) -> StoredRevision:
-    """Everything a first submission writes, atomically in one statement. Raises UniqueViolationError
-    (constraint `photos_attached_once`, DETAIL: the photo ids) when another request attached a photo first."""
-    card = v.score_card
-    row = await conn.fetchrow(
-        WRITE_FIRST_SUBMISSION, *_revision_args(v),
-        first.visit_id, first.form_version_id, first.inspector_id, first.mode, card.total_percent, card.passed,
-        first.visited_on, first.photo_ids,
-    )
-    return one_to(StoredRevision, row)
-
-
-async def write_correction_revision(conn: asyncpg.Connection, submission_id: UUID, v: RevisionValues) -> StoredRevision:
-    """Inside the caller's transaction: a correction's revision, items and actions."""
-    return one_to(StoredRevision, await conn.fetchrow(WRITE_CORRECTION_REVISION, *_revision_args(v), submission_id))
-
-
-async def delete_unreleased_actions(conn: asyncpg.Connection, submission_id: UUID) -> None:
-    await conn.execute(DELETE_UNRELEASED_ACTIONS, submission_id)
+    """Inside the caller's transaction: a correction's revision."""
+    return one_to(StoredRevision, await conn.fetchrow(WRITE_CORRECTION_REVISION, CorrectionRevision(revision=revision),
+                                                      submission_id))
 
 
 async def photos_already_attached(
@@ -431,6 +427,14 @@ async def transition(
         TRANSITION, org_id, submission_id, to_status, reviewer_id, reason, list(from_statuses)
     )
     return updated is not None
+
+
+async def released(conn: asyncpg.Connection, submission_id: UUID) -> Released | None:
+    return row_to(Released, await conn.fetchrow(SELECT_RELEASED, submission_id))
+
+
+async def lock_series(conn: asyncpg.Connection, branch_id: UUID, form_key: str) -> None:
+    await conn.execute(LOCK_SERIES, str(branch_id), form_key)
 
 
 async def submission(

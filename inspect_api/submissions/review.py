@@ -9,11 +9,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from inspect_api.actions import loop
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, NotFound
-from inspect_api.rankings import rollups
-from inspect_api.submissions import queries
+from inspect_api.submissions import hooks, queries
 from inspect_api.submissions.proof import ProofOfVisit
 from inspect_api.submissions.queries import SubmissionRow, SummaryRow
 from inspect_api.submissions.schemas import (
@@ -57,15 +55,16 @@ async def transition(
 
 
 async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:
-    """Inside the releasing transaction: add the result to the roll-ups (rankings see it the moment this
-    commits), date the visit's own follow-up actions at the release (when the branch learns of them,
-    never the receive time), then recheck the branch's earlier follow-up actions of the same form (rechecked_ok when the
-    item passes now; reopened, recurrence + 1, and this visit's own action merged into it when it fails
-    again). Both take the series (branch x form) advisory lock first; see inspect_api/rankings/rollups.py
-    and inspect_api/actions/loop.py."""
-    facts = await rollups.apply_release(conn, submission_id)
-    await loop.open_at_release(conn, facts)
-    await loop.recheck_on_release(conn, facts)
+    """Inside the releasing transaction: everything the branch sees of the visit is derived now, from the
+    revision QA released, by the features registered in hooks.py (rankings: per-item facts and roll-ups;
+    actions: the visit's follow-up actions, dated at the release, and the recheck of earlier ones). They
+    run under the series (branch x form key) advisory lock, so two releases of one series never judge
+    each other against a half-derived neighbour."""
+    released = await queries.released(conn, submission_id)
+    if released is None:
+        raise LookupError(f"submission {submission_id} is not released")
+    await queries.lock_series(conn, released.branch_id, released.form_key)
+    await hooks.announce(conn, released)
 
 
 def _branch(row: SubmissionRow | SummaryRow) -> BranchRef:

@@ -1,21 +1,27 @@
-"""HTTP routes for submissions: intake, corrections, review, role-shaped reads."""
+"""HTTP routes for submissions: intake, corrections, review, role-shaped reads, the CSV export.
+
+Like every feature's routes: the caller is the `principal: Caller` dependency, the stores `pool` (or
+`stores` when a handler needs the pool, the blob store and the settings), roles are `opt=roles(...)`."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Final
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, Parameter, QueryParameter
+from litestar.response import Stream
 
-from inspect_api.auth.principal import Principal
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
+from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.resources import Stores
-from inspect_api.submissions import intake, review
+from inspect_api.submissions import exports, intake, review
 from inspect_api.submissions.schemas import (
     BranchSubmissionView,
     Receipt,
@@ -26,16 +32,19 @@ from inspect_api.submissions.schemas import (
     SubmissionView,
 )
 
-INSPECTOR = {"roles": ("inspector",)}
-QA = {"roles": ("admin",)}
+PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+Pool = NamedDependency[asyncpg.Pool]
+INSPECTOR: Final = roles("inspector")
+QA: Final = roles("admin")
 PageSize = Annotated[int, Parameter(ge=1, le=review.MAX_PAGE_SIZE, description="page size (max 200)")]
-AuthedRequest = Request[Principal, Any, Any]
+FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
 
 
 class SubmissionsController(Controller):
     path = "/submissions"
     tags = ["submissions"]
-    opt = {"roles": ("admin", "regional_lead", "branch_manager", "inspector")}
+    opt = roles("admin", "regional_lead", "branch_manager", "inspector")
+    dependencies = PRINCIPAL
 
     @post(
         "/",
@@ -47,11 +56,11 @@ class SubmissionsController(Controller):
     )
     async def submit(
         self,
-        request: AuthedRequest,
+        principal: Caller,
         stores: NamedDependency[Stores],
         data: SubmissionIn,
     ) -> Receipt:
-        return await intake.submit(stores.pool, stores.blobs, stores.settings, request.user, data)
+        return await intake.submit(stores.pool, stores.blobs, stores.settings, principal, data)
 
     @post(
         "/{submission_id:uuid}/revisions",
@@ -61,19 +70,19 @@ class SubmissionsController(Controller):
     )
     async def correct(
         self,
-        request: AuthedRequest,
+        principal: Caller,
         stores: NamedDependency[Stores],
         submission_id: UUID,
         data: SubmissionIn,
     ) -> Receipt:
-        return await intake.submit(stores.pool, stores.blobs, stores.settings, request.user, data,
+        return await intake.submit(stores.pool, stores.blobs, stores.settings, principal, data,
                                    correction_of=submission_id)
 
     @get("/", summary="Submissions in the caller's scope (branch managers: released only)")
     async def list_submissions(
         self,
-        request: AuthedRequest,
-        pool: NamedDependency[asyncpg.Pool],
+        principal: Caller,
+        pool: Pool,
         branch_id: UUID | None = None,
         status: SubmissionStatus | None = None,
         form_key: str | None = None,
@@ -83,7 +92,7 @@ class SubmissionsController(Controller):
         offset: Offset = 0,
     ) -> list[SubmissionSummary]:
         return await review.list_submissions(
-            pool, request.user, branch_id=branch_id, status=status, form_key=form_key,
+            pool, principal, branch_id=branch_id, status=status, form_key=form_key,
             date_from=checked_day("from", date_from), date_to=checked_day("to", date_to), limit=limit, offset=offset,
         )
 
@@ -93,15 +102,15 @@ class SubmissionsController(Controller):
         responses=problem_responses(404),
     )
     async def get_submission(
-        self, request: AuthedRequest, pool: NamedDependency[asyncpg.Pool], submission_id: UUID
+        self, principal: Caller, pool: Pool, submission_id: UUID
     ) -> SubmissionView | BranchSubmissionView:
-        return await review.get_submission(pool, request.user, submission_id)
+        return await review.get_submission(pool, principal, submission_id)
 
     @post("/{submission_id:uuid}/approve", opt=QA, status_code=200, responses=problem_responses(404, 409))
     async def approve(
-        self, request: AuthedRequest, pool: NamedDependency[asyncpg.Pool], submission_id: UUID
+        self, principal: Caller, pool: Pool, submission_id: UUID
     ) -> SubmissionView | BranchSubmissionView:
-        return await review.transition(pool, request.user, submission_id, "approved")
+        return await review.transition(pool, principal, submission_id, "approved")
 
     @post(
         "/{submission_id:uuid}/release",
@@ -111,15 +120,41 @@ class SubmissionsController(Controller):
         responses=problem_responses(404, 409),
     )
     async def release(
-        self, request: AuthedRequest, pool: NamedDependency[asyncpg.Pool], submission_id: UUID
+        self, principal: Caller, pool: Pool, submission_id: UUID
     ) -> SubmissionView | BranchSubmissionView:
-        return await review.transition(pool, request.user, submission_id, "released")
+        return await review.transition(pool, principal, submission_id, "released")
 
     @post("/{submission_id:uuid}/reject", opt=QA, status_code=200, responses=problem_responses(404, 409))
     async def reject(
-        self, request: AuthedRequest, pool: NamedDependency[asyncpg.Pool], submission_id: UUID, data: RejectIn
+        self, principal: Caller, pool: Pool, submission_id: UUID, data: RejectIn
     ) -> SubmissionView | BranchSubmissionView:
-        return await review.transition(pool, request.user, submission_id, "rejected", data.reason)
+        return await review.transition(pool, principal, submission_id, "rejected", data.reason)
 
 
-routes = [SubmissionsController]
+class SubmissionExportsController(Controller):
+    path = "/exports"
+    tags = ("exports",)
+    opt = roles("admin", "regional_lead", "branch_manager")
+    dependencies = PRINCIPAL
+
+    @get("/submissions.csv", media_type=CSV_MEDIA_TYPE,
+         summary="Submissions of a form with item scores, as CSV",
+         responses=problem_responses(404, 422))
+    async def submissions_csv(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
+        date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+    ) -> Stream:
+        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=checked_day("from", date_from),
+                                                  date_to=checked_day("to", date_to),
+                                                  branch_id=branch_id, region_id=region_id)
+        body = await exports.submissions_csv(pool, principal, filters)
+        return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment(f"submissions-{form_key}.csv"))
+
+
+routes = [SubmissionsController, SubmissionExportsController]

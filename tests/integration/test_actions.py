@@ -56,12 +56,13 @@ async def test_the_action_lifecycle_for_each_role(
     lead = await login_as(client, world.a.lead)
     receipt = await run.submit(world.a.b11, reference_month() + timedelta(days=9),
                                failing=("p1_greeting", "p7_no_argument"))
-    assert receipt["actions_opened"] == 2
+    assert receipt["actions_opened"] == 2  # what the release will open
 
-    # Not released yet: the branch's manager and the lead see nothing; QA does.
+    # Not released yet: no action exists (#19 item 3), for anyone; QA reads the score card's follow-ups.
     assert await listed(client, manager) == [] and await listed(client, lead) == []
-    assert len(await listed(client, admin, branch_id=world.a.b11)) == 2
+    assert await listed(client, admin, branch_id=world.a.b11) == []
     await run.release(receipt["submission_id"])
+    assert len(await listed(client, admin, branch_id=world.a.b11)) == 2
 
     actions = by_item(await listed(client, manager))
     p7, p1 = actions["p7_no_argument"], actions["p1_greeting"]

@@ -18,12 +18,11 @@ from inspect_api.forms.service import seed_catalogue
 from inspect_api.settings import Settings
 from inspect_api.submissions.intake import request_hash
 from inspect_api.submissions.schemas import SubmissionIn
-from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+from tests.integration.factories import World, fast_settings, login_as
 from tests.integration.live_server import ThreadedServer
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.unit.photos.samples import jpeg
 
-app = fast_app_fixture()
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 
 
@@ -54,6 +53,7 @@ async def inspector(client: AsyncTestClient, world: World) -> AsyncIterator[dict
 
 
 async def stored_rows(db: asyncpg.Pool) -> dict[str, int]:
+    """What intake stored (actions: none before the release, #19 item 3)."""
     tables = ("submissions", "submission_revisions", "actions")
     counts = {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
     counts["attached_photos"] = await db.fetchval("SELECT count(*) FROM photos WHERE status = 'attached'")
@@ -66,7 +66,7 @@ async def test_fifty_sequential_retries_make_one_row_and_identical_answers(
     answers = [await client.post("/submissions", json=adhoc_body, headers=inspector) for _ in range(50)]
     assert {a.status_code for a in answers} == {201}
     assert len({a.content for a in answers}) == 1
-    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 0,
                                       "attached_photos": 2}
 
 
@@ -92,7 +92,7 @@ async def test_twenty_concurrent_same_uuid_requests_make_one_row_and_no_5xx(
     assert not [s for s in statuses if s >= 500], statuses
     assert set(statuses) == {201}, statuses
     assert len({a.content for a in answers}) == 1
-    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 0,
                                       "attached_photos": 2}
 
 
@@ -131,7 +131,7 @@ async def test_another_inspector_resending_the_same_body_gets_a_409_not_the_rece
     # The owner's resend still answers the stored receipt, and nothing more was written.
     again = await client.post("/submissions", json=adhoc_body, headers=inspector)
     assert again.status_code == 201 and again.content == first.content
-    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 0,
                                       "attached_photos": 2}
 
 
@@ -172,5 +172,5 @@ async def test_another_inspector_losing_the_race_for_a_client_id_gets_a_409_not_
             answer = await sending
     claimed_elsewhere(answer, contested)
     assert first.json()["submission_id"] not in answer.text
-    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 1,
+    assert await stored_rows(db) == {"submissions": 1, "submission_revisions": 1, "actions": 0,
                                       "attached_photos": 2}

@@ -108,14 +108,15 @@ async def test_inspection_end_to_end(
     assert first.status_code == 201, first.text
     receipt = first.json()
     assert receipt["score"]["failed_items"] == ["p1_greeting"]
-    assert receipt["actions_opened"] == 1  # p1 has a follow-up rule
+    assert receipt["actions_opened"] == 1  # p1 has a follow-up rule: the release will open it
     for _ in range(5):
         retry = await client.post("/submissions", json=body, headers=inspector)
         assert retry.status_code == 201
         assert retry.content == first.content
     counts = await row_counts(db)
-    assert counts == {"submissions": 1, "submission_revisions": 1, "submission_items": len(receipt["score"]["items"]),
-                      "actions": 1, "action_events": 1, "attached_photos": 2}
+    # Intake derives nothing the branch would see (#19 item 3): no item facts, no actions before the release.
+    assert counts == {"submissions": 1, "submission_revisions": 1, "submission_items": 0,
+                      "actions": 0, "action_events": 0, "attached_photos": 2}
 
     submission_id = receipt["submission_id"]
     admin = await login_as(client, world.a.admin)
@@ -127,9 +128,16 @@ async def test_inspection_end_to_end(
     assert qa_view["inspector"]["id"] == str(world.a.inspector.id)
     assert (await client.post(f"/submissions/{submission_id}/release", headers=admin)).status_code == 409
     assert (await client.post(f"/submissions/{submission_id}/approve", headers=admin)).status_code == 200
+    assert (await row_counts(db))["actions"] == 0  # approved is not released either
     released = await client.post(f"/submissions/{submission_id}/release", headers=admin)
     assert released.status_code == 200, released.text
     assert released.json()["status"] == "released"
+    counts = await row_counts(db)
+    assert (counts["submission_items"], counts["actions"], counts["action_events"]) == (
+        len(receipt["score"]["items"]), 1, 1)
+    release_time = await db.fetchval("SELECT released_at FROM submissions WHERE id = $1", UUID(submission_id))
+    assert await db.fetchval("SELECT array_agg(DISTINCT created_at) FROM actions") == [release_time]
+    assert (retry := await client.post("/submissions", json=body, headers=inspector)).content == first.content
 
     seen = await client.get(f"/submissions/{submission_id}", headers=manager)
     assert seen.status_code == 200, seen.text
@@ -383,8 +391,8 @@ async def test_a_photo_taken_by_a_concurrent_request_rolls_the_whole_submission_
     receipt = await client.post("/submissions", json=retry, headers=inspector)
     assert receipt.status_code == 201, receipt.text
     counts = await row_counts(db)
-    assert counts["submissions"] == 1 and counts["submission_items"] > 0 and counts["attached_photos"] == 2
-    assert counts["actions"] == counts["action_events"] == receipt.json()["actions_opened"]
+    assert counts["submissions"] == 1 and counts["attached_photos"] == 2
+    assert counts["submission_items"] == counts["actions"] == counts["action_events"] == 0  # until the release
     assert await db.fetchval("SELECT status FROM visits WHERE id = $1", fuel.visit_id) == "submitted"
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import msgspec
 import pytest
 import pytest_asyncio
 from litestar import Litestar
@@ -26,6 +25,7 @@ from inspect_api.storage.db import create_pool
 from inspect_api.storage.embedded import EmbeddedPostgres, EmbeddedSeaweed
 from inspect_api.storage.migrations import migrate
 from inspect_api.storage.scratch import create_database, drop_database
+from tests.integration.shared import TRUNCATE_ALL, fast_settings
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -82,19 +82,6 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     await test_pool.close()
 
 
-TRUNCATE_ALL = """
-DO $$
-DECLARE names text;
-BEGIN
-    SELECT string_agg(format('%I', tablename), ', ') INTO names
-    FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'schema_functions');
-    IF names IS NOT NULL THEN
-        EXECUTE 'TRUNCATE ' || names || ' CASCADE';
-    END IF;
-END $$;
-"""
-
-
 @pytest_asyncio.fixture
 async def db(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
     """A clean database for each test that asks for it (directly or through `client`)."""
@@ -104,7 +91,8 @@ async def db(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def app(settings: Settings, db: asyncpg.Pool) -> Litestar:
-    return create_app(msgspec.structs.replace(settings, db_pool_min=1, db_pool_max=4))
+    """The one app flavour (fast_settings); a test needing other settings builds its own from them."""
+    return create_app(fast_settings(settings))
 
 
 @pytest_asyncio.fixture

@@ -7,9 +7,8 @@ visits; and how tests get a bearer token.
 
 Every factory user's password is PASSWORD, hashed once with cheap argon2 parameters that match
 `fast_settings` (so logging in costs microseconds and never triggers a rehash). Test modules that log
-in a lot build their app with those settings (a high login rate limit, cheap hashing):
-
-    app = fast_app_fixture()                       # module-level: overrides conftest's `app`
+in a lot get them from conftest's `app`, which is built with those settings (a high login rate limit,
+cheap hashing).
 
 Modules with many read-only (or non-interfering) cases share one world, app, client and a token per
 role of org "alpha" across the module:
@@ -27,7 +26,6 @@ from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import pytest
 import pytest_asyncio
 from litestar import Litestar
@@ -36,20 +34,15 @@ from litestar.testing import AsyncTestClient
 from inspect_api.app import create_app
 from inspect_api.auth.passwords import hasher_for
 from inspect_api.settings import Settings
+from tests.integration.shared import FAST_HASH_PARAMS, TRUNCATE_ALL, fast_settings
 
 PASSWORD: Final = "correct horse battery staple"
 ROLES: Final = ("admin", "regional_lead", "branch_manager", "inspector")
-FAST_HASH_PARAMS: Final = {"password_time_cost": 1, "password_memory_kib": 64, "password_parallelism": 1}
-
-
-def fast_settings(settings: Settings, **changes: Any) -> Settings:
-    """The session settings with a small pool, a high login rate limit and cheap password hashing."""
-    values: dict[str, Any] = {"db_pool_min": 1, "db_pool_max": 4, "login_rate_per_minute": 100_000}
-    return msgspec.structs.replace(settings, **(values | FAST_HASH_PARAMS | changes))
 
 
 def fast_app_fixture():
-    """`app = fast_app_fixture()` at module level overrides conftest's `app` for that module."""
+    """Superseded: conftest's `app` is built with fast_settings. Kept only until the last two
+    modules that still say `app = fast_app_fixture()` drop it; it returns the same flavour."""
 
     @pytest.fixture
     def app(settings: Settings, db: asyncpg.Pool) -> Litestar:
@@ -60,8 +53,8 @@ def fast_app_fixture():
 
 def module_world_fixtures():
     """Module-scoped `world` (built once after truncating), `app`, `client` and `tokens`
-    ({role: headers} for world.a's users). Such a module must not use `db`, which truncates."""
-    from tests.integration.conftest import TRUNCATE_ALL
+    ({role: headers} for world.a's users): conftest's app flavour, shared by the module. Such a module
+    must not use `db`, which truncates."""
 
     @pytest_asyncio.fixture(scope="module")
     async def world(pool: asyncpg.Pool) -> World:

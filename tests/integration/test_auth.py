@@ -17,7 +17,6 @@ from tests.integration.conftest import TEST_JWT_SECRET
 from tests.integration.factories import (
     PASSWORD,
     World,
-    fast_app_fixture,
     fast_settings,
     login,
     login_as,
@@ -25,7 +24,6 @@ from tests.integration.factories import (
     make_user,
 )
 
-app = fast_app_fixture()
 WAIT_SECONDS = 10.0
 
 

@@ -6,9 +6,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.integration.factories import World, fast_app_fixture, login_as
-
-app = fast_app_fixture()
+from tests.integration.factories import World, login_as
 
 GOOD = """code,name_zh,name_en,region_code,timezone,latitude,longitude,address
 SZ-F10,深圳南山加油站,Shenzhen Nanshan Fuel Station,R2,Asia/Shanghai,22.5330,113.9300,"深圳市南山区科技园, 南区 8 号"

@@ -33,11 +33,10 @@ from PIL import ExifTags, Image
 
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.service import seed_catalogue
-from tests.integration.factories import World, fast_app_fixture, login_as, make_visit
+from tests.integration.factories import World, login_as, make_visit
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.unit.photos.samples import jpeg
 
-app = fast_app_fixture()
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 INSPECTOR_NAME = "Qiu Mingyue (mystery shopper 7731)"
 VISIT_GPS = (31.230417, 121.470253)  # where the inspector stood: near, but not at, the branch's 31.23, 121.47

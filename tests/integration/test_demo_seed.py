@@ -4,9 +4,8 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from inspect_api.org.demo import BRANCHES, USERS, seed_demo_org
-from tests.integration.factories import fast_app_fixture, login, make_form_version
+from tests.integration.factories import login, make_form_version
 
-app = fast_app_fixture()
 CHEAP = (1, 64, 1)
 
 

@@ -15,9 +15,8 @@ from litestar.testing import AsyncTestClient
 
 from inspect_api.forms.loader import load_form_file, load_seed_dir
 from inspect_api.forms.service import seed_catalogue
-from tests.integration.factories import World, fast_app_fixture, login_as
+from tests.integration.factories import World, login_as
 
-app = fast_app_fixture()
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 SEED_KEYS = sorted(p.stem for p in SEED_DIR.glob("*.yaml"))
 

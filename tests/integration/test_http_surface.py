@@ -12,14 +12,13 @@ from litestar.testing import AsyncTestClient
 
 from inspect_api.json_body import MAX_JSON_DEPTH
 from inspect_api.params import DAY_RANGE
-from tests.integration.factories import World, fast_app_fixture, login_as
+from tests.integration.factories import World, login_as
 from tests.integration.releases import (
     FUEL,
     Catalogue,
     fuel_catalogue,  # noqa: F401  (fixture)
 )
 
-app = fast_app_fixture()
 FORM = FUEL  # a seed form with items (the submissions export refuses a form without)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.integration.factories import World, fast_app_fixture, login, login_as
-
-app = fast_app_fixture()
+from tests.integration.factories import World, login, login_as
 
 
 @pytest.fixture

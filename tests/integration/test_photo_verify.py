@@ -19,7 +19,7 @@ from inspect_api.photos import queries as photo_queries
 from inspect_api.photos import service as photo_service
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore, make_s3_client
-from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+from tests.integration.factories import World, fast_settings, login_as
 from tests.integration.live_server import ThreadedServer
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.integration.releases import (
@@ -30,7 +30,6 @@ from tests.integration.releases import (
 )
 from tests.unit.photos.samples import bomb_png, jpeg
 
-app = fast_app_fixture()
 AT_BRANCH = {"latitude": 31.2302, "longitude": 121.4701}
 
 

@@ -27,11 +27,9 @@ from inspect_api.photos.service import VerifiedPhoto, attach_photos, cleanup_sta
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.storage.embedded import free_port
-from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
+from tests.integration.factories import World, fast_settings, login_as
 from tests.integration.phone import get_slots, upload
 from tests.unit.photos.samples import bomb_png, encode, exif_with, jpeg, scene
-
-app = fast_app_fixture()
 
 GPS = {"latitude": 31.2304, "longitude": 121.4737}
 TAKEN = datetime(2025, 5, 6, 7, 8, 9)

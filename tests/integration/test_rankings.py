@@ -17,7 +17,7 @@ from inspect_api.app import create_app
 from inspect_api.rankings.rollups import backfill
 from inspect_api.rankings.stats import PERIOD_KINDS, period_start
 from inspect_api.settings import Settings
-from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as, make_user
+from tests.integration.factories import World, fast_settings, login_as, make_user
 from tests.integration.releases import (
     FUEL,
     Catalogue,
@@ -28,7 +28,6 @@ from tests.integration.releases import (
     set_org_settings,
 )
 
-app = fast_app_fixture()
 FAIL_SOME = ("p1_greeting", "p4_equal_treatment")
 
 

@@ -11,9 +11,7 @@ from litestar.testing import AsyncTestClient
 from inspect_api.app import create_app
 from inspect_api.params import INT4_MAX, MAX_OFFSET
 from inspect_api.settings import Settings
-from tests.integration.factories import World, fast_app_fixture, fast_settings, login_as
-
-app = fast_app_fixture()
+from tests.integration.factories import World, fast_settings, login_as
 
 
 def is_problem(response: Any) -> bool:

@@ -16,9 +16,7 @@ from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict
 from inspect_api.visits import service
 from inspect_api.visits.schemas import VisitIn
-from tests.integration.factories import World, fast_app_fixture, future_window, login_as
-
-app = fast_app_fixture()
+from tests.integration.factories import World, future_window, login_as
 
 
 @pytest.fixture

@@ -114,10 +114,25 @@ def _out_of_range(value: Any, path: Path, shown: str) -> Iterator[str]:
         yield from _out_of_range(getattr(value, step, None), rest, f"{shown}.{step}" if shown else step)
 
 
+_FLOAT_FOR_INT: Final = "Expected `int`, got `float`"
+
+
+def integral_floats_as_ints(value: Any) -> Any:
+    """`value` (plain JSON) with every finite float without a fraction (36.0, 1e2) as an int."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [integral_floats_as_ints(item) for item in value]
+    if isinstance(value, dict):
+        return {key: integral_floats_as_ints(item) for key, item in value.items()}
+    return value
+
+
 class _BodyDecoder:
     """A handler's strict decoder and where its type holds dates."""
 
     def __init__(self, data_type: Any) -> None:
+        self.data_type = data_type
         try:
             self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(data_type, strict=True)
             self.dated = dated_paths(msgspec.inspect.type_info(data_type))
@@ -125,7 +140,15 @@ class _BodyDecoder:
             self.decoder, self.dated = msgspec.json.Decoder(), []
 
     def decode(self, body: bytes) -> Any:
-        value = self.decoder.decode(body)
+        try:
+            value = self.decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            if not str(exc).startswith(_FLOAT_FOR_INT):
+                raise
+            # JSON has one number type: `36.0` is the integer 36 (JSON Schema's `integer` admits it), but
+            # msgspec's strict decoder wants an integer literal. Only then: integral floats become ints and
+            # the value is converted, as strictly; `36.5`, `"36"` and `true` are still refused.
+            value = msgspec.convert(integral_floats_as_ints(msgspec.json.decode(body)), self.data_type, strict=True)
         if fields := [f for path in self.dated for f in _out_of_range(value, path, "")]:
             raise InvalidInput(f"{', '.join(fields)}: outside {DAY_RANGE}", extra={"errors": [
                 {"field": f, "message": f"must be within {DAY_RANGE}", "source": "body"} for f in fields]})

@@ -12,6 +12,10 @@
   a truthiness test and dropped every zero bound, so `-5` looked schema-valid.
 * Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
   knows an extra field is an error rather than something ignored.
+* Request schemas say what the handlers refuse (served document, `tighten_request_schemas`): a date or
+  date-time lies in params.DAY_RANGE (a `pattern` on its year, the local date's for date-times), and
+  free text holds no NUL (`^[^\\x00]*$`: Postgres text cannot store it, a 422), so a client or a fuzzer
+  never takes either for valid input.
 * The docs UI (Swagger UI at /schema and /schema/swagger) loads its scripts, stylesheet and icon from
   the service (openapi_assets/, served under /schema/assets), never from a CDN: Litestar's defaults
   pointed at `@latest` CDN builds without integrity checks, and failed offline and in mainland China.
@@ -26,6 +30,7 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar._openapi.schema_generation.schema import SchemaCreator
 from litestar.handlers import HTTPRouteHandler
@@ -36,7 +41,7 @@ from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from inspect_api.errors import problem_responses
-from inspect_api.params import RangedQueryParameter
+from inspect_api.params import MAX_DAY, MIN_DAY, RangedQueryParameter
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 SCHEMA_PATH: Final = "/schema"
@@ -67,6 +72,97 @@ def _for_constrained_collection_without_ellipsis(self: SchemaCreator, field_defi
 
 
 SchemaCreator.for_collection_constrained_field = _for_constrained_collection_without_ellipsis
+
+
+# Years MIN_DAY..MAX_DAY (2000..2100): the whole of params.DAY_RANGE, which runs 1 January to 31 December.
+assert (MIN_DAY.year, MIN_DAY.month, MIN_DAY.day, MAX_DAY.month, MAX_DAY.day) == (2000, 1, 1, 12, 31)
+assert MAX_DAY.year == 2100
+DAY_RANGE_PATTERN: Final = "^(20[0-9]{2}|2100)-"
+NO_NUL_PATTERN: Final = "^[^\\x00]*$"
+_DATED_FORMATS: Final = {"date", "date-time"}
+_REF_PREFIX: Final = "#/components/schemas/"
+
+
+def _is_string_schema(node: dict[str, Any]) -> bool:
+    kind = node.get("type")
+    return kind == "string" or (isinstance(kind, list) and "string" in kind)
+
+
+def _tighten(node: Any, components: dict[str, Any], seen: set[str]) -> bool:
+    """Walk one request-side schema (following component refs once) and constrain its strings; whether
+    any free text (now NUL-free) was found."""
+    if isinstance(node, list):
+        return any([_tighten(item, components, seen) for item in node])
+    if not isinstance(node, dict):
+        return False
+    free_text = False
+    if isinstance(ref := node.get("$ref"), str) and ref.startswith(_REF_PREFIX):
+        name = ref.removeprefix(_REF_PREFIX)
+        if name not in seen and name in components:
+            seen.add(name)
+            free_text = _tighten(components[name], components, seen)
+    if "pattern" not in node and "enum" not in node and "const" not in node:
+        # Litestar puts the format of an optional value beside its `oneOf: [string, null]`.
+        if node.get("format") in _DATED_FORMATS:
+            node["pattern"] = DAY_RANGE_PATTERN
+        elif _is_string_schema(node) and "format" not in node:
+            node["pattern"] = NO_NUL_PATTERN
+            free_text = True
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            # A password is hashed, never stored as text: it may hold any character.
+            value = {name: schema for name, schema in value.items() if "password" not in name}
+        if key not in ("example", "examples", "default", "enum", "const") and isinstance(value, dict | list):
+            free_text = _tighten(value, components, seen) or free_text
+    return free_text
+
+
+# Rules across the members of one body, by component.
+_BODY_RULES: Final = {
+    # service._branch_problems: latitude and longitude both, or neither (absent or null). A PATCH is
+    # checked after merging with the stored branch, which no schema of the body can say.
+    "BranchIn": {"anyOf": [
+        {"required": ["latitude", "longitude"],
+         "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}}},
+        {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
+    ]},
+}
+
+
+def tighten_request_schemas(document: dict[str, Any]) -> None:
+    """Constrain every string a request may carry (parameters and bodies): see the module docstring. An
+    operation with a free-text parameter documents the 422 that a NUL in it answers."""
+    components = document.get("components", {}).get("schemas", {})
+    for name, rule in _BODY_RULES.items():
+        if name in components:
+            components[name] |= rule
+    seen: set[str] = set()
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            free_text_parameter = False
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "header" and _tighten(parameter.get("schema"), components, seen):
+                    free_text_parameter = True
+            _tighten(operation.get("requestBody"), components, seen)
+            responses = operation.get("responses", {})
+            if free_text_parameter and "422" not in responses and "400" in responses:
+                responses["422"] = responses["400"] | {"description": "Unprocessable Entity"}
+
+
+_provide_openapi_schema = OpenAPIPlugin.provide_openapi_schema
+
+
+def _provide_tightened_openapi_schema(self: OpenAPIPlugin) -> dict[str, Any]:
+    built = self._openapi_schema is not None
+    document = _provide_openapi_schema(self)
+    if not built:  # once, on the cached document that /schema serves
+        tighten_request_schemas(document)
+    return document
+
+
+OpenAPIPlugin.provide_openapi_schema = _provide_tightened_openapi_schema  # type: ignore[method-assign]
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):

@@ -11,8 +11,10 @@ from msgspec import Meta
 
 from inspect_api.actions.lifecycle import ActionStatus
 
-# A note must say something: at least one non-space character.
-Note = Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"\S", description="free text, not blank")]
+# A note must say something: at least one non-space character. Whitespace spelled out: `\S` differs
+# between Python (msgspec) and the ECMA regex of JSON Schema (auth/schemas.py, Email).
+Note = Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"[^\s\x1c-\x1f\x85\ufeff]",
+                           description="free text, not blank")]
 OptionalNote = Annotated[str, Meta(max_length=4000)]
 MAX_EVIDENCE_PHOTOS = 10
 EventKind = Literal["created", "status", "comment", "evidence", "recheck", "merged"]

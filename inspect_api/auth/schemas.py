@@ -15,7 +15,10 @@ Email = Annotated[
     Meta(
         min_length=3,
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+$",
+        # Python (msgspec) and JSON Schema (ECMA) read a pattern alike only when spelled out: `\s` alone also
+        # matches \x1c-\x1f and \x85 in Python, \ufeff in ECMA; a bare `$` also matches before a final
+        # newline in Python, hence `$(?!\n)`. Otherwise a value passed the schema and failed here, or back.
+        pattern=r"^[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+$(?!\n)",
         description="login e-mail (compared after NFKC and case folding)",
     ),
 ]

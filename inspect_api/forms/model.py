@@ -18,9 +18,10 @@ from msgspec import Meta, Struct
 # Named constraints
 # ---------------------------------------------------------------------------------------------
 
-FORM_KEY_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{1,62}$"
-KEY_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-CRITICAL_PATTERN: Final = r"^(fail_form|flag|cap_score:[0-9]{1,2}(\.[0-9]{1,2})?)$"
+# `$(?!\n)`: in Python (msgspec) a bare `$` also matches before a final newline, in JSON Schema not.
+FORM_KEY_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)"
+KEY_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$(?!\n)"
+CRITICAL_PATTERN: Final = r"^(fail_form|flag|cap_score:[0-9]{1,2}(\.[0-9]{1,2})?)$(?!\n)"
 MAX_PHOTOS_PER_ANSWER: Final = 20
 MAX_TEXT_LENGTH: Final = 10_000
 MAX_SCALE_SPAN: Final = 100  # keeps per-point tables and client widgets small

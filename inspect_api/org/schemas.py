@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Final
 from uuid import UUID
+from zoneinfo import available_timezones
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -20,13 +21,18 @@ Code = Annotated[
     Meta(
         min_length=1,
         max_length=32,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$(?!\n)",  # (?!\n): auth/schemas.py, Email
         description="letters, digits, _ . - (unique within the org)",
     ),
 ]
 NameZh = Annotated[str, Meta(min_length=1, max_length=200, description="Chinese name")]
 NameEn = Annotated[str, Meta(min_length=1, max_length=200, description="English name")]
-Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai")]
+# The schema lists the zones rules.timezone_problem accepts (the same available_timezones()), so an unknown
+# name is visibly invalid input rather than a schema-valid string answered 422.
+TIMEZONE_NAMES: Final = tuple(sorted(available_timezones()))
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai",
+                               extra_json_schema={"description": "IANA time zone, e.g. Asia/Shanghai",
+                                                  "extra": {"enum": list(TIMEZONE_NAMES)}})]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Address = Annotated[str, Meta(max_length=500)]

@@ -40,7 +40,7 @@ def provide_rankings_cache(state: State) -> RankingsCache:
 
 Pool = NamedDependency[asyncpg.Pool]
 READERS: Final = roles("admin", "regional_lead", "branch_manager")
-FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
+FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)", description="form key")]
 Period = Annotated[PeriodKind, QueryParameter(description="week (ISO, Monday first), month or quarter")]
 On = Annotated[date | None, day_param("a day inside the period (default: today, local)")]
 MinVisits = Annotated[

@@ -37,7 +37,7 @@ Pool = NamedDependency[asyncpg.Pool]
 INSPECTOR: Final = roles("inspector")
 QA: Final = roles("admin")
 PageSize = Annotated[int, Parameter(ge=1, le=review.MAX_PAGE_SIZE, description="page size (max 200)")]
-FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="form key")]
+FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)", description="form key")]
 
 
 class SubmissionsController(Controller):

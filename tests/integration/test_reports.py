@@ -262,3 +262,16 @@ async def test_a_report_page_renders_to_png(
         assert dark > 0.01 * grey.size[0] * grey.size[1]  # text was drawn, not an empty page
 
 
+
+
+async def test_openapi_documents_both_reports_as_pdf_with_their_problems(client: AsyncTestClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path, problems in (("/submissions/{submission_id}/report.pdf", {"404", "503"}),
+                           ("/branches/{branch_id}/report.pdf", {"403", "404", "422"})):
+        responses = paths[path]["get"]["responses"]
+        assert list(responses["200"]["content"]) == ["application/pdf"], responses["200"]
+        for status in problems:
+            assert "application/problem+json" in responses[status]["content"], (path, status)
+    parameters = {p["name"]: p for p in paths["/branches/{branch_id}/report.pdf"]["get"]["parameters"]}
+    assert {"week", "month", "quarter"} <= set(str(parameters["period"]["schema"]).replace("'", " ").split())
+    assert parameters["form_key"]["required"] and not parameters["lang"].get("required", False)

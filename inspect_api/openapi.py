@@ -126,6 +126,14 @@ _BODY_RULES: Final = {
          "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}}},
         {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
     ]},
+    # photos.service: a submission upload may name its visit, never an action; an evidence upload names
+    # its action, never a visit.
+    "UploadRequest": {"oneOf": [
+        {"properties": {"purpose": {"const": "submission"}, "action_id": {"type": "null"}}},
+        {"required": ["action_id"],
+         "properties": {"purpose": {"const": "action_evidence"}, "action_id": {"type": "string"},
+                        "visit_id": {"type": "null"}}},
+    ]},
 }
 
 

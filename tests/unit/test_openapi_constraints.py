@@ -90,6 +90,22 @@ def test_a_new_branch_has_both_coordinates_or_neither(document: dict[str, Any], 
     assert jsonschema_rs.validator_for(rule).is_valid(body) is valid
 
 
+VISIT = "00000000-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize(("body", "valid"), [
+    ({"purpose": "submission"}, True), ({"purpose": "submission", "visit_id": VISIT}, True),
+    ({"purpose": "submission", "action_id": VISIT}, False), ({"purpose": "action_evidence", "action_id": VISIT}, True),
+    ({"purpose": "action_evidence"}, False), ({"purpose": "action_evidence", "action_id": None}, False),
+    ({"purpose": "action_evidence", "action_id": VISIT, "visit_id": VISIT}, False),
+])
+def test_an_upload_names_a_visit_or_an_action_as_its_purpose_says(
+    document: dict[str, Any], body: dict, valid: bool
+) -> None:
+    rule = {"oneOf": document["components"]["schemas"]["UploadRequest"]["oneOf"]}
+    assert jsonschema_rs.validator_for(rule).is_valid(body) is valid
+
+
 def test_patterns_mean_the_same_to_the_schema_and_to_msgspec(document: dict[str, Any]) -> None:
     # `\s` in Python also matches \x1c-\x1f and \x85, in ECMA also \ufeff: "a\x1cb@c" passed the e-mail's
     # schema and msgspec refused it (a 400 for schema-valid input).

@@ -210,13 +210,14 @@ async def account(database_url: str, phones: Phones, sent: set[str], earlier: se
     report.partial = [str(r["id"]) for r in partial]
 
 
-# A submission is whole when its current revision exists with a score card, and that revision has one
-# item row per item of its score card.
+# A submission is whole when its current revision exists with a score card and, once released, that
+# revision has one item row per item of its score card (the release writes them, #19 item 3).
 PARTIAL_SUBMISSIONS: Final = """
 SELECT s.id FROM submissions s
 LEFT JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
 WHERE r.id IS NULL OR r.score_card IS NULL
-   OR jsonb_array_length(r.score_card->'items') <> (SELECT count(*) FROM submission_items i WHERE i.revision_id = r.id)
+   OR (s.status = 'released' AND jsonb_array_length(r.score_card->'items')
+       <> (SELECT count(*) FROM submission_items i WHERE i.revision_id = r.id))
    OR jsonb_array_length(r.score_card->'items') = 0
 """
 

@@ -46,7 +46,6 @@ from inspect_api.submissions.schemas import Receipt, SubmissionIn
 CLOCK_SKEW: Final = timedelta(minutes=10)
 IDEMPOTENCY_CONSTRAINT: Final = "submission_revisions_org_id_client_id_key"
 ONE_PER_VISIT_CONSTRAINT: Final = "submissions_visit_key"
-ATTACHED_ONCE_CONSTRAINT: Final = "photos_attached_once"  # migration 0011
 
 
 def request_hash(data: SubmissionIn) -> str:
@@ -298,9 +297,9 @@ async def _write(
             return _replay(stored, digest, principal.user_id)
         if exc.constraint_name == ONE_PER_VISIT_CONSTRAINT:
             raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
-        if exc.constraint_name == ATTACHED_ONCE_CONSTRAINT:
-            raise photos_taken(UUID(photo_id) for photo_id in (exc.detail or "").split(",") if photo_id) from exc
         raise
+    except queries.PhotosAttachedElsewhere as exc:
+        raise photos_taken(exc.photo_ids) from exc
     return _receipt(stored)
 
 

@@ -389,10 +389,30 @@ class CorrectionRevision(msgspec.Struct, frozen=True, kw_only=True):
     revision: RevisionValues
 
 
+# SQLSTATEs this feature's SQL raises itself, class IA (inspect_api). Mapped by code, never by message.
+PHOTOS_ATTACHED_ELSEWHERE: Final = "IA001"  # sql/photos_attached_elsewhere.sql; DETAIL: the photo ids
+SQLSTATES: Final = {PHOTOS_ATTACHED_ELSEWHERE: "photos a concurrent request attached first"}
+
+
+class PhotosAttachedElsewhere(Exception):
+    """Another request attached these photos first; the write was rolled back."""
+
+    def __init__(self, photo_ids: list[UUID]) -> None:
+        super().__init__(f"photos attached elsewhere: {', '.join(map(str, photo_ids))}")
+        self.photo_ids = photo_ids
+
+
 async def write_first_submission(conn: asyncpg.Connection, first: FirstSubmission) -> StoredRevision:
     """Everything a first submission writes, atomically in one statement. Raises PhotosAttachedElsewhere
-    (inspect_api.storage.sqlstates) naming the photos when another request attached one first."""
-    return one_to(StoredRevision, await conn.fetchrow(WRITE_FIRST_SUBMISSION, first))
+    when another request attached one of its photos first (nothing written)."""
+    try:
+        row = await conn.fetchrow(WRITE_FIRST_SUBMISSION, first)
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == PHOTOS_ATTACHED_ELSEWHERE:
+            detail = getattr(exc, "detail", None) or ""
+            raise PhotosAttachedElsewhere([UUID(p) for p in detail.split(",") if p]) from exc
+        raise
+    return one_to(StoredRevision, row)
 
 
 async def write_correction_revision(

@@ -57,7 +57,10 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     revision: int
     received_at: datetime
     score: ScoreCard
-    actions_opened: int
+    # Kept for clients that read it; intake opens no action (#19): the release opens them.
+    actions_opened: Annotated[int, Meta(
+        ge=0, description="how many follow-up actions the release of this revision will open: one per entry "
+        "of score.follow_ups. Intake opens none; the branch sees them once QA releases the result.")]
 
 
 class BranchRef(msgspec.Struct, frozen=True, kw_only=True):

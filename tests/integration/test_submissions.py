@@ -259,10 +259,11 @@ async def test_rejected_result_is_corrected_by_a_new_revision(
     inspector = await login_as(client, world.a.inspector)
     admin = await login_as(client, world.a.admin)
     kept, added = await uploaded_photos(client, http, inspector)
-    failing = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment"}, photos={"p1_greeting": [kept]}),
-                              visit_id=str(fuel.visit_id))
+    failing = submission_body(answers_for(fuel.form, failing={"p4_equal_treatment", "p1_greeting"},
+                                          photos={"p1_greeting": [kept]}), visit_id=str(fuel.visit_id))
     first = await client.post("/submissions", json=failing, headers=inspector)
     submission_id = first.json()["submission_id"]
+    assert first.json()["actions_opened"] == 1  # p1's follow-up, had this revision been released
     early = await client.post(f"/submissions/{submission_id}/revisions",
                               json=submission_body(answers_for(fuel.form)), headers=inspector)
     assert early.status_code == 409  # only a rejected result can be corrected
@@ -281,6 +282,14 @@ async def test_rejected_result_is_corrected_by_a_new_revision(
     assert view["revisions"][0]["total_percent"] < 100.0
     attached = await db.fetch("SELECT id FROM photos WHERE submission_id = $1", UUID(submission_id))
     assert {r["id"] for r in attached} == {kept, added}
+
+    # Released, the result derives from the revision QA released only: revision 1's failed p1 opens nothing.
+    for step in ("approve", "release"):
+        assert (await client.post(f"/submissions/{submission_id}/{step}", headers=admin)).status_code == 200
+    assert await db.fetchval("SELECT count(*) FROM actions") == 0
+    item_revisions = await db.fetch("SELECT DISTINCT r.revision FROM submission_items i "
+                                    "JOIN submission_revisions r ON r.id = i.revision_id")
+    assert [row["revision"] for row in item_revisions] == [2]
 
 
 @pytest.mark.parametrize(
@@ -564,3 +573,65 @@ async def test_a_correction_refuses_a_photo_asked_for_another_visit(
     correction = submission_body(answers_for(fuel.form, photos={"p1_greeting": [own]}))
     accepted = await client.post(f"/submissions/{submission_id}/revisions", json=correction, headers=inspector)
     assert accepted.status_code == 201, accepted.text
+
+
+# ---- the intake write reads its values by name (#19 item 2) ----------------------------------------
+
+
+def first_submission_values(world: World, fuel: Fuel) -> dict[str, Any]:
+    """WRITE_FIRST_SUBMISSION's parameter as plain JSON values, right in every field."""
+    from datetime import UTC, date, datetime, timedelta
+
+    import msgspec
+
+    from inspect_api.forms.scoring import score
+    from inspect_api.submissions import queries
+    from inspect_api.submissions.intake import request_hash
+    from inspect_api.submissions.schemas import SubmissionIn
+
+    data = msgspec.convert(submission_body(answers_for(fuel.form), visit_id=str(fuel.visit_id)), SubmissionIn)
+    card = score(fuel.form, data.answers, form_version=1, content_hash="h")
+    finished = datetime.now(UTC)
+    values = queries.FirstSubmission(
+        submission=queries.SubmissionValues(
+            org_id=world.a.id, branch_id=world.a.b11, visit_id=fuel.visit_id, form_version_id=fuel.version_id,
+            inspector_id=world.a.inspector.id, mode="mystery", revision=1, total_percent=card.total_percent,
+            passed=card.passed, visited_on=date.today()),
+        revision=queries.RevisionValues(
+            client_id=UUID(int=4242), request_hash=request_hash(data), answers=[{"item": "p1_greeting"}],
+            score_card=card, started_at=finished - timedelta(minutes=20), finished_at=finished,
+            gps_latitude=31.2301, gps_longitude=121.4702, gps_accuracy_m=8.0, comment="", proof={"near": True}),
+        photo_ids=[])
+    return msgspec.to_builtins(values)
+
+
+@pytest.mark.parametrize(("first", "second", "refused_by"), [
+    ("client_id", "request_hash", asyncpg.InvalidTextRepresentationError),  # a uuid column takes no hash
+    ("started_at", "finished_at", asyncpg.CheckViolationError),  # same type: the order check refuses it
+    ("gps_latitude", "gps_longitude", asyncpg.CheckViolationError),  # 121.47 is no latitude
+    ("answers", "score_card", asyncpg.CheckViolationError),  # both jsonb: the shape checks refuse it
+])
+async def test_a_value_sent_under_another_fields_name_fails_loudly(
+    db: asyncpg.Pool, world: World, fuel: Fuel, first: str, second: str, refused_by: type[Exception]
+) -> None:
+    """The write statement reads its one jsonb parameter by name: two fields exchanged never land in each
+    other's columns (the positional text[] arrays it replaced took such a swap silently)."""
+    from inspect_api.submissions.queries import WRITE_FIRST_SUBMISSION
+
+    values = first_submission_values(world, fuel)
+    async with db.acquire() as conn:
+        with pytest.raises(RolledBack):
+            async with conn.transaction():  # the control: the right values are written, in their columns
+                written = await conn.fetchrow(WRITE_FIRST_SUBMISSION, values)
+                assert written["client_id"] == UUID(int=4242)
+                assert await conn.fetchval("SELECT gps_latitude FROM submission_revisions") == 31.2301
+                raise RolledBack
+        revision = values["revision"]
+        revision[first], revision[second] = revision[second], revision[first]
+        with pytest.raises(refused_by):
+            await conn.fetchrow(WRITE_FIRST_SUBMISSION, values)
+    assert await db.fetchval("SELECT count(*) FROM submission_revisions") == 0
+
+
+class RolledBack(Exception):
+    """Raised to roll a test's transaction back."""

@@ -23,7 +23,6 @@ BEGIN
         'stored', (SELECT to_jsonb(stored) FROM (
             SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
                    r.created_at, r.score_card,
-                   (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened,
                    (SELECT s.inspector_id FROM submissions s WHERE s.id = r.submission_id) AS inspector_id
             FROM submission_revisions r
             WHERE r.org_id = in_org AND r.client_id = in_client

@@ -635,3 +635,15 @@ async def test_a_value_sent_under_another_fields_name_fails_loudly(
 
 class RolledBack(Exception):
     """Raised to roll a test's transaction back."""
+
+
+async def test_photos_attached_elsewhere_is_its_own_sqlstate_not_a_unique_violation(db: asyncpg.Pool) -> None:
+    """Intake maps the error by its code (IA001), so no real unique violation can be taken for it."""
+    from inspect_api.submissions.queries import PHOTOS_ATTACHED_ELSEWHERE
+
+    photo_ids = [UUID(int=1), UUID(int=2)]
+    with pytest.raises(asyncpg.PostgresError) as raised:
+        await db.fetchval("SELECT photos_attached_elsewhere($1::uuid[])", photo_ids)
+    assert raised.value.sqlstate == PHOTOS_ATTACHED_ELSEWHERE == "IA001"
+    assert not isinstance(raised.value, asyncpg.UniqueViolationError)
+    assert raised.value.detail == ",".join(map(str, photo_ids))  # type: ignore[attr-defined]

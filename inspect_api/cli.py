@@ -93,6 +93,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
         _run_migrations(settings.database_url)
         _run_seed(settings, Path(args.seed_dir), demo=True)
         print(f"engines ready in {time.monotonic() - started:.1f}s")
+        from inspect_api.org.demo import demo_login_lines
+
+        for line in demo_login_lines():
+            print(line)
+        print(f"Dashboard: http://{args.host}:{args.port}/  (sign in with a demo login above)")
         print(f"API:      http://{args.host}:{args.port}/")
         print(f"OpenAPI:  http://{args.host}:{args.port}/schema  (docs UI at /schema/swagger)")
         print(f"Ready:    http://{args.host}:{args.port}/readyz")

@@ -1,8 +1,11 @@
-"""`seed`: load the seed forms (and, for `dev`, the demo organisation) idempotently."""
+"""`seed`: load the seed forms (and, for `dev`, the demo organisation and its inspections) idempotently."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import asyncpg
+import msgspec
 
 from inspect_api.forms.loader import load_seed_dir
 from inspect_api.forms.service import seed_catalogue
@@ -12,14 +15,31 @@ from inspect_api.storage.db import create_pool
 
 
 async def seed_all(settings: Settings, seed_dir: Path, *, demo: bool) -> list[str]:
-    """Seed forms first (visits pin them), then the demo org when asked. Returns printable lines."""
+    """Seed forms first (visits pin them), then the demo org and its inspections when asked. Returns
+    printable lines."""
     forms = load_seed_dir(seed_dir)  # a bad file stops here, before anything is written
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     try:
         async with pool.acquire() as conn:
             lines = [outcome.describe() for outcome in await seed_catalogue(conn, forms)]
             if demo:
-                lines += await seed_demo_org(conn)
+                lines += await seed_demo_org(conn, hash_cost=(
+                    settings.password_time_cost, settings.password_memory_kib, settings.password_parallelism))
+        if demo:
+            lines += await _seed_demo_inspections(settings, pool)
         return lines
     finally:
         await pool.close()
+
+
+async def _seed_demo_inspections(settings: Settings, pool: asyncpg.Pool) -> list[str]:
+    from inspect_api.app import create_app
+    from inspect_api.org.demo_inspections import seed_demo_inspections
+    from inspect_api.storage.blobs import BlobStore
+
+    # Releasing derives item facts and follow-up actions through the release hooks the app registers
+    # (submissions/hooks.py): building the app registers exactly those, as when serving.
+    create_app(settings)
+    # Photo checks in threads: a few dozen small photos do not pay for starting decode processes.
+    settings = msgspec.structs.replace(settings, photo_decode_in="thread")
+    return await seed_demo_inspections(pool, BlobStore(settings.s3), settings)

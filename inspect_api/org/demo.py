@@ -9,6 +9,10 @@ pharmacies, a hotel) and one user per role. Demo logins (documented, for local u
     manager@demo.inspect.test    hongqiao-pump-2024     branch_manager (SH-F01 Hongqiao fuel station)
     inspector@demo.inspect.test  mystery-shopper-2024   inspector
 
+Three more inspectors (SHOPPERS: shopper1..3@demo.inspect.test, passwords in the tuple) make the mystery
+visits of the demo inspections (demo_inspections.py): one inspector alone could not make them, since the
+mystery revisit rule keeps an inspector away from a branch for 30 days after a mystery visit.
+
 (They pass auth/password_rules.py: none contains its e-mail's name, as `demo-admin-2024` did.)
 
 If a published catalogue form exists (seed the forms first), the inspector also gets one announced
@@ -128,6 +132,11 @@ USERS: Final = (
     ),
     DemoUser("inspector@demo.inspect.test", "mystery-shopper-2024", "神秘顾客 Mystery Shopper", "inspector"),
 )
+SHOPPERS: Final = (
+    DemoUser("shopper1@demo.inspect.test", "quiet-visitor-2024", "暗访员 Li Na", "inspector"),
+    DemoUser("shopper2@demo.inspect.test", "unnoticed-guest-2024", "暗访员 Wang Lei", "inspector"),
+    DemoUser("shopper3@demo.inspect.test", "ordinary-customer-2024", "暗访员 Chen Jing", "inspector"),
+)
 
 SELECT_ORG_ID: Final = "SELECT id FROM orgs WHERE slug = $1"
 INSERT_ORG: Final = (
@@ -161,7 +170,7 @@ async def seed_demo_org(conn: asyncpg.Connection, *, hash_cost: tuple[int, int, 
     if await conn.fetchval(SELECT_ORG_ID, DEMO_SLUG) is not None:
         return [f"demo org '{DEMO_SLUG}' already exists: left as it is"]
     hasher = hasher_for(*hash_cost)
-    hashes = {u.email: hasher.hash(u.password) for u in USERS}  # before the transaction: slow
+    hashes = {u.email: hasher.hash(u.password) for u in (*USERS, *SHOPPERS)}  # before the transaction: slow
     async with conn.transaction():
         org_id = await conn.fetchval(INSERT_ORG, DEMO_SLUG, DEMO_ORG_NAME, {"mystery_revisit_days": 30})
         if org_id is None:  # created concurrently
@@ -182,16 +191,15 @@ async def seed_demo_org(conn: asyncpg.Connection, *, hash_cost: tuple[int, int, 
             for b in BRANCHES
         }
         users = {}
-        for u in USERS:
-            users[u.role] = user_id = await conn.fetchval(
-                INSERT_USER, org_id, u.email, u.display_name, u.role, hashes[u.email]
-            )
+        for u in (*USERS, *SHOPPERS):
+            user_id = await conn.fetchval(INSERT_USER, org_id, u.email, u.display_name, u.role, hashes[u.email])
+            users.setdefault(u.role, user_id)  # the first of a role: USERS come first
             for code in u.regions:
                 await conn.execute(INSERT_USER_REGION, org_id, user_id, regions[code])
             for code in u.branches:
                 await conn.execute(INSERT_USER_BRANCH, org_id, user_id, branches[code])
-        lines = [f"demo org '{DEMO_SLUG}': {len(REGIONS)} regions, {len(BRANCHES)} branches; logins:"]
-        lines += [f"  {u.email:<30} {u.password:<22} {u.role}" for u in USERS]
+        lines = [f"demo org '{DEMO_SLUG}': {len(REGIONS)} regions, {len(BRANCHES)} branches, "
+                 f"{len(USERS) + len(SHOPPERS)} users"]
         version_id = await conn.fetchval(SELECT_CATALOGUE_VERSION)
         if version_id is not None:
             start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
@@ -206,4 +214,11 @@ async def seed_demo_org(conn: asyncpg.Connection, *, hash_cost: tuple[int, int, 
                 users["admin"],
             )
             lines.append("  one announced visit scheduled for the inspector at SH-F01 tomorrow")
+    return lines
+
+
+def demo_login_lines() -> list[str]:
+    """The demo logins, one per role, for `dev` to print at every start (as seeded: local use only)."""
+    lines = ["demo logins (org 'demo'; sign in on the dashboard):"]
+    lines += [f"  {u.role:<15} {u.email:<28} {u.password}" for u in USERS]
     return lines

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import pypdf
 from litestar.testing import AsyncTestClient
 from PIL import ExifTags, Image
 
@@ -77,6 +78,10 @@ def body_texts(response: httpx.Response) -> list[str]:
     if "spreadsheetml" in kind:  # xlsx: the cells live in XML inside the zip
         with zipfile.ZipFile(io.BytesIO(response.content)) as book:
             return [book.read(name).decode(errors="replace") for name in book.namelist()]
+    if "pdf" in kind:  # the words on the pages and the document's metadata, not the compressed bytes
+        document = pypdf.PdfReader(io.BytesIO(response.content))
+        metadata = [str(value) for value in (document.metadata or {}).values()]
+        return [page.extract_text() for page in document.pages] + metadata
     return [response.text]
 
 
@@ -317,8 +322,11 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         # The scan reached the data: the manager really saw the released result, its photo, its action
         # with every event (created, QA's comment, their own), and the action in the export.
         for path in ("/submissions", "/submissions/{submission_id}", "/photos/{photo_id}", "/actions",
-                     "/actions/{action_id}", "/exports/actions.csv"):
+                     "/actions/{action_id}", "/exports/actions.csv", "/submissions/{submission_id}/report.pdf",
+                     "/branches/{branch_id}/report.pdf"):
             assert scanned[path].status_code == 200, (path, scanned[path].status_code)
+        # The PDFs were read as words (their text is what was scanned), not as compressed bytes.
+        assert "B11" in " ".join(body_texts(scanned["/submissions/{submission_id}/report.pdf"]))
         events = scanned["/actions/{action_id}"].json()["events"]
         assert [e["kind"] for e in events] == ["created", "comment", "status", "comment"], events
         assert events[0]["actor"] is None and events[1]["note"] == QA_COMMENT

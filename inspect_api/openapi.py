@@ -126,6 +126,15 @@ _BODY_RULES: Final = {
          "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}}},
         {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
     ]},
+    # submissions.intake._new_target: a visit's submission names the visit only (branch and form come from
+    # it); an ad-hoc inspection names its branch and form version instead.
+    "SubmissionIn": {"oneOf": [
+        {"required": ["visit_id"], "properties": {"visit_id": {"type": "string"}, "branch_id": {"type": "null"},
+                                                   "form_version_id": {"type": "null"}}},
+        {"required": ["branch_id", "form_version_id"],
+         "properties": {"visit_id": {"type": "null"}, "branch_id": {"type": "string"},
+                        "form_version_id": {"type": "string"}}},
+    ]},
     # photos.service: a submission upload may name its visit, never an action; an evidence upload names
     # its action, never a visit.
     "UploadRequest": {"oneOf": [

@@ -61,6 +61,11 @@ DOMAIN_RULES: Final = {
     # a form document: its key is the URL's, ids unique, scoring and conditions consistent
     "POST /forms/{key}/drafts": "form document rules",
     "PUT /forms/{key}/versions/{version}": "form document rules",
+    # answers fit the pinned form version (required items, option keys, ranges, conditions); every photo is
+    # the inspector's verified upload, of this visit; the visit's window (which of visit_id or branch_id
+    # with form_version_id is named is in the schema)
+    "POST /submissions": "answers fit the form version, photos",
+    "POST /submissions/{submission_id}/revisions": "answers fit the form version, photos",
     # region_id goes with scope=region (and scope=region needs one); query parameters have no oneOf
     "GET /rankings": "region_id with scope=region",
     "GET /exports/rankings.csv": "region_id with scope=region",

@@ -106,6 +106,16 @@ def test_an_upload_names_a_visit_or_an_action_as_its_purpose_says(
     assert jsonschema_rs.validator_for(rule).is_valid(body) is valid
 
 
+@pytest.mark.parametrize(("body", "valid"), [
+    ({"visit_id": VISIT}, True), ({"branch_id": VISIT, "form_version_id": VISIT}, True), ({}, False),
+    ({"visit_id": VISIT, "branch_id": VISIT}, False), ({"branch_id": VISIT}, False),
+    ({"visit_id": None, "branch_id": VISIT, "form_version_id": VISIT}, True),
+])
+def test_a_submission_names_its_visit_or_its_branch_and_form(document: dict[str, Any], body: dict, valid: bool) -> None:
+    rule = {"oneOf": document["components"]["schemas"]["SubmissionIn"]["oneOf"]}
+    assert jsonschema_rs.validator_for(rule).is_valid(body) is valid
+
+
 def test_patterns_mean_the_same_to_the_schema_and_to_msgspec(document: dict[str, Any]) -> None:
     # `\s` in Python also matches \x1c-\x1f and \x85, in ECMA also \ufeff: "a\x1cb@c" passed the e-mail's
     # schema and msgspec refused it (a 400 for schema-valid input).

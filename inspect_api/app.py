@@ -32,7 +32,7 @@ from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 from inspect_api.web.routes import web_routes
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "register_release_hooks"]
 
 # On every answer: problems, 404s, exports and the docs pages too. The docs page needs its inline script,
 # so the CSP only forbids framing (clickjacking); the JSON answers run no script anyway.
@@ -55,12 +55,18 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         headers.pop("server", None)
 
 
+def register_release_hooks() -> None:
+    """The features that react to a release (submissions/hooks.py): rankings derive per-item facts and
+    roll-ups, actions open follow-ups and recheck earlier ones. Idempotent; anything that releases
+    (the app, the demo seed) calls it first, and a release with none registered is refused."""
+    on_release(rollups.add_release)
+    on_release(action_loop.on_release)
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
     jwt_auth = build_jwt_auth(settings)  # bearer tokens + the role check on every route (auth/guards.py)
-    # A release derives what the branch sees through these (submissions/hooks.py); registering is idempotent.
-    on_release(rollups.add_release)
-    on_release(action_loop.on_release)
+    register_release_hooks()
     app = Litestar(
         route_handlers=[
             *health_routes,

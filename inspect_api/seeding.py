@@ -33,13 +33,12 @@ async def seed_all(settings: Settings, seed_dir: Path, *, demo: bool) -> list[st
 
 
 async def _seed_demo_inspections(settings: Settings, pool: asyncpg.Pool) -> list[str]:
-    from inspect_api.app import create_app
+    from inspect_api.app import register_release_hooks
     from inspect_api.org.demo_inspections import seed_demo_inspections
     from inspect_api.storage.blobs import BlobStore
 
-    # Releasing derives item facts and follow-up actions through the release hooks the app registers
-    # (submissions/hooks.py): building the app registers exactly those, as when serving.
-    create_app(settings)
+    # Releasing derives item facts and follow-up actions through the release hooks (submissions/hooks.py).
+    register_release_hooks()
     # Photo checks in threads: a few dozen small photos do not pay for starting decode processes.
     settings = msgspec.structs.replace(settings, photo_decode_in="thread")
     return await seed_demo_inspections(pool, BlobStore(settings.s3), settings)

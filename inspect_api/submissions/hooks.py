@@ -51,6 +51,13 @@ def release_hooks() -> tuple[ReleaseHook, ...]:
     return tuple(_RELEASE_HOOKS)
 
 
+class NoReleaseHooks(RuntimeError):
+    """A release with nobody registered to derive what the branch sees would silently lose its facts."""
+
+
 async def announce(conn: asyncpg.Connection, released: Released) -> None:
-    for hook in release_hooks():
+    hooks = release_hooks()
+    if not hooks:
+        raise NoReleaseHooks("no release hooks registered: call inspect_api.app.register_release_hooks() first")
+    for hook in hooks:
         await hook(conn, released)

@@ -60,6 +60,16 @@ class RankingPage(msgspec.Struct, frozen=True, kw_only=True):
     rows: list[BranchPeriodsRow]
 
 
+class ScoredBranchRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A branch of the scope with scored visits in the period: what shrinkage needs (rankings/adjusted.py)."""
+
+    branch_id: UUID
+    region_id: UUID
+    scored: int
+    mean: float
+    variance: float | None
+
+
 class BranchRow(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     code: str
@@ -153,6 +163,22 @@ FROM t
 SELECT_ORG_RANKING_PAGE: Final = _RANKING_PAGE.format(region_filter="")
 SELECT_REGION_RANKING_PAGE: Final = _RANKING_PAGE.format(region_filter="AND b.region_id = $11")
 
+# Only for adjust=shrinkage: every scored branch of the scope in the period (σ², τ² and the adjusted ranks
+# are over the whole scope, not the page). The same roll-up rows the page reads; the same two-statement split.
+_SCOPE_SCORES: Final = """
+SELECT b.id AS branch_id, b.region_id, c.scored, c.mean, c.variance
+FROM branches b
+JOIN rollup_branch_periods c
+  ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6 AND c.branch_id = b.id
+WHERE b.org_id = $1
+  AND b.region_id IN (SELECT visible_region_ids($1, $2, $3))
+  AND c.scored > 0 AND c.mean IS NOT NULL
+  {region_filter}
+ORDER BY b.code
+"""
+SELECT_ORG_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="")
+SELECT_REGION_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="AND b.region_id = $7")
+
 SELECT_TREND: Final = """
 SELECT period_start, visits, scored, score_sum, score_sq_sum, passes
 FROM rollup_branch_periods
@@ -230,6 +256,16 @@ async def ranking_page(
     else:
         row = await conn.fetchrow(SELECT_REGION_RANKING_PAGE, *args, region_id)
     return one_to(RankingPage, row)
+
+
+async def scope_scores(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, form_key: str, kind: str, start: date,
+    region_id: UUID | None,
+) -> list[ScoredBranchRow]:
+    args = (org_id, user_id, role, form_key, kind, start)
+    if region_id is None:
+        return rows_to(ScoredBranchRow, await conn.fetch(SELECT_ORG_SCOPE_SCORES, *args))
+    return rows_to(ScoredBranchRow, await conn.fetch(SELECT_REGION_SCOPE_SCORES, *args, region_id))
 
 
 async def trend(

@@ -29,7 +29,7 @@ from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.rankings import exports, service
 from inspect_api.rankings.cache import RankingsCache
-from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, RankingsOut, Scope, TrendOut, WeaknessOut
+from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, Adjust, RankingsOut, Scope, TrendOut, WeaknessOut
 from inspect_api.rankings.stats import PeriodKind
 
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
@@ -51,6 +51,11 @@ MinVisits = Annotated[
 ]
 # `scope` is a reserved handler argument in Litestar (the ASGI scope): read the query parameter by name.
 ScopeParam = Annotated[Scope | None, QueryParameter(name="scope", description="org (admins) or region")]
+AdjustParam = Annotated[
+    Adjust,
+    QueryParameter(description="shrinkage: also each branch's empirical-Bayes adjusted score (pulled toward its "
+                               "region's mean when it has few visits), its interval and ranks on it"),
+]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
 Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
 
@@ -81,10 +86,12 @@ class RankingsController(Controller):
         min_visits: MinVisits = None,
         limit: Limit = 100,
         offset: Offset = 0,
+        adjust: AdjustParam = "none",
     ) -> RankingsOut:
         return await service.rankings(pool, principal, form_key=form_key, kind=period,
                                       on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
-                                      min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache)
+                                      min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache,
+                                      adjust=adjust)
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))

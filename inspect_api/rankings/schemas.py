@@ -11,6 +11,7 @@ import msgspec
 from inspect_api.rankings.stats import PeriodKind
 
 Scope = Literal["org", "region"]
+Adjust = Literal["none", "shrinkage"]  # GET /rankings?adjust=: adjusted figures beside the raw ones
 MIN_VISITS_LIMITS: Final = (1, 50)  # a query may set min_visits within these bounds
 DEFAULT_MIN_RANKED_VISITS: Final = 3
 
@@ -42,6 +43,37 @@ class PeriodStats(msgspec.Struct, frozen=True, kw_only=True):
     percentile: float | None
 
 
+class AdjustedStats(msgspec.Struct, frozen=True, kw_only=True):
+    """The current period on the empirical-Bayes adjusted score (rankings/fairness.py: shrink), beside the raw
+    mean: `adjusted_mean` = peer_mean + weight · (raw_mean − peer_mean), weight = τ² / (τ² + σ²/n), so a
+    branch with few visits is pulled toward its peer group (its region; the whole scope for a region with
+    fewer than 3 scored branches). Every branch with a scored visit is ranked on it (no min_visits: few
+    visits already count for less); `rank` / `percentile` over the scope, `region_rank` / `region_percentile`
+    within the branch's region. The 95% interval is the posterior one (normal), clipped to 0..100."""
+
+    raw_mean: float
+    adjusted_mean: float
+    ci_low: float
+    ci_high: float
+    peer_mean: float
+    weight: float
+    rank: int
+    percentile: float
+    region_rank: int
+    region_percentile: float
+
+
+class Shrinkage(msgspec.Struct, frozen=True, kw_only=True):
+    """The fitted model: pooled within-branch variance σ² (null: no branch has two scored visits, so nothing
+    is shrunk) and between-branch variance τ² (method of moments, floored at 0), over `branches` scored ones."""
+
+    method: Literal["empirical_bayes"] = "empirical_bayes"
+    peer_group: Literal["region"] = "region"
+    branches: int
+    sigma2: float | None
+    tau2: float
+
+
 class RankingRow(msgspec.Struct, frozen=True, kw_only=True):
     """`branch` is null for a peer a branch manager may not see by name (org setting show_peer_names).
     `own`: a branch in the caller's own scope. `delta_mean` = mean - previous mean; `delta_rank` =
@@ -54,6 +86,7 @@ class RankingRow(msgspec.Struct, frozen=True, kw_only=True):
     previous: PeriodStats
     delta_mean: float | None
     delta_rank: int | None
+    adjusted: AdjustedStats | None = None  # with adjust=shrinkage and a scored visit this period
 
 
 class Distribution(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +113,7 @@ class RankingsOut(msgspec.Struct, frozen=True, kw_only=True):
     distribution: Distribution
     total: int  # rows in all pages
     rows: list[RankingRow]  # ranked by rank, then unranked by mean, then not inspected
+    adjustment: Shrinkage | None = None  # with adjust=shrinkage; the page order stays the raw ranking's
 
 
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):

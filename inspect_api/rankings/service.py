@@ -11,20 +11,24 @@ An unknown or out-of-scope region or branch is a 404; scope=org for anyone but a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Forbidden, InvalidInput, NotFound
 from inspect_api.rankings import queries
+from inspect_api.rankings.adjusted import shrinkage_by_branch
 from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.queries import BranchPeriodsRow, OrgContext
 from inspect_api.rankings.schemas import (
     DEFAULT_MIN_RANKED_VISITS,
     MIN_VISITS_LIMITS,
+    Adjust,
     BranchRef,
     ItemWeakness,
     Label,
@@ -112,10 +116,12 @@ async def rankings(
     limit: int | None = 100,
     offset: int = 0,
     cache: RankingsCache | None = None,
+    adjust: Adjust = "none",
 ) -> RankingsOut:
     """The ranking of one form in the period holding `on` (default: today, the branches' local date).
     `limit=None` returns every row (exports). With a cache, a page computed under the org's current
-    roll-up generation is served again (see rankings/cache.py)."""
+    roll-up generation is served again (see rankings/cache.py). adjust=shrinkage adds the empirical-Bayes
+    figures (schemas.AdjustedStats) from one more read of the scope's scored roll-up rows; page order unchanged."""
     async with pool.acquire() as conn:
         context = await queries.org_context(conn, p.org_id)
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
@@ -126,7 +132,7 @@ async def rankings(
         # Admins all see the same page; anyone else's depends on their own scope.
         viewer = None if p.role == "admin" else (p.user_id, p.role, p.region_ids, p.branch_ids)
         key = (form_key, kind, start, threshold, size, max(0, offset), region_id, viewer,
-               bool(context.show_peer_names))
+               bool(context.show_peer_names), adjust)
         if cache is not None and (hit := cache.get(p.org_id, context.generation, key)) is not None:
             return hit
         page = await queries.ranking_page(
@@ -138,10 +144,19 @@ async def rankings(
             conn, p.org_id, p.user_id, p.role, region_id
         ):
             raise NotFound(f"region {region_id} not found")
+        scored = None if adjust == "none" else await queries.scope_scores(
+            conn, p.org_id, p.user_id, p.role, form_key, kind, start, region_id)
+    rows = build_page(page, _reveal(p, bool(context.show_peer_names)))
+    shrinkage = None
+    if scored is not None:
+        # Pure Python over the scope's branches (thousands at most): off the loop all the same.
+        adjusted, shrinkage = await asyncio.to_thread(shrinkage_by_branch, scored)
+        rows = [msgspec.structs.replace(row, adjusted=adjusted.get(source.branch_id))
+                for row, source in zip(rows, page.rows, strict=True)]
     out = RankingsOut(
         form_key=form_key, scope=scope, region_id=region_id, period=period_out(kind, start),
         previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution(page),
-        total=page.total, rows=build_page(page, _reveal(p, bool(context.show_peer_names))),
+        total=page.total, rows=rows, adjustment=shrinkage,
     )
     if cache is not None:
         cache.put(p.org_id, context.generation, key, out)

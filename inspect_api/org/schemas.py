@@ -3,6 +3,7 @@ below; PATCH bodies leave out what does not change (msgspec UNSET)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Final
 from uuid import UUID
@@ -27,12 +28,14 @@ Code = Annotated[
 ]
 NameZh = Annotated[str, Meta(min_length=1, max_length=200, description="Chinese name")]
 NameEn = Annotated[str, Meta(min_length=1, max_length=200, description="English name")]
-# The schema lists the zones rules.timezone_problem accepts (the same available_timezones()), so an unknown
-# name is visibly invalid input rather than a schema-valid string answered 422.
+# The schema names the zones rules.timezone_problem accepts (the same available_timezones()), so an unknown
+# name is visibly invalid input rather than a schema-valid string answered 422. A pattern, not an enum:
+# Schemathesis' coverage phase sends every enum value (~600 requests per operation and role).
 TIMEZONE_NAMES: Final = tuple(sorted(available_timezones()))
+TIMEZONE_PATTERN: Final = f"^({'|'.join(re.escape(name) for name in TIMEZONE_NAMES)})$(?!\\n)"
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai",
-                               extra_json_schema={"description": "IANA time zone, e.g. Asia/Shanghai",
-                                                  "extra": {"enum": list(TIMEZONE_NAMES)}})]
+                               extra_json_schema={"description": "IANA time zone name, e.g. Asia/Shanghai",
+                                                  "extra": {"pattern": TIMEZONE_PATTERN}})]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Address = Annotated[str, Meta(max_length=500)]

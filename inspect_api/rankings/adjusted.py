@@ -1,15 +1,42 @@
-"""Adjusted figures for a ranking page (pure): empirical-Bayes shrinkage of every scored branch of the scope
-toward its region's mean (rankings/fairness.py), ranks on the adjusted score over the scope and within each
-region. The service reads the scope's scored branches only when adjust=shrinkage is asked for."""
+"""Fairness figures for responses (pure, rankings/fairness.py does the maths): a ranking page's empirical-Bayes
+adjusted scores (every scored branch of the scope shrunk toward its region's mean; ranks on them over the scope
+and within each region; read only when adjust=shrinkage is asked for), and QA's inspector report (leniency
+with and without ranks, calibration agreement)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from uuid import UUID
 
-from inspect_api.rankings.fairness import BranchSample, peer_ranks, shrink
-from inspect_api.rankings.queries import ScoredBranchRow
-from inspect_api.rankings.schemas import AdjustedStats, Shrinkage
+import msgspec
+
+from inspect_api.rankings.fairness import (
+    OUTCOMES,
+    Agreement,
+    BranchSample,
+    CalibrationVisit,
+    Outcome,
+    Visit,
+    calibration_pairs,
+    calibration_report,
+    fit_leniency,
+    peer_ranks,
+    shrink,
+    with_and_without,
+)
+from inspect_api.rankings.queries import PeriodVisitRow, ScoredBranchRow, VisitItemRow
+from inspect_api.rankings.schemas import (
+    AdjustedStats,
+    AgreementOut,
+    BranchLeniency,
+    BranchRef,
+    InspectorAgreement,
+    InspectorLeniency,
+    ItemAgreement,
+    PairAgreement,
+    Shrinkage,
+)
 
 PLACES = 4  # adjusted scores are compared (and shown) at the means' precision, so equal ones tie exactly
 
@@ -33,3 +60,72 @@ def shrinkage_by_branch(rows: Sequence[ScoredBranchRow]) -> tuple[dict[UUID, Adj
     summary = Shrinkage(branches=len(rows), sigma2=None if model.sigma2 is None else round(model.sigma2, PLACES),
                         tau2=round(model.tau2, PLACES))
     return out, summary
+
+
+# ---- the inspector report (leniency + calibration), admins only --------------------------------------------
+
+
+def calibration_candidates(visits: Sequence[PeriodVisitRow], window_days: int) -> list[UUID]:
+    """Submissions in at least one calibration pair (two inspectors, one branch, <= window_days apart): the
+    only ones whose item outcomes the report needs."""
+    paired = calibration_pairs([_calibration_visit(v, {}) for v in visits], window_days)
+    return sorted({UUID(p.first.visit_id) for p in paired} | {UUID(p.second.visit_id) for p in paired})
+
+
+def _calibration_visit(v: PeriodVisitRow, outcomes: dict[str, Outcome]) -> CalibrationVisit[UUID, UUID]:
+    return CalibrationVisit(visit_id=str(v.submission_id), branch=v.branch_id, inspector=v.inspector_id,
+                            visited_on=v.visited_on, outcomes=outcomes)
+
+
+def _agreement_out(a: Agreement) -> AgreementOut:
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 4)
+
+    return AgreementOut(answers=a.n, observed=r(a.observed), expected=r(a.expected), kappa=r(a.kappa))
+
+
+class InspectorFigures(msgspec.Struct, frozen=True, kw_only=True):
+    converged: bool
+    inspectors: list[InspectorLeniency]
+    branches: list[BranchLeniency]
+    calibration_pairs: int
+    by_item: list[ItemAgreement]
+    by_pair: list[PairAgreement]
+    by_inspector: list[InspectorAgreement]
+
+
+def inspector_figures(visits: Sequence[PeriodVisitRow], items: Sequence[VisitItemRow],
+                      window_days: int) -> InspectorFigures:
+    """Leniency fitted on every visit, with and without ranks of the branches; agreement over the pairs."""
+    fit = fit_leniency([Visit(branch=v.branch_id, inspector=v.inspector_id, score=v.score) for v in visits])
+    emails = {v.inspector_id: v.email for v in visits}
+    refs: dict[UUID, BranchRef] = {}
+    counts: dict[UUID, int] = defaultdict(int)
+    for v in visits:
+        refs.setdefault(v.branch_id, BranchRef(id=v.branch_id, code=v.code, name_zh=v.name_zh, name_en=v.name_en))
+        counts[v.branch_id] += 1
+    inspectors = sorted(
+        (InspectorLeniency(inspector_id=i, email=emails[i], visits=fit.inspector_visits[i], effect=round(e, 2),
+                           component=fit.component_of_inspector[i]) for i, e in fit.inspector_effects.items()),
+        key=lambda row: (-row.effect, row.email),
+    )
+    branches = [
+        BranchLeniency(branch=refs[r.key], visits=counts[r.key], raw_mean=round(r.raw_mean, 4),
+                       corrected_mean=round(r.corrected, 4), raw_rank=r.raw_rank, corrected_rank=r.corrected_rank)
+        for r in with_and_without(fit)
+    ]
+    outcomes: dict[UUID, dict[str, Outcome]] = defaultdict(dict)
+    for item in items:
+        if item.status in OUTCOMES:
+            outcomes[item.submission_id][item.item_key] = item.status  # type: ignore[assignment]
+    paired = calibration_pairs([_calibration_visit(v, outcomes.get(v.submission_id, {})) for v in visits],
+                               window_days)
+    report = calibration_report(paired)
+    return InspectorFigures(
+        converged=fit.converged, inspectors=inspectors, branches=branches, calibration_pairs=report.pairs,
+        by_item=[ItemAgreement(item_key=k, agreement=_agreement_out(a)) for k, a in report.by_item.items()],
+        by_pair=[PairAgreement(first=p.first, second=p.second, pairs=p.visits, agreement=_agreement_out(p.agreement))
+                 for p in report.by_pair],
+        by_inspector=[InspectorAgreement(inspector_id=i, agreement=_agreement_out(a))
+                      for i, a in report.by_inspector.items()],
+    )

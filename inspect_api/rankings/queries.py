@@ -70,6 +70,26 @@ class ScoredBranchRow(msgspec.Struct, frozen=True, kw_only=True):
     variance: float | None
 
 
+class PeriodVisitRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A released, scored visit of the period, for the inspector report (admins only)."""
+
+    submission_id: UUID
+    branch_id: UUID
+    code: str
+    name_zh: str
+    name_en: str
+    inspector_id: UUID
+    email: str
+    visited_on: date
+    score: float
+
+
+class VisitItemRow(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: UUID
+    item_key: str
+    status: str
+
+
 class BranchRow(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     code: str
@@ -179,6 +199,30 @@ ORDER BY b.code
 SELECT_ORG_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="")
 SELECT_REGION_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="AND b.region_id = $7")
 
+# The inspector report reads released submissions of one period (not the roll-ups: who inspected is not in
+# them), by the (org_id, branch_id, visited_on) index; a month of a 1M-visit org is ~40k rows.
+SELECT_PERIOD_VISITS: Final = """
+SELECT s.id AS submission_id, s.branch_id, b.code, b.name_zh, b.name_en, s.inspector_id, u.email, s.visited_on,
+       s.total_percent::float8 AS score
+FROM submissions s
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+JOIN branches b ON b.id = s.branch_id AND b.org_id = s.org_id
+JOIN users u ON u.id = s.inspector_id
+WHERE s.org_id = $1 AND f.key = $2 AND s.status = 'released' AND s.total_percent IS NOT NULL
+  AND s.visited_on >= $3 AND s.visited_on < $4
+ORDER BY b.code, s.visited_on, s.id
+"""
+
+# Item outcomes of the released revisions of some submissions (the calibration pairs' only).
+SELECT_VISIT_ITEMS: Final = """
+SELECT r.submission_id, i.item_key, i.status
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN submission_items i ON i.revision_id = r.id
+WHERE s.org_id = $1 AND s.id = ANY($2::uuid[]) AND i.status IN ('pass', 'fail', 'partial', 'na')
+"""
+
 SELECT_TREND: Final = """
 SELECT period_start, visits, scored, score_sum, score_sq_sum, passes
 FROM rollup_branch_periods
@@ -266,6 +310,16 @@ async def scope_scores(
     if region_id is None:
         return rows_to(ScoredBranchRow, await conn.fetch(SELECT_ORG_SCOPE_SCORES, *args))
     return rows_to(ScoredBranchRow, await conn.fetch(SELECT_REGION_SCOPE_SCORES, *args, region_id))
+
+
+async def period_visits(
+    conn: asyncpg.Connection, org_id: UUID, form_key: str, start: date, end: date,
+) -> list[PeriodVisitRow]:
+    return rows_to(PeriodVisitRow, await conn.fetch(SELECT_PERIOD_VISITS, org_id, form_key, start, end))
+
+
+async def visit_items(conn: asyncpg.Connection, org_id: UUID, submission_ids: list[UUID]) -> list[VisitItemRow]:
+    return rows_to(VisitItemRow, await conn.fetch(SELECT_VISIT_ITEMS, org_id, submission_ids))
 
 
 async def trend(

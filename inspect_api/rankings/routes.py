@@ -4,6 +4,8 @@
                                      (scope region: a region they may see; managers see peers anonymised)
     GET /rankings/trend              a visible branch's score per period, last N periods
     GET /rankings/weakness           failure rate per item for a branch, a region or (admin) the org
+    GET /rankings/inspectors         admins (QA): inspector leniency, rankings with and without it,
+                                     calibration agreement (it names inspectors: nobody else)
     GET /exports/rankings.csv|.xlsx  the ranking, every row, same scope rules
 (/exports/submissions.csv and /exports/actions.csv are the submissions' and actions' own routes.)
 Inspectors get 403 on all of them.
@@ -22,14 +24,22 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from inspect_api.auth.guards import roles
+from inspect_api.auth.guards import ADMIN_ONLY, roles
 from inspect_api.auth.principal import Caller, provide_principal
 from inspect_api.errors import problem_responses
 from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.rankings import exports, service
 from inspect_api.rankings.cache import RankingsCache
-from inspect_api.rankings.schemas import MIN_VISITS_LIMITS, Adjust, RankingsOut, Scope, TrendOut, WeaknessOut
+from inspect_api.rankings.schemas import (
+    MIN_VISITS_LIMITS,
+    Adjust,
+    CalibrationOut,
+    RankingsOut,
+    Scope,
+    TrendOut,
+    WeaknessOut,
+)
 from inspect_api.rankings.stats import PeriodKind
 
 PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
@@ -55,6 +65,12 @@ AdjustParam = Annotated[
     Adjust,
     QueryParameter(description="shrinkage: also each branch's empirical-Bayes adjusted score (pulled toward its "
                                "region's mean when it has few visits), its interval and ranks on it"),
+]
+WindowDays = Annotated[
+    int,
+    QueryParameter(ge=0, le=service.MAX_CALIBRATION_WINDOW_DAYS,
+                   description="calibration pairs: two inspectors' visits to one branch at most this many days "
+                               "apart (0: the same day)"),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
 Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
@@ -122,6 +138,24 @@ class RankingsController(Controller):
     ) -> WeaknessOut:
         return await service.weakness(pool, principal, form_key=form_key, kind=period, on=checked_day("on", on),
                                       branch_id=branch_id, region_id=region_id)
+
+
+    @get("/inspectors", opt=ADMIN_ONLY, summary="Inspector leniency and calibration agreement (QA)",
+         description="Each inspector's leniency (+) or harshness (−) from visits to shared branches, the branches "
+         "ranked with and without it, and per item / pair / inspector agreement (Cohen's kappa) of calibration "
+         "visits. Read from the period's released visits.",
+         responses=problem_responses(403, 422))
+    async def inspectors(
+        self,
+        principal: Caller,
+        pool: Pool,
+        form_key: FormKey,
+        period: Period = "month",
+        on: On = None,
+        window_days: WindowDays = 0,
+    ) -> CalibrationOut:
+        return await service.inspector_report(pool, principal, form_key=form_key, kind=period,
+                                              on=checked_day("on", on), window_days=window_days)
 
 
 class ExportsController(Controller):

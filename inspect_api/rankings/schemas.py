@@ -116,6 +116,74 @@ class RankingsOut(msgspec.Struct, frozen=True, kw_only=True):
     adjustment: Shrinkage | None = None  # with adjust=shrinkage; the page order stays the raw ranking's
 
 
+class InspectorLeniency(msgspec.Struct, frozen=True, kw_only=True):
+    """`effect`: points an inspector scores above (+, lenient) or below (−, harsh) the average inspector of
+    their component at the same branches (ridge-shrunk: few visits, small effect). `component`: effects
+    compare only within one component of the who-visited-which-branch graph; alone in one: effect 0."""
+
+    inspector_id: UUID
+    email: str
+    visits: int
+    effect: float
+    component: int
+
+
+class BranchLeniency(msgspec.Struct, frozen=True, kw_only=True):
+    """A branch ranked on its raw mean and on its score with inspector effects taken out."""
+
+    branch: BranchRef
+    visits: int
+    raw_mean: float
+    corrected_mean: float
+    raw_rank: int
+    corrected_rank: int
+
+
+class AgreementOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Paired answers: share alike (`observed`), by chance (`expected`), Cohen's kappa (null when chance
+    agreement is 1: every answer in one category)."""
+
+    answers: int
+    observed: float | None
+    expected: float | None
+    kappa: float | None
+
+
+class ItemAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    item_key: str
+    agreement: AgreementOut
+
+
+class PairAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    first: UUID
+    second: UUID
+    pairs: int  # calibration visit pairs of these two inspectors
+    agreement: AgreementOut
+
+
+class InspectorAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    inspector_id: UUID
+    agreement: AgreementOut  # their answers against whoever they were paired with
+
+
+class CalibrationOut(msgspec.Struct, frozen=True, kw_only=True):
+    """QA's inspector report for one form and period (admins only: it names inspectors). Leniency from every
+    released scored visit of the period; calibration from pairs of visits by two inspectors to one branch at
+    most `window_days` apart, over item outcomes (pass / fail / partial / na) both recorded."""
+
+    form_key: str
+    period: PeriodOut
+    visits: int
+    converged: bool
+    inspectors: list[InspectorLeniency]  # most lenient first
+    branches: list[BranchLeniency]  # by corrected rank
+    window_days: int
+    calibration_pairs: int
+    by_item: list[ItemAgreement]
+    by_pair: list[PairAgreement]
+    by_inspector: list[InspectorAgreement]
+
+
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
     period: PeriodOut
     visits: int

@@ -22,7 +22,7 @@ import msgspec
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Forbidden, InvalidInput, NotFound
 from inspect_api.rankings import queries
-from inspect_api.rankings.adjusted import shrinkage_by_branch
+from inspect_api.rankings.adjusted import calibration_candidates, inspector_figures, shrinkage_by_branch
 from inspect_api.rankings.cache import RankingsCache
 from inspect_api.rankings.queries import BranchPeriodsRow, OrgContext
 from inspect_api.rankings.schemas import (
@@ -30,6 +30,7 @@ from inspect_api.rankings.schemas import (
     MIN_VISITS_LIMITS,
     Adjust,
     BranchRef,
+    CalibrationOut,
     ItemWeakness,
     Label,
     PeriodOut,
@@ -53,6 +54,7 @@ from inspect_api.rankings.table import build_page, distribution
 
 MAX_PAGE_SIZE: Final = 500
 MAX_TREND_PERIODS: Final = 104
+MAX_CALIBRATION_WINDOW_DAYS: Final = 31
 
 
 def period_out(kind: PeriodKind, start: date) -> PeriodOut:
@@ -161,6 +163,30 @@ async def rankings(
     if cache is not None:
         cache.put(p.org_id, context.generation, key, out)
     return out
+
+
+async def inspector_report(
+    pool: asyncpg.Pool, p: Principal, *, form_key: str, kind: PeriodKind, on: date | None = None,
+    window_days: int = 0,
+) -> CalibrationOut:
+    """QA's inspector report for the period holding `on` (the route admits admins only: it names inspectors):
+    leniency fitted on the period's released scored visits, branches ranked with and without it, and agreement
+    of calibration pairs (two inspectors at one branch at most `window_days` apart)."""
+    window = max(0, min(window_days, MAX_CALIBRATION_WINDOW_DAYS))
+    async with pool.acquire() as conn:
+        context = await queries.org_context(conn, p.org_id)
+        start = period_start(kind, _day(context, on))
+        visits = await queries.period_visits(conn, p.org_id, form_key, start, next_period_start(kind, start))
+        # Pure Python over up to tens of thousands of visits: in a thread, not on the loop.
+        paired = await asyncio.to_thread(calibration_candidates, visits, window)
+        items = await queries.visit_items(conn, p.org_id, paired) if paired else []
+    figures = await asyncio.to_thread(inspector_figures, visits, items, window)
+    return CalibrationOut(
+        form_key=form_key, period=period_out(kind, start), visits=len(visits), converged=figures.converged,
+        inspectors=figures.inspectors, branches=figures.branches, window_days=window,
+        calibration_pairs=figures.calibration_pairs, by_item=figures.by_item, by_pair=figures.by_pair,
+        by_inspector=figures.by_inspector,
+    )
 
 
 def _branch_ref(row: queries.BranchRow) -> BranchRef:

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 from litestar.testing import AsyncTestClient
 
-from inspect_api.rankings.fairness import samples_from_scores, shrink
+from inspect_api.rankings.fairness import Visit, fit_leniency, samples_from_scores, shrink
 from inspect_api.rankings.stats import competition_ranks
 from tests.integration.factories import World, login_as
 from tests.integration.releases import (
@@ -84,3 +84,60 @@ async def test_shrinkage_shows_adjusted_scores_beside_the_raw_ones(
 
     bad = await client.get("/rankings", params={"form_key": FUEL, "adjust": "luck"}, headers=admin)
     assert bad.status_code == 400 and "adjust" in bad.text
+
+
+async def test_the_inspector_report_fits_leniency_and_kappa_for_admins_only(
+    client: AsyncTestClient, world: World, fuel_catalogue: Catalogue,  # noqa: F811
+) -> None:
+    a = world.a
+    month = reference_month()
+    first = Inspections(client, world, fuel_catalogue)
+    second = Inspections(client, world, fuel_catalogue)
+    second._headers["inspector"] = await login_as(client, a.inspector2)  # the helper submits as "inspector"
+    plan = (  # (who, branch, day, failing): both at B11 and at B12 on the same days; inspector2 alone at B21
+        (first, a.inspector.id, a.b11, 9, ("p1_greeting",)), (second, a.inspector2.id, a.b11, 9, ()),
+        (first, a.inspector.id, a.b12, 10, ()), (second, a.inspector2.id, a.b12, 10, ()),
+        (second, a.inspector2.id, a.b21, 11, ("p4_equal_treatment",)),
+    )
+    visits = []
+    for run, inspector, branch, day, failing in plan:
+        receipt = await run.released(branch, month + timedelta(days=day), failing=failing)
+        visits.append(Visit(branch=branch, inspector=inspector, score=receipt["score"]["total_percent"]))
+    admin = await first.headers("admin")
+
+    response = await client.get("/rankings/inspectors", params={"form_key": FUEL, "on": month.isoformat()},
+                                headers=admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    fit = fit_leniency(visits)
+    assert body["visits"] == 5 and body["converged"] is True and body["window_days"] == 0
+    effects = {UUID(i["inspector_id"]): i for i in body["inspectors"]}
+    assert {k: v["effect"] for k, v in effects.items()} == {
+        k: pytest.approx(v, abs=0.01) for k, v in fit.inspector_effects.items()}
+    assert effects[a.inspector.id]["effect"] < 0 < effects[a.inspector2.id]["effect"]  # the one who failed p1
+    assert effects[a.inspector.id]["email"] == a.inspector.email and effects[a.inspector2.id]["visits"] == 3
+    branches = {row["branch"]["code"]: row for row in body["branches"]}
+    assert branches["B11"]["corrected_mean"] == pytest.approx(fit.corrected[a.b11], abs=1e-3)
+    assert branches["B11"]["raw_mean"] == pytest.approx(fit.raw[a.b11], abs=1e-3)
+
+    # Calibration: two same-day pairs (B11, B12); they disagree only on p1 at B11.
+    assert body["calibration_pairs"] == 2
+    items = {i["item_key"]: i["agreement"] for i in body["by_item"]}
+    assert items["p1_greeting"]["answers"] == 2 and items["p1_greeting"]["observed"] == 0.5
+    assert all(v["observed"] == 1.0 for k, v in items.items() if k != "p1_greeting")
+    assert [(p["pairs"], {p["first"], p["second"]}) for p in body["by_pair"]] == [
+        (2, {str(a.inspector.id), str(a.inspector2.id)})]
+    pair = body["by_pair"][0]["agreement"]
+    assert 0.0 < pair["observed"] < 1.0 and pair["answers"] == 2 * len(items)
+    assert len(body["by_inspector"]) == 2
+
+    # A window of 2 days pairs B21's lone visit with nobody else: still two pairs.
+    wider = await client.get("/rankings/inspectors", params={"form_key": FUEL, "on": month.isoformat(),
+                                                               "window_days": "2"}, headers=admin)
+    assert wider.status_code == 200 and wider.json()["calibration_pairs"] == 2
+
+    for role in ("regional_lead", "branch_manager", "inspector"):
+        refused = await client.get("/rankings/inspectors", params={"form_key": FUEL}, headers=await first.headers(role))
+        assert refused.status_code == 403, role
+    too_wide = await client.get("/rankings/inspectors", params={"form_key": FUEL, "window_days": "99"}, headers=admin)
+    assert too_wide.status_code == 400 and "window_days" in too_wide.text

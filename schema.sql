@@ -39,6 +39,39 @@ BEGIN
 END $$;
 
 --
+-- Name: emit_event(uuid, text, uuid, uuid, uuid, jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.emit_event(p_org uuid, p_type text, p_subject uuid, p_branch uuid, p_region uuid, p_payload jsonb, p_branch_payload jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_seq bigint;
+    v_id  bigint;
+BEGIN
+    -- The branch's region as of this commit, unless the caller knows it (a branch's own events).
+    IF p_region IS NULL AND p_branch IS NOT NULL THEN
+        SELECT region_id INTO p_region FROM branches WHERE id = p_branch;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtextextended('event-subject:' || p_subject::text, 0));
+    SELECT COALESCE(max(subject_seq), 0) + 1 INTO v_seq FROM events WHERE subject_id = p_subject;
+    INSERT INTO events (org_id, type, subject_id, subject_seq, branch_id, region_id, payload, branch_payload)
+    VALUES (p_org, p_type, p_subject, v_seq, p_branch, p_region, p_payload, p_branch_payload)
+    RETURNING id INTO v_id;
+    IF p_type <> 'webhook.ping' THEN
+        INSERT INTO webhook_deliveries (endpoint_id, event_id, subject_id, subject_seq)
+        SELECT w.id, v_id, p_subject, v_seq
+        FROM webhook_endpoints w
+        WHERE w.org_id = p_org AND w.enabled
+          AND (cardinality(w.event_types) = 0 OR p_type = ANY (w.event_types))
+          AND (w.shape = 'admin' OR p_branch_payload IS NOT NULL)
+          AND ((cardinality(w.branch_ids) = 0 AND cardinality(w.region_ids) = 0)
+               OR p_branch = ANY (w.branch_ids) OR p_region = ANY (w.region_ids));
+    END IF;
+    RETURN v_id;
+END $$;
+
+--
 -- Name: intake_context(uuid, uuid, uuid, uuid, uuid, uuid, uuid[], uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -51,7 +84,6 @@ BEGIN
         'stored', (SELECT to_jsonb(stored) FROM (
             SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
                    r.created_at, r.score_card,
-                   (SELECT count(*) FROM actions a WHERE a.revision_id = r.id) AS actions_opened,
                    (SELECT s.inspector_id FROM submissions s WHERE s.id = r.submission_id) AS inspector_id
             FROM submission_revisions r
             WHERE r.org_id = in_org AND r.client_id = in_client
@@ -154,8 +186,7 @@ CREATE FUNCTION public.photos_attached_elsewhere(photo_ids uuid[]) RETURNS boole
     AS $$
 BEGIN
     RAISE EXCEPTION 'photo(s) % already attached elsewhere', array_to_string(photo_ids, ', ')
-        USING ERRCODE = 'unique_violation', CONSTRAINT = 'photos_attached_once',
-              DETAIL = array_to_string(photo_ids, ',');
+        USING ERRCODE = 'IA001', DETAIL = array_to_string(photo_ids, ',');
 END $$;
 
 --
@@ -286,6 +317,43 @@ CREATE TABLE public.actions (
 );
 
 --
+-- Name: audit_log; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    org_id uuid,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    target_type text,
+    target_id text,
+    before jsonb,
+    after jsonb,
+    request_id text,
+    client_addr text,
+    CONSTRAINT audit_log_action_check CHECK ((action ~ '^[a-z_]+\.[a-z_]+$'::text))
+);
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
+
+--
 -- Name: branches; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -306,6 +374,43 @@ CREATE TABLE public.branches (
     CONSTRAINT branches_latitude_check CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
     CONSTRAINT branches_longitude_check CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision)))
 );
+
+--
+-- Name: events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.events (
+    id bigint NOT NULL,
+    xid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    org_id uuid NOT NULL,
+    type text NOT NULL,
+    subject_id uuid NOT NULL,
+    subject_seq bigint NOT NULL,
+    branch_id uuid,
+    region_id uuid,
+    payload jsonb NOT NULL,
+    branch_payload jsonb,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_subject_seq_check CHECK ((subject_seq > 0)),
+    CONSTRAINT events_type_check CHECK ((type ~ '^[a-z_]+\.[a-z_]+$'::text))
+);
+
+--
+-- Name: events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: events_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.events_id_seq OWNED BY public.events.id;
 
 --
 -- Name: form_versions; Type: TABLE; Schema: public; Owner: -
@@ -504,7 +609,14 @@ CREATE TABLE public.submission_revisions (
     comment text DEFAULT ''::text NOT NULL,
     proof jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0))
+    CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
+    CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
+    CONSTRAINT submission_revisions_gps_latitude CHECK (((gps_latitude >= ('-90'::integer)::double precision) AND (gps_latitude <= (90)::double precision))),
+    CONSTRAINT submission_revisions_gps_longitude CHECK (((gps_longitude >= ('-180'::integer)::double precision) AND (gps_longitude <= (180)::double precision))),
+    CONSTRAINT submission_revisions_proof_object CHECK ((jsonb_typeof(proof) = 'object'::text)),
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0)),
+    CONSTRAINT submission_revisions_score_card_object CHECK ((jsonb_typeof(score_card) = 'object'::text))
 );
 
 --
@@ -599,10 +711,133 @@ CREATE TABLE public.visits (
 );
 
 --
+-- Name: webhook_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_attempts (
+    id bigint NOT NULL,
+    delivery_id bigint NOT NULL,
+    attempted_at timestamp with time zone DEFAULT now() NOT NULL,
+    status_code integer,
+    error text,
+    latency_ms integer NOT NULL,
+    response_excerpt text DEFAULT ''::text NOT NULL,
+    CONSTRAINT webhook_attempts_latency_ms_check CHECK ((latency_ms >= 0))
+);
+
+--
+-- Name: webhook_attempts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.webhook_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: webhook_attempts_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.webhook_attempts_id_seq OWNED BY public.webhook_attempts.id;
+
+--
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id bigint NOT NULL,
+    message_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_id bigint NOT NULL,
+    subject_id uuid NOT NULL,
+    subject_seq bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    leased_until timestamp with time zone,
+    last_status integer,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+--
+-- Name: webhook_deliveries_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: webhook_deliveries_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.webhook_deliveries_id_seq OWNED BY public.webhook_deliveries.id;
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    event_types text[] DEFAULT '{}'::text[] NOT NULL,
+    branch_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    region_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    shape text NOT NULL,
+    secret text NOT NULL,
+    previous_secret text,
+    previous_secret_until timestamp with time zone,
+    enabled boolean DEFAULT true NOT NULL,
+    disabled_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_check CHECK (((previous_secret IS NULL) = (previous_secret_until IS NULL))),
+    CONSTRAINT webhook_endpoints_previous_secret_check CHECK ((previous_secret ~~ 'whsec_%'::text)),
+    CONSTRAINT webhook_endpoints_secret_check CHECK ((secret ~~ 'whsec_%'::text)),
+    CONSTRAINT webhook_endpoints_shape_check CHECK ((shape = ANY (ARRAY['admin'::text, 'branch_manager'::text]))),
+    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
+);
+
+--
 -- Name: action_events id; Type: DEFAULT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.action_events ALTER COLUMN id SET DEFAULT nextval('public.action_events_id_seq'::regclass);
+
+--
+-- Name: audit_log id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log ALTER COLUMN id SET DEFAULT nextval('public.audit_log_id_seq'::regclass);
+
+--
+-- Name: events id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events ALTER COLUMN id SET DEFAULT nextval('public.events_id_seq'::regclass);
+
+--
+-- Name: webhook_attempts id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts ALTER COLUMN id SET DEFAULT nextval('public.webhook_attempts_id_seq'::regclass);
+
+--
+-- Name: webhook_deliveries id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries ALTER COLUMN id SET DEFAULT nextval('public.webhook_deliveries_id_seq'::regclass);
 
 --
 -- Name: action_events action_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -626,6 +861,13 @@ ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_revision_id_item_key_key UNIQUE (revision_id, item_key);
 
 --
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+--
 -- Name: branches branches_org_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -645,6 +887,13 @@ ALTER TABLE ONLY public.branches
 
 ALTER TABLE ONLY public.branches
     ADD CONSTRAINT branches_pkey PRIMARY KEY (id);
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
 --
 -- Name: form_versions form_versions_form_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -836,6 +1085,41 @@ ALTER TABLE ONLY public.visits
     ADD CONSTRAINT visits_pkey PRIMARY KEY (id);
 
 --
+-- Name: webhook_attempts webhook_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_event_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_event_id_key UNIQUE (endpoint_id, event_id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_message_id_key UNIQUE (message_id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+--
 -- Name: action_events_action_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -854,10 +1138,28 @@ CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, br
 CREATE INDEX actions_series_idx ON public.actions USING btree (org_id, branch_id, form_key, item_key) WHERE (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text]));
 
 --
+-- Name: audit_log_org_at; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_log_org_at ON public.audit_log USING btree (org_id, at, id);
+
+--
 -- Name: branches_region_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX branches_region_idx ON public.branches USING btree (region_id);
+
+--
+-- Name: events_feed; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_feed ON public.events USING btree (org_id, xid, id);
+
+--
+-- Name: events_subject; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_subject ON public.events USING btree (subject_id, subject_seq);
 
 --
 -- Name: form_versions_hash_idx; Type: INDEX; Schema: public; Owner: -
@@ -966,6 +1268,36 @@ CREATE INDEX visits_inspector_idx ON public.visits USING btree (inspector_id, st
 --
 
 CREATE INDEX visits_org_window_idx ON public.visits USING btree (org_id, window_start);
+
+--
+-- Name: webhook_attempts_delivery; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_attempts_delivery ON public.webhook_attempts USING btree (delivery_id, id);
+
+--
+-- Name: webhook_deliveries_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_deliveries_log; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_log ON public.webhook_deliveries USING btree (endpoint_id, id);
+
+--
+-- Name: webhook_deliveries_subject; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_subject ON public.webhook_deliveries USING btree (endpoint_id, subject_id, subject_seq) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_endpoints_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_org ON public.webhook_endpoints USING btree (org_id) WHERE enabled;
 
 --
 -- Name: branches branches_deleted; Type: TRIGGER; Schema: public; Owner: -
@@ -1094,6 +1426,13 @@ ALTER TABLE ONLY public.actions
 
 ALTER TABLE ONLY public.branches
     ADD CONSTRAINT branches_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id);
+
+--
+-- Name: events events_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 --
 -- Name: form_versions form_versions_form_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1283,6 +1622,34 @@ ALTER TABLE ONLY public.visits
 
 ALTER TABLE ONLY public.visits
     ADD CONSTRAINT visits_org_id_inspector_id_fkey FOREIGN KEY (org_id, inspector_id) REFERENCES public.users(org_id, id);
+
+--
+-- Name: webhook_attempts webhook_attempts_delivery_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.webhook_deliveries(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_endpoints webhook_endpoints_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 --
 -- PostgreSQL database dump complete

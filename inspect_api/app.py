@@ -15,6 +15,7 @@ from inspect_api.actions.routes import routes as action_routes
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
+from inspect_api.events.routes import routes as event_routes
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
 from inspect_api.json_body import MAX_JSON_DEPTH, DepthCheckedRequest
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Litestar:
             *action_routes,
             *ranking_routes,
             *report_routes,
+            *event_routes,
             docs_assets_router(),
             *web_routes(),  # the dashboard: `/` and /static (web/)
         ],

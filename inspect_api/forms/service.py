@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.events.service import emit
 from inspect_api.forms import queries
 from inspect_api.forms.loader import content_hash, validate_form
 from inspect_api.forms.model import FormDocument
@@ -131,7 +132,9 @@ async def publish(pool: asyncpg.Pool, org_id: UUID, key: str, version: int) -> V
             raise Conflict(f"form {key!r} version {version} is already published and immutable")
         await queries.publish_draft(conn, form.id, version)
         rows = await queries.versions_of(conn, org_id, form.id, include_drafts=True)
-    return next(row for row in rows if row.version == version)
+        published = next(row for row in rows if row.version == version)
+        await emit(conn, org_id, "form.published", published.form_version_id, published)
+    return published
 
 
 async def seed_catalogue(conn: asyncpg.Connection, forms: Sequence[FormDocument]) -> list[SeedOutcome]:

@@ -17,6 +17,7 @@ from inspect_api.auth.password_rules import check_new_password
 from inspect_api.auth.passwords import hash_password
 from inspect_api.auth.principal import Principal, PrincipalCache
 from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.events.service import emit
 from inspect_api.org import queries
 from inspect_api.org.csv_import import parse_branches_csv
 from inspect_api.org.rules import coordinates_problem, timezone_problem
@@ -117,6 +118,12 @@ async def delete_region(pool: asyncpg.Pool, p: Principal, region_id: UUID) -> No
 # ---- branches ----------------------------------------------------------------------------------
 
 
+async def _branch_event(conn: asyncpg.Connection, p: Principal, type_: str, branch: BranchOut) -> None:
+    """The branch as GET /branches/{id} shows it; its managers see the same (they may GET it)."""
+    await emit(conn, p.org_id, type_, branch.id, branch, branch_id=branch.id, region_id=branch.region_id,
+               branch_payload=branch)
+
+
 def _branch_problems(timezone: str, latitude: float | None, longitude: float | None) -> list[tuple[str, str]]:
     problems = []
     if problem := timezone_problem(timezone):
@@ -151,7 +158,8 @@ async def create_branch(pool: asyncpg.Pool, p: Principal, data: BranchIn) -> Bra
         with unique_violations_as_conflict(BRANCH_UNIQUE, "branch"):
             branch_id = await queries.insert_branch(conn, p.org_id, **msgspec.structs.asdict(data))
         created = await queries.get_branch(conn, p, branch_id)
-    assert created is not None  # the caller is an admin of this org
+        assert created is not None  # the caller is an admin of this org
+        await _branch_event(conn, p, "branch.created", created)
     return created
 
 
@@ -171,17 +179,20 @@ async def update_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID, patch
         with unique_violations_as_conflict(BRANCH_UNIQUE, "branch"):
             await queries.update_branch(conn, p, merged)
         updated = await queries.get_branch(conn, p, branch_id)
-    if updated is None:
-        raise NotFound("no such branch")
+        if updated is None:
+            raise NotFound("no such branch")
+        await _branch_event(conn, p, "branch.updated", updated)
     return updated
 
 
 async def delete_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID) -> None:
     async with pool.acquire() as conn, conn.transaction():
+        current = await queries.get_branch(conn, p, branch_id, lock=True)
         with still_referenced_as_conflict("the branch has visits or results: deactivate it instead"):
             deleted = await queries.delete_branch(conn, p, branch_id)
-    if not deleted:
-        raise NotFound("no such branch")
+        if not deleted or current is None:
+            raise NotFound("no such branch")
+        await _branch_event(conn, p, "branch.deleted", current)
 
 
 async def import_branches(pool: asyncpg.Pool, p: Principal, body: bytes) -> ImportResult:
@@ -272,7 +283,14 @@ async def create_user(pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, 
             user_id = await queries.insert_user(conn, p.org_id, email, data.display_name, data.role, password_hash)
         await queries.replace_user_regions(conn, p.org_id, user_id, data.region_ids)
         await queries.replace_user_branches(conn, p.org_id, user_id, data.branch_ids)
-        return await _reload_user(conn, p.org_id, user_id)
+        user = await _reload_user(conn, p.org_id, user_id)
+        await _user_event(conn, p, "user.created", user)
+    return user
+
+
+async def _user_event(conn: asyncpg.Connection, p: Principal, type_: str, user: UserOut) -> None:
+    """Users are an admin's business (GET /users is admin-only): no branch, no manager shape."""
+    await emit(conn, p.org_id, type_, user.id, user)
 
 
 async def _current_email(pool: asyncpg.Pool, org_id: UUID, user_id: UUID) -> str:
@@ -331,6 +349,7 @@ async def update_user(
         await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
         await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
         user = await _reload_user(conn, p.org_id, user_id)
+        await _user_event(conn, p, "user.updated", user)
     principals.invalidate(user_id)
     return user
 
@@ -351,6 +370,7 @@ async def _set_scope(
         if branch_ids is not None:
             await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
         user = await _reload_user(conn, p.org_id, user_id)
+        await _user_event(conn, p, "user.updated", user)
     principals.invalidate(user_id)
     return user
 
@@ -371,8 +391,11 @@ async def delete_user(pool: asyncpg.Pool, principals: PrincipalCache, p: Princip
     if user_id == p.user_id:
         raise Conflict("you cannot delete yourself")
     async with pool.acquire() as conn, conn.transaction():
+        current = await queries.get_user(conn, p.org_id, user_id, lock=True)
         with still_referenced_as_conflict("the user has visits or results: disable the user instead"):
             deleted = await queries.delete_user(conn, p.org_id, user_id)
+        if deleted and current is not None:
+            await _user_event(conn, p, "user.deleted", current)
     principals.invalidate(user_id)
     if not deleted:
         raise NotFound("no such user")

@@ -9,6 +9,7 @@ import asyncpg
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.events.service import emit
 from inspect_api.org.queries import mystery_revisit_days
 from inspect_api.org.schemas import DEFAULT_MYSTERY_REVISIT_DAYS
 from inspect_api.visits import queries
@@ -89,7 +90,9 @@ async def schedule_visit(pool: asyncpg.Pool, p: Principal, data: VisitIn) -> Vis
             created_by=p.user_id,
         )
         visit = await queries.get_visit(conn, p, visit_id)
-    assert visit is not None  # just inserted inside the caller's scope
+        assert visit is not None  # just inserted inside the caller's scope
+        # Never shown to branch managers (a mystery visit is announced by nothing): no manager shape.
+        await emit(conn, p.org_id, "visit.scheduled", visit.id, visit, branch_id=visit.branch.id)
     return visit
 
 
@@ -120,5 +123,6 @@ async def cancel_visit(pool: asyncpg.Pool, p: Principal, visit_id: UUID) -> Visi
             raise Conflict(f"the visit is {status}; only a scheduled visit can be cancelled")
         await queries.cancel_visit(conn, p, visit_id)
         visit = await queries.get_visit(conn, p, visit_id)
-    assert visit is not None
+        assert visit is not None
+        await emit(conn, p.org_id, "visit.cancelled", visit.id, visit, branch_id=visit.branch.id)
     return visit

@@ -329,6 +329,9 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
                     await repeat(lambda: rankings(org_params | {"limit": "500"}), runs, deadline)),
                 ("region", "one region (100 branches)"): summary(
                     await repeat(lambda: rankings(region_params), runs, deadline)),
+                # Issue 18: adjusted (empirical-Bayes) figures beside the raw ones; a cached page too.
+                ("org", "org scope, first 100 rows, adjust=shrinkage"): summary(
+                    await repeat(lambda: rankings(org_params | {"adjust": "shrinkage"}), runs, deadline)),
             }
             # Cold: every request a page never asked for (another offset), so computed from the roll-ups
             # as right after a release; the rows above are what every later viewer of the page gets.
@@ -345,6 +348,20 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
             cold = summary(await repeat(cold_page, runs, deadline))
             check_run(RunCounts(name="rankings cold", sent=asked, bodies_available=pages,
                                 statuses=tally.statuses["rankings cold"]), {200})
+            # The same cold pages with adjust=shrinkage (another cache key): plus the scope's scored rows
+            # and the shrinkage of all 2,000 branches.
+            adjusted_offsets = iter(range(1, pages + 1))
+            adjusted_asked = 0
+
+            async def cold_adjusted_page() -> None:
+                nonlocal adjusted_asked
+                adjusted_asked += 1
+                await rankings(org_params | {"adjust": "shrinkage", "offset": str(next(adjusted_offsets, 1))},
+                               "rankings cold adjusted")
+
+            cold_adjusted = summary(await repeat(cold_adjusted_page, runs, deadline))
+            check_run(RunCounts(name="rankings cold adjusted", sent=adjusted_asked, bodies_available=pages,
+                                statuses=tally.statuses["rankings cold adjusted"]), {200})
 
             conn = await asyncpg.connect(database_url)
             try:
@@ -408,7 +425,8 @@ async def measure(database_url: str, facts: dict[str, Any], month: date, runs: i
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    return {"endpoint": endpoint, "cold": cold, "floor": floor, "naive": naive, "rollup_sql": rollup_sql,
+    return {"endpoint": endpoint, "cold": cold, "cold_adjusted": cold_adjusted,
+            "floor": floor, "naive": naive, "rollup_sql": rollup_sql,
             "release_ms": release_ms, "visible_ms": visible_ms, "polls": polls,
             "statuses": {what: dict(counts) for what, counts in tally.statuses.items()}}
 
@@ -476,6 +494,8 @@ def report(args: argparse.Namespace, facts: dict[str, Any], results: dict[str, A
                          f"{ratio(naive['region']['median_ms'], s['median_ms'])} (vs the region's naive) |")
     lines.append(row("GET /rankings, org scope, first 100 rows, cold (a page nobody asked for yet: computed "
                      "from the roll-ups)", results["cold"]))
+    lines.append(row("GET /rankings, org scope, first 100 rows, adjust=shrinkage, cold (+ the scope's scored "
+                     "roll-up rows and the shrinkage of every branch)", results["cold_adjusted"]))
     for scope in ("org", "region"):
         s = rollup_sql[scope]
         lines.append(f"| the endpoint's ranking query alone, {scope} scope, first 100 rows (SQL only) | "

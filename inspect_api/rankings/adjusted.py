@@ -42,8 +42,10 @@ PLACES = 4  # adjusted scores are compared (and shown) at the means' precision, 
 
 
 def shrinkage_by_branch(rows: Sequence[ScoredBranchRow]) -> tuple[dict[UUID, AdjustedStats], Shrinkage]:
-    samples = [BranchSample(key=r.branch_id, group=r.region_id, n=r.scored, mean=r.mean, variance=r.variance)
-               for r in rows]
+    # Regions as small ints: the maths hashes groups often, and UUID hashing is slow in Python.
+    region_index: dict[UUID, int] = {}
+    samples = [BranchSample(key=index, group=region_index.setdefault(r.region_id, len(region_index)), n=r.scored,
+                            mean=r.mean, variance=r.variance) for index, r in enumerate(rows)]
     shrunk, model = shrink(samples)
     adjusted = [round(s.adjusted, PLACES) for s in shrunk]
     overall = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda _: None)
@@ -52,7 +54,7 @@ def shrinkage_by_branch(rows: Sequence[ScoredBranchRow]) -> tuple[dict[UUID, Adj
     for s, value, whole, region in zip(shrunk, adjusted, overall, regional, strict=True):
         if whole is None or region is None:  # cannot happen: every row has a score
             continue
-        out[s.key] = AdjustedStats(
+        out[rows[s.key].branch_id] = AdjustedStats(
             raw_mean=s.raw_mean, adjusted_mean=value, ci_low=round(s.low, 2), ci_high=round(s.high, 2),
             peer_mean=round(s.peer_mean, PLACES), weight=round(s.weight, PLACES), rank=whole.rank,
             percentile=whole.percentile, region_rank=region.rank, region_percentile=region.percentile,

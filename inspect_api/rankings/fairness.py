@@ -277,6 +277,9 @@ def fit_leniency(
     value and only lowers the penalty). Stops when no effect moves more than `tolerance`."""
     if ridge < 0:
         raise ValueError("ridge must be >= 0")
+    if not visits:  # nothing to fit (a period nobody inspected)
+        return LeniencyFit(inspector_effects={}, inspector_visits={}, corrected={}, raw={}, component_of_branch={},
+                           component_of_inspector={}, iterations=0, converged=True)
     branch_of_component, inspector_of_component = connected_components(visits)
     by_branch: dict[K, list[Visit[K, T]]] = defaultdict(list)
     by_inspector: dict[T, list[Visit[K, T]]] = defaultdict(list)
@@ -289,7 +292,7 @@ def fit_leniency(
         inspectors_in[component].append(inspector)
     effects: dict[T, float] = dict.fromkeys(by_inspector, 0.0)
     branch_values = dict(raw)
-    converged = not visits
+    converged = False
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 (reported)
         branch_values = {b: math.fsum(v.score - effects[v.inspector] for v in vs) / len(vs)

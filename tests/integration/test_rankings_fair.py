@@ -136,6 +136,12 @@ async def test_the_inspector_report_fits_leniency_and_kappa_for_admins_only(
                                                                "window_days": "2"}, headers=admin)
     assert wider.status_code == 200 and wider.json()["calibration_pairs"] == 2
 
+    # A period without visits is an empty report, not an error.
+    empty = await client.get("/rankings/inspectors", params={"form_key": FUEL, "on": (month - timedelta(days=400))
+                                                               .isoformat()}, headers=admin)
+    assert empty.status_code == 200, empty.text
+    assert (empty.json()["visits"], empty.json()["inspectors"], empty.json()["calibration_pairs"]) == (0, [], 0)
+
     for role in ("regional_lead", "branch_manager", "inspector"):
         refused = await client.get("/rankings/inspectors", params={"form_key": FUEL}, headers=await first.headers(role))
         assert refused.status_code == 403, role

@@ -199,6 +199,12 @@ def test_effects_are_centred_within_each_component_and_a_lone_inspector_gets_zer
     assert fit.inspector_effects["d"] + fit.inspector_effects["e"] == pytest.approx(0.0)
 
 
+def test_no_visits_fit_to_nothing() -> None:
+    fit = fit_leniency([])
+    assert (fit.inspector_effects, fit.corrected, fit.converged) == ({}, {}, True)
+    assert with_and_without(fit) == []
+
+
 def test_the_ridge_shrinks_an_inspector_with_few_visits_more() -> None:
     visits = [Visit(branch=b, inspector="busy", score=70.0) for b in range(10)]
     visits += [Visit(branch=b, inspector="other", score=70.0) for b in range(10)]

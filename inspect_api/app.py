@@ -32,6 +32,7 @@ from inspect_api.submissions.hooks import on_release
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 from inspect_api.web.routes import web_routes
+from inspect_api.webhooks.routes import routes as webhook_routes
 
 __all__ = ["create_app", "register_release_hooks"]
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
             *ranking_routes,
             *report_routes,
             *event_routes,
+            *webhook_routes,
             docs_assets_router(),
             *web_routes(),  # the dashboard: `/` and /static (web/)
         ],

@@ -1,4 +1,4 @@
-"""`inspect-api` command: dev (embedded engines), serve, migrate, seed, cleanup-uploads."""
+"""`inspect-api` command: dev (embedded engines), serve, worker, migrate, seed, cleanup-uploads."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         _run_migrations(settings.database_url)
         _run_seed(settings, Path(args.seed_dir), demo=True)
         print(f"engines ready in {time.monotonic() - started:.1f}s")
+        _start_dev_worker(settings.database_url, allow_loopback=True)
         from inspect_api.org.demo import demo_login_lines
 
         for line in demo_login_lines():
@@ -105,6 +106,34 @@ def cmd_dev(args: argparse.Namespace) -> int:
     finally:
         print("stopping embedded engines ...", flush=True)
         stack.stop()
+    return 0
+
+
+def _start_dev_worker(database_url: str, allow_loopback: bool) -> None:
+    """The webhook worker beside the dev server, on its own thread and event loop (a daemon: it ends
+    with the process)."""
+    import threading
+
+    from inspect_api.webhooks.worker import WorkerOptions, run_from_dsn
+
+    options = WorkerOptions(allow_loopback=allow_loopback)
+    threading.Thread(target=asyncio.run, args=(run_from_dsn(database_url, options),), name="webhook-worker",
+                     daemon=True).start()
+    print("webhook worker: started")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks until interrupted. Needs only DATABASE_URL (and WEBHOOK_ALLOW_LOOPBACK for tests).
+    Run as many as you like: they share the work (webhooks/worker.py)."""
+    from inspect_api.webhooks.worker import WorkerOptions, run_from_dsn
+
+    env = os.environ
+    if not env.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL: required but not set")
+    allow = env.get("WEBHOOK_ALLOW_LOOPBACK", "false").strip() == "true"
+    options = WorkerOptions(allow_loopback=allow, batch=args.batch, lease_seconds=args.lease_seconds)
+    print(f"webhook worker: delivering (batch {args.batch}, lease {args.lease_seconds}s)", flush=True)
+    asyncio.run(run_from_dsn(env["DATABASE_URL"], options))
     return 0
 
 
@@ -189,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup-uploads", help="delete photo upload slots never attached (S3 + rows)")
     cleanup.add_argument("--older-than-hours", type=float, default=24.0)
     cleanup.set_defaults(handler=cmd_cleanup_uploads)
+
+    worker = sub.add_parser("worker", help="deliver webhooks (DATABASE_URL); run any number at once")
+    worker.add_argument("--batch", type=int, default=20, help="deliveries claimed (and sent concurrently) at a time")
+    worker.add_argument("--lease-seconds", type=float, default=60.0,
+                        help="after this, a delivery a worker claimed but never finished is sent again")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     photo_decode_workers: int = 2
     photo_decode_in: str = "process"
     data_dir: Path = Path(".data")
+    # Webhook endpoints resolving to loopback are refused unless this is set (dev and tests only);
+    # private, link-local and metadata addresses are refused always (webhooks/ssrf.py).
+    webhook_allow_loopback: bool = False
 
 
 def _read_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
@@ -169,4 +172,5 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         photo_decode_workers=_read_int(env, "PHOTO_DECODE_WORKERS", 2),
         photo_decode_in=_read_choice(env, "PHOTO_DECODE_IN", ("process", "thread"), "process"),
         data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),
+        webhook_allow_loopback=_read_choice(env, "WEBHOOK_ALLOW_LOOPBACK", ("false", "true"), "false") == "true",
     )

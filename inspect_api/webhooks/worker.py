@@ -1,0 +1,117 @@
+"""The delivery worker: claim due deliveries (SKIP LOCKED + a lease), POST them signed, record the
+outcome. Run any number at once (`inspect-api worker`; `inspect-api dev` starts one in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import asyncpg
+import httpx
+import msgspec
+
+from inspect_api.webhooks import queries
+from inspect_api.webhooks.schedule import RETRY_DELAYS, next_delay
+from inspect_api.webhooks.signing import signed_headers
+from inspect_api.webhooks.ssrf import resolve_problem
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS: Final = 500
+
+
+class WorkerOptions(msgspec.Struct, frozen=True, kw_only=True):
+    allow_loopback: bool = False
+    batch: int = 20
+    lease_seconds: float = 60.0  # longer than timeout_seconds: a live delivery keeps its lease
+    timeout_seconds: float = 10.0
+    idle_seconds: float = 0.5  # sleep when nothing is due
+    retry_delays: tuple[timedelta, ...] = RETRY_DELAYS
+
+
+def message_body(d: queries.Claimed) -> bytes:
+    """The Standard Webhooks envelope: type, timestamp, data."""
+    return msgspec.json.encode({
+        "type": d.event_type,
+        "timestamp": d.occurred_at,
+        "data": {"event_id": d.event_id, "subject_id": d.subject_id, "subject_seq": d.subject_seq,
+                 "branch_id": d.branch_id, "payload": d.payload},
+    })
+
+
+def signing_secrets(d: queries.Claimed, now: datetime) -> list[str]:
+    if d.previous_secret and d.previous_secret_until and d.previous_secret_until > now:
+        return [d.secret, d.previous_secret]
+    return [d.secret]
+
+
+async def deliver_one(pool: asyncpg.Pool, http: httpx.AsyncClient, d: queries.Claimed, options: WorkerOptions) -> None:
+    now = datetime.now(UTC)
+    body = message_body(d)
+    status: int | None = None
+    error: str | None = None
+    excerpt = ""
+    started = time.monotonic()
+    if problem := await resolve_problem(d.url, allow_loopback=options.allow_loopback):
+        error = f"refused: {problem}"
+    else:
+        try:
+            response = await http.post(d.url, content=body,
+                                       headers=signed_headers(str(d.message_id), now, body, signing_secrets(d, now)))
+            status = response.status_code
+            excerpt = response.text[:EXCERPT_CHARS]
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+    latency_ms = int((time.monotonic() - started) * 1000)
+    async with pool.acquire() as conn, conn.transaction():
+        await queries.record_attempt(conn, d.id, status_code=status, error=error, latency_ms=latency_ms,
+                                     excerpt=excerpt)
+        if status is not None and 200 <= status < 300:
+            await queries.mark_delivered(conn, d.id, status)
+        elif status == 410:
+            # Gone: the subscriber wants no more. The message waits for the endpoint to be enabled again.
+            await queries.disable_endpoint(conn, d.endpoint_id, "the endpoint answered 410 Gone")
+            await queries.mark_failed_attempt(conn, d.id, status, None, datetime.now(UTC))
+        else:
+            delay = next_delay(d.attempts, options.retry_delays)
+            next_at = None if delay is None else datetime.now(UTC) + delay
+            await queries.mark_failed_attempt(conn, d.id, status, error, next_at)
+
+
+async def run_once(pool: asyncpg.Pool, http: httpx.AsyncClient, options: WorkerOptions) -> int:
+    """Claim one batch and deliver it; the number delivered or tried."""
+    async with pool.acquire() as conn:
+        batch = await queries.claim(conn, options.batch, options.lease_seconds)
+    await asyncio.gather(*(deliver_one(pool, http, d, options) for d in batch))
+    return len(batch)
+
+
+async def run_worker(pool: asyncpg.Pool, options: WorkerOptions, stop: asyncio.Event | None = None) -> None:
+    """Deliver until `stop` is set (or the task is cancelled)."""
+    stop = stop or asyncio.Event()
+    async with httpx.AsyncClient(timeout=options.timeout_seconds, follow_redirects=False, trust_env=False) as http:
+        while not stop.is_set():
+            try:
+                done = await run_once(pool, http, options)
+            except (OSError, asyncpg.PostgresError) as exc:  # the database went away: try again shortly
+                log.warning("webhook worker: %s", exc)
+                done = 0
+            if not done:
+                try:
+                    await asyncio.wait_for(stop.wait(), options.idle_seconds)
+                except TimeoutError:
+                    pass
+
+
+async def run_from_dsn(dsn: str, options: WorkerOptions, stop: asyncio.Event | None = None) -> None:
+    """`inspect-api worker` and the worker `inspect-api dev` starts: its own small pool."""
+    from inspect_api.storage.db import create_pool
+
+    pool = await create_pool(dsn, min_size=1, max_size=max(2, options.batch // 4))
+    try:
+        await run_worker(pool, options, stop)
+    finally:
+        await pool.close()

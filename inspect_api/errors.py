@@ -221,7 +221,10 @@ class Problem(msgspec.Struct, omit_defaults=True):
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
-            data_container=Problem, media_type="application/problem+json", description=HTTPStatus(status).phrase
+            data_container=Problem, media_type="application/problem+json", description=HTTPStatus(status).phrase,
+            # Litestar would otherwise invent a random example per start-up (e.g. "status": 9923): noise in
+            # the docs and a schema that differs between workers.
+            generate_examples=False,
         )
         for status in statuses
     }

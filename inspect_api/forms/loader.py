@@ -208,6 +208,7 @@ CONDITION_TARGET_TYPES: Final = "yes_no, scale or choice"
 def validate_form(form: FormDocument, *, require_sources: bool = False) -> list[Problem]:
     """Every rule the decoder cannot express: unique keys, references, ranges, coherent scoring."""
     problems, positions = _key_problems(form, require_sources=require_sources)
+    problems.extend(_section_weight_problems(form))
     items = form.items_by_key()
     for order, (path, item) in enumerate(_item_paths(form)):
         problems.extend(_item_problems(item, path))
@@ -215,6 +216,24 @@ def validate_form(form: FormDocument, *, require_sources: bool = False) -> list[
             problems.extend(
                 _condition_problems(item, item.applies_when, f"{path}.applies_when", order, items, positions)
             )
+    return problems
+
+
+def _section_weight_problems(form: FormDocument) -> list[Problem]:
+    """Section weights on every section or on none, and only where something can be scored.
+
+    A half-weighted form has no sensible total (what share do the others get?), and a weighted
+    section without a scored item would claim a share of the total it can never fill.
+    """
+    weighted = [section.weight is not None for section in form.sections]
+    if not any(weighted):
+        return []
+    problems: list[Problem] = []
+    for s, section in enumerate(form.sections):
+        if section.weight is None:
+            problems.append(Problem(f"sections[{s}].weight", "give every section a weight, or none"))
+        elif not any(is_scored(item) for item in section.items):
+            problems.append(Problem(f"sections[{s}].weight", "a section without scored items cannot carry a weight"))
     return problems
 
 
@@ -261,6 +280,8 @@ def _duplicates(keys: list[str], path: str, field: str) -> Iterator[Problem]:
 def _item_problems(item: Item, path: str) -> list[Problem]:
     problems = _type_problems(item, path)
     scored = is_scored(item)
+    if item.na_when is not None and not item.na_allowed:
+        problems.append(Problem(f"{path}.na_when", "only meaningful with na_allowed: true"))
     rule = item.photos
     if rule.mode in ("required", "required_on_fail") and rule.min_count < 1:
         problems.append(Problem(f"{path}.photos.min_count", f"must be at least 1 when mode is {rule.mode}"))

@@ -31,6 +31,8 @@ Key = Annotated[str, Meta(pattern=KEY_PATTERN, description="section, item or opt
 NonEmptyStr = Annotated[str, Meta(min_length=1)]
 Weight = Annotated[float, Meta(gt=0)]
 Percent = Annotated[float, Meta(ge=0, le=100)]
+# A share of an item's points: 1.0 means "anything short of full marks".
+Share = Annotated[float, Meta(gt=0, le=1)]
 Points = Annotated[float, Meta(ge=0)]
 PositivePoints = Annotated[float, Meta(gt=0)]
 PhotoCount = Annotated[int, Meta(ge=0, le=MAX_PHOTOS_PER_ANSWER)]
@@ -98,11 +100,16 @@ class PhotoRule(_Doc, kw_only=True):
 
 
 class FollowUpRule(_Doc, kw_only=True):
-    """Open a corrective action when the item fails."""
+    """Open a corrective action when the item fails, or scores below ``open_below`` of its points.
+
+    Without ``open_below`` only a failed item (no points at all) opens one; ``open_below: 0.6``
+    opens one for a checklist with half its cues missing or a 2-of-5 scale too.
+    """
 
     due_in_days: DueInDays
     title: Text
     evidence_required: bool = False
+    open_below: Share | None = None
 
 
 class CriticalEffect(Struct, frozen=True):
@@ -134,6 +141,9 @@ class _ItemBase(_Doc, tag_field="type", kw_only=True):
     weight: Weight = 1.0  # ignored by unscored items
     critical: CriticalSpec | None = None
     na_allowed: bool = False
+    # When an inspector may answer N/A (e.g. "medicines are kept behind the counter"); shown on the
+    # score card as the reason an N/A item dropped out. Only meaningful with na_allowed.
+    na_when: Text | None = None
     applies_when: Condition | None = None
     photos: PhotoRule = PhotoRule()
     follow_up: FollowUpRule | None = None
@@ -258,8 +268,14 @@ def answer_required(item: Item) -> bool:
 
 
 class Section(_Doc, kw_only=True):
+    """``weight`` is the section's share of the total (relative to the other sections' weights).
+
+    Give it on every section or on none: without section weights the total pools item points.
+    """
+
     key: Key
     title: Text
+    weight: Weight | None = None
     source: SourceRef | None = None
     items: Annotated[tuple[Item, ...], Meta(min_length=1)]
 

@@ -145,7 +145,12 @@ def items(draw: st.DrawFn, key: str, earlier: list[Item]) -> Item:
         changes["critical"] = draw(
             st.sampled_from([None, None, "flag", "fail_form"]) | st.integers(0, 99).map(lambda p: f"cap_score:{p}")
         )
-        changes["follow_up"] = draw(st.sampled_from([None, FOLLOW_UP]))
+        changes["follow_up"] = draw(
+            st.sampled_from([None, FOLLOW_UP])
+            | st.floats(min_value=0.01, max_value=1.0).map(
+                lambda share: msgspec.structs.replace(FOLLOW_UP, open_below=share)
+            )
+        )
     return msgspec.structs.replace(item, **changes)
 
 
@@ -161,6 +166,9 @@ def forms(draw: st.DrawFn) -> FormDocument:
             earlier.append(item)
             section_items.append(item)
         sections.append(Section(key=f"s{s}", title=LABEL, items=tuple(section_items)))
+    # Section weights go on every section or none, and only where each section can score.
+    if all(any(is_scored(i) for i in section.items) for section in sections) and draw(st.booleans()):
+        sections = [msgspec.structs.replace(section, weight=draw(weights)) for section in sections]
     threshold = draw(st.none() | st.floats(min_value=0, max_value=100))
     return FormDocument(
         key="prop-form", title=LABEL, description=LABEL, pass_threshold=threshold, sections=tuple(sections)

@@ -71,7 +71,7 @@ def card_for(form: FormDocument, answers: list[Answer]) -> ScoreCard:
 def test_weighted_totals_sections_and_items() -> None:
     card = card_for(demo_form(), demo_answers())
     assert (card.form_key, card.form_version, card.content_hash) == ("test-form", 7, "abc123")
-    assert card.rules_version == SCORING_RULES_VERSION == "1"
+    assert card.rules_version == SCORING_RULES_VERSION == "2"
     # s1: 2 + .75 + .25 = 3 of 4; s2: 1.5 + 0 = 1.5 of 3; total 4.5 of 7 = 64.2857...
     assert [(s.key, s.earned, s.possible, s.percent) for s in card.sections] == [
         ("s1", 3.0, 4.0, 75.0),

@@ -264,7 +264,7 @@ async def test_a_reset_password_may_not_hold_the_new_or_the_current_e_mail(
         ("Admin@Alpha.Test", 409),
         ("adm\u200bin@alpha.test", 422),  # zero-width space
         ("adm\u200din@alpha.test", 422),  # zero-width joiner
-        ("\ufeffadmin@alpha.test", 422),  # byte order mark
+        ("\ufeffadmin@alpha.test", 400),  # byte order mark: the schema's e-mail pattern already refuses it
         ("\u0430dmin@alpha.test", 422),  # Cyrillic а
         ("admin@\u0430lpha.test", 422),  # Cyrillic а in the domain
         ("\u03b1dmin@alpha.test", 422),  # Greek α

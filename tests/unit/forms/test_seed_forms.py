@@ -87,17 +87,27 @@ def test_fuel_attendant_follows_the_eight_essentials(seed_forms: dict[str, FormD
             "p3_courtesy",
             "p4_equal_treatment",
             "p5_safety_intervention",
+            "p5_other_intervention",
             "p6_queue_handling",
             "p7_no_argument",
             "p8_six_voices",
+            "p8_apology_voice",
+            "p8_voice_qualities",
         ]
     )
     assert items["p5_safety_intervention"].critical == "fail_form"
+    assert items["p5_other_intervention"].critical == "fail_form"
+    # Nothing to observe is N/A, never "record a pass".
+    assert items["p7_no_argument"].na_allowed and items["p8_apology_voice"].na_allowed
+    assert all("record a pass" not in (i.guidance.en if i.guidance else "") for i in items.values())
+    qualities = items["p8_voice_qualities"]
+    assert isinstance(qualities, ChecklistItem)
+    assert [o.label.zh for o in qualities.options] == ["声音响亮", "吐字清晰", "称呼恰当", "问候亲切", "语气诚恳"]
     assert items["p6_queue_handling"].applies_when is not None
     assert items["p6_queue_handling"].applies_when.item == "queue_occurred"
     voices = items["p8_six_voices"]
     assert isinstance(voices, ChecklistItem)
-    assert [o.label.zh[-3:] for o in voices.options] == ["迎接声", "称呼声", "应答声", "致谢声", "致歉声", "送别声"]
+    assert [o.label.zh[-3:] for o in voices.options] == ["迎接声", "称呼声", "应答声", "致谢声", "送别声"]
     # Phones on the forecourt are the very hazard point 5 is about: no item asks for photos.
     # Photos only where they can be taken from the car (see the form's notes), never required.
     with_photos = {key for key, item in items.items() if item.photos.mode != "none"}
@@ -158,7 +168,7 @@ def test_failing_answers_fail_and_open_follow_ups(seed_forms: dict[str, FormDocu
     assert not card.passed
     assert card.total_percent is not None and card.total_percent < 50
     assert card.follow_ups
-    assert {f.item for f in card.follow_ups} <= set(card.failed_items)
+    assert {f.item for f in card.follow_ups if f.share == 0} <= set(card.failed_items)
 
 
 def test_fuel_attendant_hand_computed(seed_forms: dict[str, FormDocument]) -> None:
@@ -171,14 +181,22 @@ def test_fuel_attendant_hand_computed(seed_forms: dict[str, FormDocument]) -> No
         Answer(item="p7_no_argument", value=True),  # weight 1.5
         Answer(item="unsafe_behaviour", value="engine_running"),
         Answer(item="p5_safety_intervention", value=True),  # weight 2
+        Answer(item="other_unsafe_seen", value=False),  # p5_other_intervention does not apply
         Answer(item="queue_occurred", value=False),  # p6 does not apply
-        Answer(item="p8_six_voices", value=["welcome_voice", "thanks_voice", "farewell_voice"]),  # 3/6
+        Answer(item="p8_six_voices", value=["welcome_voice", "thanks_voice", "farewell_voice"]),  # 3/5
+        Answer(item="p8_apology_voice", na=True),
+        Answer(item="p8_voice_qualities", value=["loud", "clear", "proper_address", "warm_greeting", "sincere_tone"]),
     ]
     assert validate_answers(form, answers) == []
     card = score(form, answers, form_version=1, content_hash="h")
-    # earned 1 + .75 + 1 + 1 + 1.5 + 2 + .5 = 7.75 of 8.5
-    assert (card.earned, card.possible, card.total_percent) == (7.75, 8.5, 91.18)
+    # earned 1 + .75 + 1 + 1 + 1.5 + 2 + .6 + 1 = 8.85 of 9.5
+    assert (card.earned, card.possible, card.total_percent) == (8.85, 9.5, 93.16)
     assert card.passed
+    # 3 of 5 voices is below the 80 % follow-up threshold though nothing failed.
+    assert [(f.item, f.share) for f in card.follow_ups] == [("p8_six_voices", 0.6)]
+    assert [(e.kind, e.item) for e in card.explanations] == [
+        ("inapplicable", "p5_other_intervention"), ("inapplicable", "p6_queue_handling"), ("na", "p8_apology_voice"),
+    ]
     statuses = {i.key: i.status for i in card.items}
     assert statuses["p6_queue_handling"] == "inapplicable"
     assert statuses["p8_six_voices"] == "partial"
@@ -188,7 +206,7 @@ def test_fuel_attendant_hand_computed(seed_forms: dict[str, FormDocument]) -> No
     failed = score(form, unsafe, form_version=1, content_hash="h")
     assert failed.total_percent == 0.0 and not failed.passed
     assert [(e.item, e.effect) for e in failed.critical_effects] == [("p5_safety_intervention", "fail_form")]
-    (follow_up,) = failed.follow_ups
+    (follow_up, _voices) = failed.follow_ups
     assert (follow_up.item, follow_up.due_in_days, follow_up.critical, follow_up.evidence_required) == (
         "p5_safety_intervention",
         3,

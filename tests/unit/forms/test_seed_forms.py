@@ -136,6 +136,21 @@ def test_hotel_records_the_guest_mood_unscored(seed_forms: dict[str, FormDocumen
     assert [o.key for o in mood.options] == ["impatience", "anger", "fatigue", "happiness", "timidity"]
 
 
+def test_points_an_inspector_cannot_observe_allow_na(seed_forms: dict[str, FormDocument]) -> None:
+    pharmacy = seed_forms["pharmacy-service"].items_by_key()
+    shelf = pharmacy["shelf_spot_check"]
+    assert shelf.na_allowed and shelf.na_when is not None and "behind the counter" in shelf.na_when.en
+    for key in ("safe_recommendation", "suitable_recommendation"):
+        guidance = pharmacy[key].guidance
+        assert guidance is not None and "doctor" in guidance.en and ("就医" in guidance.zh or "医生" in guidance.zh)
+    hotel = seed_forms["hotel-front-desk"]
+    answers = _answers(hotel, best_answer, {"guest_mood": Answer(item="guest_mood", na=True)})
+    assert validate_answers(hotel, answers) == []
+    card = score(hotel, answers, form_version=1, content_hash="h")
+    assert {i.key: i.status for i in card.items}["cue_response"] == "inapplicable"
+    assert ("inapplicable", "cue_response") in {(e.kind, e.item) for e in card.explanations}
+
+
 def _answers(form: FormDocument, pick: Any, overrides: dict[str, Answer] | None = None) -> list[Answer]:
     """Answers chosen item by item in form order, so conditions see earlier answers."""
     overrides = overrides or {}

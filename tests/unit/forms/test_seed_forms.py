@@ -14,7 +14,10 @@ from inspect_api.forms.scoring import applicable_item_keys, score
 from tests.unit.forms.builders import best_answer, fail_answer
 from tests.unit.forms.conftest import SEED_SOURCES_DIR
 
-SEED_KEYS = {"fuel-attendant", "pharmacy-service", "hotel-front-desk", "retail-seven-step", "online-chat-audit"}
+SEED_KEYS = {
+    "fuel-attendant", "pharmacy-service", "hotel-front-desk", "retail-seven-step", "online-chat-audit",
+    "quality-service-seven",
+}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -228,3 +231,15 @@ def test_fuel_attendant_hand_computed(seed_forms: dict[str, FormDocument]) -> No
         True,
         True,
     )
+
+
+def test_quality_service_weighs_attitude_and_competence_equally(seed_forms: dict[str, FormDocument]) -> None:
+    form = seed_forms["quality-service-seven"]
+    assert [(s.key, s.weight, len(s.items)) for s in form.sections] == [("attitude", 1, 3), ("competence", 1, 4)]
+    attitude = {"smile", "regard", "sincerity"}
+    answers = [Answer(item=i.key, value=5 if i.key in attitude else 3) for _, i in form.iter_items()]
+    card = score(form, answers, form_version=1, content_hash="h")
+    # attitude 100 %, competence 50 %: the mean, not the pooled 5/7 = 71.43 %.
+    assert card.section_weighted and card.total_percent == 75.0 and card.passed
+    # 3 of 5 is exactly half the points: not below the 0.5 threshold, so no follow-ups.
+    assert card.follow_ups == ()

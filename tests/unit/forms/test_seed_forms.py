@@ -16,7 +16,7 @@ from tests.unit.forms.conftest import SEED_SOURCES_DIR
 
 SEED_KEYS = {
     "fuel-attendant", "pharmacy-service", "hotel-front-desk", "retail-seven-step", "online-chat-audit",
-    "quality-service-seven",
+    "quality-service-seven", "complaint-handling",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -243,3 +243,15 @@ def test_quality_service_weighs_attitude_and_competence_equally(seed_forms: dict
     assert card.section_weighted and card.total_percent == 75.0 and card.passed
     # 3 of 5 is exactly half the points: not below the 0.5 threshold, so no follow-ups.
     assert card.follow_ups == ()
+
+
+def test_complaint_handling_follows_up_on_missed_receiving_steps(seed_forms: dict[str, FormDocument]) -> None:
+    form = seed_forms["complaint-handling"]
+    answers = _answers(
+        form, best_answer, {"receiving_steps": Answer(item="receiving_steps", value=["approached", "asked_name"])}
+    )
+    card = score(form, answers, form_version=1, content_hash="h")
+    assert [(f.item, f.share) for f in card.follow_ups] == [("receiving_steps", 0.4)]
+    assert card.failed_items == () and card.section_weighted
+    # receive: (0.4 + 1) / 2 = 70 %; resolve 100 %; equal shares.
+    assert [s.percent for s in card.sections] == [70.0, 100.0] and card.total_percent == 85.0

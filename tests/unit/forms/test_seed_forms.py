@@ -16,7 +16,7 @@ from tests.unit.forms.conftest import SEED_SOURCES_DIR
 
 SEED_KEYS = {
     "fuel-attendant", "pharmacy-service", "hotel-front-desk", "retail-seven-step", "online-chat-audit",
-    "quality-service-seven", "complaint-handling",
+    "quality-service-seven", "complaint-handling", "hotel-guest-satisfaction",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -193,3 +193,11 @@ def photo_distance(
     exif: tuple[float, float] | None, branch_location: tuple[float, float] | None
 ) -> float | None:
     return _distance(exif, branch_location)
+
+
+def counts_for_fairness(proof: ProofOfVisit | None, *, exclude_from: IntegrityLevel = "suspect") -> bool:
+    """Whether a visit's result may enter the fairness statistics: not when its integrity level
+    reaches ``exclude_from``. Proofs stored before the summary existed (or none) count."""
+    if proof is None or proof.integrity is None:
+        return True
+    return LEVEL_ORDER[proof.integrity.level] < LEVEL_ORDER[exclude_from]

@@ -17,6 +17,7 @@ from inspect_api.submissions.proof import (
     PhotoEvidence,
     ProofOfVisit,
     assess,
+    counts_for_fairness,
     summarise,
 )
 
@@ -150,3 +151,12 @@ def test_the_level_is_the_worst_reason(pairs: list[tuple[str, str]]) -> None:
     present = {level for level, _ in pairs}
     assert summary.level == ("suspect" if "suspect" in present else "review" if present else "ok")
     assert summary.reasons == reasons
+
+
+def test_the_fairness_report_can_exclude_suspect_visits() -> None:
+    fine = assessed(photo(local(START)))
+    old_photo = assessed(photo(local(START - timedelta(days=700))))
+    no_exif = assessed(photo(None))
+    assert counts_for_fairness(fine) and counts_for_fairness(no_exif) and not counts_for_fairness(old_photo)
+    assert not counts_for_fairness(no_exif, exclude_from="review")
+    assert counts_for_fairness(None) and counts_for_fairness(msgspec.structs.replace(old_photo, integrity=None))

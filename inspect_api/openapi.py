@@ -8,6 +8,7 @@
 * Public routes (health, login) say they need no credentials.
 * A constrained variadic tuple (`Annotated[tuple[X, ...], Meta(min_length=1)]`) documents items as X:
   Litestar 2.25 forgot to drop the Ellipsis there and documented `oneOf: [X, {}]`, i.e. anything.
+* Integer bounds are documented as the exact integers (Litestar wrote `le=2**62` as a float).
 * A bound of 0 (`ge=0`, e.g. offsets, percentages) is documented: Litestar 2.25 copies constraints with
   a truthiness test and dropped every zero bound, so `-5` looked schema-valid.
 * Structs that refuse unknown fields declare `additionalProperties: false`, so a client (or a fuzzer)
@@ -56,8 +57,13 @@ def _apply_metadata_keeping_zero_bounds(self: SchemaCreator, field: Any, schema:
     _apply_metadata(self, field, schema)
     definition = field.kwarg_definition
     for key, schema_key in _ZERO_BOUNDS.items():
-        if definition is not None and getattr(definition, key, None) == 0 and getattr(schema, schema_key) is None:
+        bound = getattr(definition, key, None) if definition is not None else None
+        if bound == 0 and getattr(schema, schema_key) is None:
             setattr(schema, schema_key, 0)
+        elif isinstance(bound, int) and getattr(schema, schema_key) is not None:
+            # The exact integer: Litestar wrote parameter bounds as floats, and float(2**62) also admits
+            # 2**62 + 95 (it rounds to the same float), which Schemathesis sent as valid and msgspec refused.
+            setattr(schema, schema_key, bound)
 
 
 SchemaCreator._apply_kwarg_definition_metadata = _apply_metadata_keeping_zero_bounds  # see module docstring

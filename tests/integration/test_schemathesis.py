@@ -66,6 +66,9 @@ DOMAIN_RULES: Final = {
     # with form_version_id is named is in the schema)
     "POST /submissions": "answers fit the form version, photos",
     "POST /submissions/{submission_id}/revisions": "answers fit the form version, photos",
+    # the URL's host resolves only to public addresses (SSRF, webhooks/ssrf.py); branch and region ids exist
+    "POST /webhooks/endpoints": "public URL, ids exist",
+    "PATCH /webhooks/endpoints/{endpoint_id}": "public URL, ids exist",
     # region_id goes with scope=region (and scope=region needs one); query parameters have no oneOf
     "GET /rankings": "region_id with scope=region",
     "GET /exports/rankings.csv": "region_id with scope=region",

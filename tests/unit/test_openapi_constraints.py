@@ -117,6 +117,16 @@ def test_a_submission_names_its_visit_or_its_branch_and_form(document: dict[str,
     assert jsonschema_rs.validator_for(rule).is_valid(body) is valid
 
 
+def test_integer_bounds_are_exact_integers(document: dict[str, Any]) -> None:
+    operations = dict(_operations(document))
+    redeliver = operations["POST /webhooks/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"]
+    delivery_id = next(p for p in redeliver["parameters"] if p["name"] == "delivery_id")
+    assert delivery_id["schema"]["maximum"] == 2**62 and type(delivery_id["schema"]["maximum"]) is int
+    bounds = [n[key] for n in _nodes(document) if n.get("type") == "integer"
+              for key in ("minimum", "maximum") if key in n]
+    assert bounds and all(type(bound) is int for bound in bounds)
+
+
 def test_patterns_mean_the_same_to_the_schema_and_to_msgspec(document: dict[str, Any]) -> None:
     # `\s` in Python also matches \x1c-\x1f and \x85, in ECMA also \ufeff: "a\x1cb@c" passed the e-mail's
     # schema and msgspec refused it (a 400 for schema-valid input).

@@ -7,6 +7,17 @@
 --
 
 --
+-- Name: audit_log_refuse_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.audit_log_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+--
 -- Name: bump_rankings_generation(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1298,6 +1309,12 @@ CREATE INDEX webhook_deliveries_subject ON public.webhook_deliveries USING btree
 --
 
 CREATE INDEX webhook_endpoints_org ON public.webhook_endpoints USING btree (org_id) WHERE enabled;
+
+--
+-- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION public.audit_log_refuse_change();
 
 --
 -- Name: branches branches_deleted; Type: TRIGGER; Schema: public; Owner: -

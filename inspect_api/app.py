@@ -12,6 +12,8 @@ from litestar.types import Message, Scope
 
 from inspect_api.actions import loop as action_loop
 from inspect_api.actions.routes import routes as action_routes
+from inspect_api.audit.context import remember_request
+from inspect_api.audit.routes import routes as audit_routes
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
@@ -83,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
             *report_routes,
             *event_routes,
             *webhook_routes,
+            *audit_routes,
             docs_assets_router(),
             *web_routes(),  # the dashboard: `/` and /static (web/)
         ],
@@ -99,6 +102,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=logging_config(),
         request_class=DepthCheckedRequest,  # JSON bodies: depth limit, strict decoding (json_body.py)
         before_send=[add_security_headers],
+        before_request=remember_request,  # the request id and client address audit rows carry
         openapi_config=OpenAPIConfig(
             title="inspect_api",
             version="0.1.0",

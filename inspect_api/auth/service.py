@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 from argon2 import PasswordHasher
 
+from inspect_api.audit.service import record
 from inspect_api.auth import queries
 from inspect_api.auth.emails import normalise_email
 from inspect_api.auth.passwords import hash_password, needs_rehash, verify_password
@@ -62,14 +63,19 @@ async def login(pool: asyncpg.Pool, hasher: PasswordHasher, limits: LoginLimits,
         row = await queries.login_row(conn, canonical)
     ok = await verify_password(hasher, row.password_hash if row else None, password)
     if row is None or not ok or not row.active:
+        async with pool.acquire() as conn:  # the typed address is not kept: the account key names it
+            await record(conn, None, "auth.login_failed", target_type="account", target_id=key.hex()[:32],
+                         actor_id=row.id if row else None)
         raise Unauthorized(BAD_LOGIN)
     if needs_rehash(hasher, row.password_hash):
         new_hash = await hash_password(hasher, password)
         async with pool.acquire() as conn, conn.transaction():
             await queries.replace_password_hash(conn, row.id, row.password_hash, new_hash)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         await queries.clear_login_attempts(conn, key)
         found = await queries.me_by_id(conn, row.id)
+        if found is not None:
+            await record(conn, None, "auth.login", target_type="user", target_id=row.id, actor_id=row.id)
     if found is None:  # disabled or deleted meanwhile
         raise Unauthorized(BAD_LOGIN)
     return LoggedIn(user=found, token_version=row.token_version)

@@ -113,7 +113,7 @@ class FormsController(Controller):
         self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str,
         version: VersionNumber,
     ) -> FormVersionSummary:
-        return summary(await service.publish(pool, request.user.org_id, key, version))
+        return summary(await service.publish(pool, request.user.org_id, key, version, actor=request.user))
 
 
 routes = [FormsController]

@@ -10,6 +10,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from inspect_api.audit.service import record
+from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, InvalidInput, NotFound
 from inspect_api.events.service import emit
 from inspect_api.forms import queries
@@ -119,7 +121,8 @@ async def edit_draft(pool: asyncpg.Pool, org_id: UUID, key: str, version: int, d
     return next(row for row in rows if row.version == version)
 
 
-async def publish(pool: asyncpg.Pool, org_id: UUID, key: str, version: int) -> VersionRow:
+async def publish(pool: asyncpg.Pool, org_id: UUID, key: str, version: int, *, actor: Principal | None = None
+                  ) -> VersionRow:
     async with pool.acquire() as conn, conn.transaction():
         form = await _form_or_404(conn, org_id, key)
         if form.org_id is None:
@@ -134,6 +137,8 @@ async def publish(pool: asyncpg.Pool, org_id: UUID, key: str, version: int) -> V
         rows = await queries.versions_of(conn, org_id, form.id, include_drafts=True)
         published = next(row for row in rows if row.version == version)
         await emit(conn, org_id, "form.published", published.form_version_id, published)
+        await record(conn, actor, "form.published", target_type="form_version", target_id=published.form_version_id,
+                     after=published, org_id=org_id)
     return published
 
 

@@ -12,6 +12,7 @@ import msgspec
 from argon2 import PasswordHasher
 from msgspec import UNSET
 
+from inspect_api.audit.service import record
 from inspect_api.auth.emails import email_problem, normalise_email
 from inspect_api.auth.password_rules import check_new_password
 from inspect_api.auth.passwords import hash_password
@@ -118,10 +119,15 @@ async def delete_region(pool: asyncpg.Pool, p: Principal, region_id: UUID) -> No
 # ---- branches ----------------------------------------------------------------------------------
 
 
-async def _branch_event(conn: asyncpg.Connection, p: Principal, type_: str, branch: BranchOut) -> None:
-    """The branch as GET /branches/{id} shows it; its managers see the same (they may GET it)."""
+async def _branch_event(conn: asyncpg.Connection, p: Principal, type_: str, branch: BranchOut,
+                        before: BranchOut | None = None) -> None:
+    """The event: the branch as GET /branches/{id} shows it, and its managers see the same (they may GET
+    it). The audit row: before and after."""
     await emit(conn, p.org_id, type_, branch.id, branch, branch_id=branch.id, region_id=branch.region_id,
                branch_payload=branch)
+    deleted = type_ == "branch.deleted"
+    await record(conn, p, type_, target_type="branch", target_id=branch.id,
+                 before=branch if deleted else before, after=None if deleted else branch)
 
 
 def _branch_problems(timezone: str, latitude: float | None, longitude: float | None) -> list[tuple[str, str]]:
@@ -181,7 +187,7 @@ async def update_branch(pool: asyncpg.Pool, p: Principal, branch_id: UUID, patch
         updated = await queries.get_branch(conn, p, branch_id)
         if updated is None:
             raise NotFound("no such branch")
-        await _branch_event(conn, p, "branch.updated", updated)
+        await _branch_event(conn, p, "branch.updated", updated, before=current)
     return updated
 
 
@@ -288,9 +294,14 @@ async def create_user(pool: asyncpg.Pool, hasher: PasswordHasher, p: Principal, 
     return user
 
 
-async def _user_event(conn: asyncpg.Connection, p: Principal, type_: str, user: UserOut) -> None:
-    """Users are an admin's business (GET /users is admin-only): no branch, no manager shape."""
+async def _user_event(conn: asyncpg.Connection, p: Principal, type_: str, user: UserOut,
+                      before: UserOut | None = None) -> None:
+    """The event: users are an admin's business (GET /users is admin-only), so no branch and no manager
+    shape. The audit row: before and after (role and scope changes are user changes)."""
     await emit(conn, p.org_id, type_, user.id, user)
+    deleted = type_ == "user.deleted"
+    await record(conn, p, type_, target_type="user", target_id=user.id,
+                 before=user if deleted else before, after=None if deleted else user)
 
 
 async def _current_email(pool: asyncpg.Pool, org_id: UUID, user_id: UUID) -> str:
@@ -349,7 +360,7 @@ async def update_user(
         await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
         await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
         user = await _reload_user(conn, p.org_id, user_id)
-        await _user_event(conn, p, "user.updated", user)
+        await _user_event(conn, p, "user.updated", user, before=current)
     principals.invalidate(user_id)
     return user
 
@@ -360,17 +371,17 @@ async def _set_scope(
 ) -> UserOut:
     """Replace a user's regions or branches (whichever is given), checked against their role."""
     async with pool.acquire() as conn, conn.transaction():
-        user = await queries.get_user(conn, p.org_id, user_id, lock=True)
-        if user is None:
+        before = await queries.get_user(conn, p.org_id, user_id, lock=True)
+        if before is None:
             raise NotFound("no such user")
-        if problems := await _scope_problems(conn, p.org_id, user.role, region_ids or [], branch_ids or []):
+        if problems := await _scope_problems(conn, p.org_id, before.role, region_ids or [], branch_ids or []):
             raise _field_errors(problems, f"the {what} cannot be assigned")
         if region_ids is not None:
             await queries.replace_user_regions(conn, p.org_id, user_id, region_ids)
         if branch_ids is not None:
             await queries.replace_user_branches(conn, p.org_id, user_id, branch_ids)
         user = await _reload_user(conn, p.org_id, user_id)
-        await _user_event(conn, p, "user.updated", user)
+        await _user_event(conn, p, "user.updated", user, before=before)
     principals.invalidate(user_id)
     return user
 

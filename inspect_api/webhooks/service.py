@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 from msgspec import UNSET
 
+from inspect_api.audit.service import record
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import InvalidInput, NotFound
 from inspect_api.events.service import emit
@@ -58,6 +59,7 @@ async def create_endpoint(pool: asyncpg.Pool, p: Principal, data: EndpointIn, *,
         if problems := await _problems(conn, p.org_id, values, allow_loopback):
             raise _invalid(problems)
         endpoint = await queries.insert_endpoint(conn, p.org_id, values, secret)
+        await record(conn, p, "webhook.created", target_type="webhook_endpoint", target_id=endpoint.id, after=endpoint)
     return EndpointCreated(endpoint=endpoint, secret=secret)
 
 
@@ -84,13 +86,18 @@ async def update_endpoint(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, p
         merged = msgspec.structs.replace(current, **changes)
         if problems := await _problems(conn, p.org_id, msgspec.structs.asdict(merged), allow_loopback):
             raise _invalid(problems)
-        return await queries.update_endpoint(conn, p.org_id, merged)
+        updated = await queries.update_endpoint(conn, p.org_id, merged)
+        await record(conn, p, "webhook.updated", target_type="webhook_endpoint", target_id=endpoint_id,
+                     before=current, after=updated)
+    return updated
 
 
 async def delete_endpoint(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        if not await queries.delete_endpoint(conn, p.org_id, endpoint_id):
+        current = await queries.get_endpoint(conn, p.org_id, endpoint_id, lock=True)
+        if current is None or not await queries.delete_endpoint(conn, p.org_id, endpoint_id):
             raise NotFound("no such webhook endpoint")
+        await record(conn, p, "webhook.deleted", target_type="webhook_endpoint", target_id=endpoint_id, before=current)
 
 
 async def rotate_secret(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, data: RotateIn) -> SecretOut:
@@ -99,6 +106,8 @@ async def rotate_secret(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, dat
         if await queries.get_endpoint(conn, p.org_id, endpoint_id, lock=True) is None:
             raise NotFound("no such webhook endpoint")
         until = await queries.rotate_secret(conn, p.org_id, endpoint_id, secret, data.overlap_seconds)
+        await record(conn, p, "webhook.secret_rotated", target_type="webhook_endpoint", target_id=endpoint_id,
+                     after={"previous_secret_until": until})  # never the secrets themselves
     return SecretOut(secret=secret, previous_secret_until=until)
 
 

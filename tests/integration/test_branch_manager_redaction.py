@@ -291,7 +291,7 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "action_id": arranged["action_id"], "visit_id": arranged["visit_id"], "branch_id": str(world.a.b11),
             "region_id": str(world.a.r1), "user_id": str(world.a.manager.id), "key": "fuel-attendant",
             "form_key": "fuel-attendant", "version": "1", "form_version_id": arranged["version_id"],
-            "on": date.today().isoformat(),
+            "on": date.today().isoformat(), "endpoint_id": str(world.a.admin.id),  # admin-only routes: any id (403)
         }
         schema = (await client.get("/schema/openapi.json")).json()
         scanned: dict[str, httpx.Response] = {}

@@ -14,6 +14,7 @@ import msgspec
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, InvalidInput, NotFound
+from inspect_api.events.service import emit
 from inspect_api.forms.answers import validate_answers
 from inspect_api.forms.queries import VersionWithDocument
 from inspect_api.forms.scoring import ScoreCard, score
@@ -277,18 +278,27 @@ async def _write(
     card = score(version.document, data.answers, form_version=version.version, content_hash=version.content_hash)
     values = _revision_values(data, digest, card, _proof(target, data, photos, reused))
     try:
-        if correction_of is None:
-            stored = await queries.write_first_submission(conn, queries.FirstSubmission(
-                submission=queries.SubmissionValues(
-                    org_id=principal.org_id, branch_id=target.branch_id, visit_id=target.visit_id,
-                    form_version_id=target.form_version_id, inspector_id=principal.user_id, mode=target.mode,
-                    revision=checked.revision, total_percent=card.total_percent, passed=card.passed,
-                    visited_on=visited_on),
-                revision=values, photo_ids=sorted(photos, key=str)))
-        else:
-            async with conn.transaction():
+        async with conn.transaction():
+            if correction_of is None:
+                stored = await queries.write_first_submission(conn, queries.FirstSubmission(
+                    submission=queries.SubmissionValues(
+                        org_id=principal.org_id, branch_id=target.branch_id, visit_id=target.visit_id,
+                        form_version_id=target.form_version_id, inspector_id=principal.user_id, mode=target.mode,
+                        revision=checked.revision, total_percent=card.total_percent, passed=card.passed,
+                        visited_on=visited_on),
+                    revision=values, photo_ids=sorted(photos, key=str)))
+            else:
                 stored = await _write_correction(conn, principal.org_id, correction_of, checked.revision, values,
                                                  photos, visited_on)
+            # The outbox row commits with the submission. Not for branch managers: they learn of a
+            # result at its release.
+            await emit(conn, principal.org_id, "submission.received" if correction_of is None else "submission.revised",
+                       stored.submission_id, {
+                           "submission_id": stored.submission_id, "revision": stored.revision,
+                           "visit_id": target.visit_id, "inspector_id": principal.user_id, "mode": target.mode,
+                           "visited_on": visited_on, "received_at": stored.created_at,
+                           "total_percent": card.total_percent, "passed": card.passed,
+                       }, branch_id=target.branch_id)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == IDEMPOTENCY_CONSTRAINT:
             # A concurrent duplicate won the race: answer with what it stored.

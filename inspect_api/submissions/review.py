@@ -9,8 +9,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from inspect_api.audit.service import record
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, NotFound
+from inspect_api.events.service import emit
 from inspect_api.submissions import hooks, queries
 from inspect_api.submissions.proof import ProofOfVisit
 from inspect_api.submissions.queries import SubmissionRow, SummaryRow
@@ -51,7 +53,24 @@ async def transition(
             )
         if to_status == "released":
             await on_release(conn, submission_id)
+        await _announce(conn, principal, submission_id, to_status, reason)
         return await _view(conn, principal, submission_id)
+
+
+async def _announce(
+    conn: asyncpg.Connection, principal: Principal, submission_id: UUID, to_status: str, reason: str | None
+) -> None:
+    """The review's event and audit row, in its transaction. The event's payload is the result as a
+    regional lead reads it (no proof: that is the admin's), its manager shape the branch view, for a
+    release only (a manager sees nothing of a result before)."""
+    row = await queries.submission(conn, principal.org_id, principal.user_id, principal.role, submission_id)
+    if row is None:
+        raise NotFound(f"submission {submission_id} not found")
+    full = full_view(row, await queries.revisions(conn, submission_id), with_proof=False)
+    await emit(conn, principal.org_id, f"submission.{to_status}", submission_id, full, branch_id=row.branch_id,
+               branch_payload=branch_view(row) if to_status == "released" else None)
+    await record(conn, principal, f"submission.{to_status}", target_type="submission", target_id=submission_id,
+                 after={"status": to_status, "reason": reason, "revision": row.revision})
 
 
 async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:

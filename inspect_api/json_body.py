@@ -114,7 +114,8 @@ def _out_of_range(value: Any, path: Path, shown: str) -> Iterator[str]:
         yield from _out_of_range(getattr(value, step, None), rest, f"{shown}.{step}" if shown else step)
 
 
-_FLOAT_FOR_INT: Final = "Expected `int`, got `float`"
+# "Expected `int`, got `float`", also for unions: "Expected `int | null`, got `float`".
+_FLOAT_FOR_INT: Final = re.compile(r"^Expected `(?:[^`]* \| )?int(?: \|[^`]*)?`, got `float`")
 
 
 def integral_floats_as_ints(value: Any) -> Any:
@@ -143,7 +144,7 @@ class _BodyDecoder:
         try:
             value = self.decoder.decode(body)
         except msgspec.ValidationError as exc:
-            if not str(exc).startswith(_FLOAT_FOR_INT):
+            if not _FLOAT_FOR_INT.match(str(exc)):
                 raise
             # JSON has one number type: `36.0` is the integer 36 (JSON Schema's `integer` admits it), but
             # msgspec's strict decoder wants an integer literal. Only then: integral floats become ints and

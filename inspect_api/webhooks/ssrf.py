@@ -31,7 +31,11 @@ def address_problem(address: str, *, allow_loopback: bool) -> str | None:
 
 
 def url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number, or above 65535, raises here
+    except ValueError as exc:  # an unclosed "[" (IPv6 literal) too: both were 500s (found by Schemathesis)
+        return f"is not a valid URL: {exc}"
     if parts.scheme not in ("http", "https"):
         return "must be an http:// or https:// URL"
     if not parts.hostname:

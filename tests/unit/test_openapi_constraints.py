@@ -147,6 +147,17 @@ def test_an_integral_json_number_is_an_integer(body: bytes, decoded: int) -> Non
     assert value.mystery_revisit_days == decoded and type(value.mystery_revisit_days) is int
 
 
+class _Counts(msgspec.Struct, forbid_unknown_fields=True):
+    at_least: int | None = None
+    sizes: list[int] = []
+
+
+def test_an_integral_json_number_is_an_integer_in_unions_and_lists_too() -> None:
+    # A form item's `at_least: 2.0` ("Expected `int | null`, got `float`") was still a 400.
+    value = _BodyDecoder(_Counts).decode(b'{"at_least": 2.0, "sizes": [1, 3.0]}')
+    assert value == _Counts(at_least=2, sizes=[1, 3]) and type(value.at_least) is int
+
+
 @pytest.mark.parametrize("body", [b'{"mystery_revisit_days": 36.5}', b'{"mystery_revisit_days": "36"}',
                                   b'{"mystery_revisit_days": true}', b'{"mystery_revisit_days": 1e300}'])
 def test_other_numbers_are_still_refused(body: bytes) -> None:

@@ -59,6 +59,12 @@ def test_odd_urls_are_refused(url: str) -> None:
     assert url_problem(url) is not None
 
 
+@pytest.mark.parametrize("url", ["http://a.example[x/", "http://[::1/", "https://a.example:99999/",
+                                 "https://a.example:port/"])
+def test_unparseable_urls_are_a_problem_not_an_exception(url: str) -> None:
+    assert url_problem(url) is not None  # each raised ValueError (a 500 on POST /webhooks/endpoints)
+
+
 def test_signatures_verify_with_the_reference_verifier_for_each_secret() -> None:
     old, new = new_secret(), new_secret()
     body = b'{"type":"branch.updated","data":{}}'

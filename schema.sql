@@ -454,6 +454,21 @@ CREATE TABLE public.forms (
 );
 
 --
+-- Name: job_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_runs (
+    name text NOT NULL,
+    next_run_at timestamp with time zone NOT NULL,
+    last_started_at timestamp with time zone,
+    last_finished_at timestamp with time zone,
+    last_count integer,
+    last_error text,
+    runs bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT job_runs_name_check CHECK ((name ~ '^[a-z0-9_.-]+$'::text))
+);
+
+--
 -- Name: login_attempts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -933,6 +948,13 @@ ALTER TABLE ONLY public.forms
 
 ALTER TABLE ONLY public.forms
     ADD CONSTRAINT forms_pkey PRIMARY KEY (id);
+
+--
+-- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_pkey PRIMARY KEY (name);
 
 --
 -- Name: login_attempts login_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -36,7 +36,7 @@ from inspect_api.visits.routes import routes as visit_routes
 from inspect_api.web.routes import web_routes
 from inspect_api.webhooks.routes import routes as webhook_routes
 
-__all__ = ["create_app", "register_release_hooks"]
+__all__ = ["create_app", "register_periodic_jobs", "register_release_hooks"]
 
 # On every answer: problems, 404s, exports and the docs pages too. The docs page needs its inline script,
 # so the CSP only forbids framing (clickjacking); the JSON answers run no script anyway.
@@ -65,6 +65,11 @@ def register_release_hooks() -> None:
     (the app, the demo seed) calls it first, and a release with none registered is refused."""
     on_release(rollups.add_release)
     on_release(action_loop.on_release)
+
+
+def register_periodic_jobs() -> None:
+    """The periodic jobs `inspect-api worker` and `inspect-api dev` run (inspect_api/jobs): features
+    register here so the jobs module imports none of them. Idempotent."""
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -10,12 +10,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_api.forms.loader import FormDocumentError
 from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
 from inspect_api.storage.embedded import EmbeddedEngineError
 from inspect_api.storage.migrations import MigrationError
+
+if TYPE_CHECKING:
+    from inspect_api.webhooks.worker import WorkerOptions
 
 
 def _fail(message: str) -> int:
@@ -114,26 +117,37 @@ def _start_dev_worker(database_url: str, allow_loopback: bool) -> None:
     with the process)."""
     import threading
 
-    from inspect_api.webhooks.worker import WorkerOptions, run_from_dsn
+    from inspect_api.webhooks.worker import WorkerOptions
 
     options = WorkerOptions(allow_loopback=allow_loopback)
-    threading.Thread(target=asyncio.run, args=(run_from_dsn(database_url, options),), name="webhook-worker",
+    threading.Thread(target=asyncio.run, args=(_worker_and_jobs(database_url, options),), name="webhook-worker",
                      daemon=True).start()
-    print("webhook worker: started")
+    print("webhook worker: started (and periodic jobs)")
+
+
+async def _worker_and_jobs(database_url: str, options: WorkerOptions) -> None:
+    """Webhook delivery and the periodic jobs (inspect_api/jobs) side by side on one event loop."""
+    from inspect_api.app import register_periodic_jobs
+    from inspect_api.jobs import run_jobs_from_dsn
+    from inspect_api.webhooks.worker import run_from_dsn
+
+    register_periodic_jobs()
+    await asyncio.gather(run_from_dsn(database_url, options), run_jobs_from_dsn(database_url))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Deliver webhooks until interrupted. Needs only DATABASE_URL (and WEBHOOK_ALLOW_LOOPBACK for tests).
     Run as many as you like: they share the work (webhooks/worker.py)."""
-    from inspect_api.webhooks.worker import WorkerOptions, run_from_dsn
+    from inspect_api.webhooks.worker import WorkerOptions
 
     env = os.environ
     if not env.get("DATABASE_URL"):
         raise SettingsError("DATABASE_URL: required but not set")
     allow = env.get("WEBHOOK_ALLOW_LOOPBACK", "false").strip() == "true"
     options = WorkerOptions(allow_loopback=allow, batch=args.batch, lease_seconds=args.lease_seconds)
-    print(f"webhook worker: delivering (batch {args.batch}, lease {args.lease_seconds}s)", flush=True)
-    asyncio.run(run_from_dsn(env["DATABASE_URL"], options))
+    print(f"webhook worker: delivering (batch {args.batch}, lease {args.lease_seconds}s) and running periodic jobs",
+          flush=True)
+    asyncio.run(_worker_and_jobs(env["DATABASE_URL"], options))
     return 0
 
 
@@ -219,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--older-than-hours", type=float, default=24.0)
     cleanup.set_defaults(handler=cmd_cleanup_uploads)
 
-    worker = sub.add_parser("worker", help="deliver webhooks (DATABASE_URL); run any number at once")
+    worker = sub.add_parser("worker", help="deliver webhooks, run periodic jobs (DATABASE_URL); any number at once")
     worker.add_argument("--batch", type=int, default=20, help="deliveries claimed (and sent concurrently) at a time")
     worker.add_argument("--lease-seconds", type=float, default=60.0,
                         help="after this, a delivery a worker claimed but never finished is sent again")

@@ -14,6 +14,7 @@ from inspect_api.actions import loop as action_loop
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.audit.context import remember_request
 from inspect_api.audit.routes import routes as audit_routes
+from inspect_api.auth.principal import provide_principal
 from inspect_api.auth.routes import auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
@@ -97,7 +98,8 @@ def create_app(settings: Settings) -> Litestar:
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan_for(settings)],
         state=State({"settings": settings}),
-        dependencies={
+        dependencies={  # the one way a handler gets the caller and the stores (resources.py)
+            "principal": Provide(provide_principal, sync_to_thread=False),
             "pool": Provide(provide_pool, sync_to_thread=False),
             "blobs": Provide(provide_blobs, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),

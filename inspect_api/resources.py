@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 
 from inspect_api.auth.principal import PrincipalCache, principal_cache
 from inspect_api.rankings.cache import RankingsCache
@@ -95,3 +96,12 @@ def provide_stores(request: Request[Any, Any, Any]) -> Stores:
 
 def provide_settings(request: Request[Any, Any, Any]) -> Settings:
     return request.app.state.settings
+
+
+# How a handler asks for them (app-level dependencies, see app.py), the caller being `principal: Caller`
+# (auth/principal.py): `pool: Pool`, `blobs: Blobs`, `settings: AppSettings`, or `stores: AllStores`
+# when it needs all three.
+Pool = NamedDependency[asyncpg.Pool]
+Blobs = NamedDependency[BlobStore]
+AppSettings = NamedDependency[Settings]
+AllStores = NamedDependency[Stores]

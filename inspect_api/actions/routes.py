@@ -18,9 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -29,15 +27,12 @@ from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.actions.queries import ListFilters
 from inspect_api.actions.schemas import ActionDetail, ActionOut, NoteIn, ResolveIn, VerifyIn
 from inspect_api.auth.guards import roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset
-from inspect_api.settings import Settings
-from inspect_api.storage.blobs import BlobStore
+from inspect_api.resources import AppSettings, Blobs, Pool
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
-Pool = NamedDependency[asyncpg.Pool]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 200)")]
 MANAGER: Final = roles("branch_manager")
 CHECKERS: Final = roles("regional_lead", "admin")
@@ -47,7 +42,6 @@ class ActionsController(Controller):
     path = "/actions"
     tags = ("actions",)
     opt = roles("admin", "regional_lead", "branch_manager")
-    dependencies = PRINCIPAL
 
     @get("/", summary="Follow-up actions in the caller's scope, earliest due first")
     async def list_actions(
@@ -102,8 +96,8 @@ class ActionsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
-        blobs: NamedDependency[BlobStore],
-        settings: NamedDependency[Settings],
+        blobs: Blobs,
+        settings: AppSettings,
         action_id: FromPath[UUID],
         data: JSONBody[ResolveIn],
     ) -> ActionDetail:
@@ -135,7 +129,6 @@ class ActionExportsController(Controller):
     path = "/exports"
     tags = ("exports",)
     opt = roles("admin", "regional_lead", "branch_manager")
-    dependencies = PRINCIPAL
 
     @get("/actions.csv", media_type=CSV_MEDIA_TYPE, summary="Follow-up actions as CSV")
     async def actions_csv(

@@ -9,19 +9,17 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-import asyncpg
 from litestar import Response, get
-from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from inspect_api.audit import service
 from inspect_api.audit.schemas import AuditEntry, AuditFilters
-from inspect_api.auth.guards import ADMIN_ONLY
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.params import parse_time, time_param
+from inspect_api.resources import Pool
 
-Pool = NamedDependency[asyncpg.Pool]
 ActorId = Annotated[UUID | None, QueryParameter(description="who acted")]
 TargetId = Annotated[str | None, QueryParameter(max_length=100, description="what was acted on (its id)")]
 Action = Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$",
@@ -31,7 +29,6 @@ Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
 # Text parsed by params.parse_time (a `datetime` parameter also took a bare number as a Unix time).
 Since = Annotated[str | None, time_param("from this time (inclusive)")]
 Until = Annotated[str | None, time_param("up to this time (exclusive)")]
-DEPENDENCIES: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
 
 def _filters(actor_id: UUID | None, target_id: str | None, action: str | None, since: str | None,
@@ -40,7 +37,7 @@ def _filters(actor_id: UUID | None, target_id: str | None, action: str | None, s
                         until=parse_time("until", until), before_id=before_id, limit=limit)
 
 
-@get("/audit", opt=ADMIN_ONLY, tags=["audit"], dependencies=DEPENDENCIES, responses=problem_responses(400, 403, 422),
+@get("/audit", opt=roles("admin"), tags=["audit"], responses=problem_responses(400, 403, 422),
      summary="Who did what, when, from where (newest first)")
 async def list_audit(principal: Caller, pool: Pool, actor_id: ActorId = None, target_id: TargetId = None,
                      action: Action = None, since: Since = None, until: Until = None, before_id: BeforeId = None,
@@ -49,7 +46,7 @@ async def list_audit(principal: Caller, pool: Pool, actor_id: ActorId = None, ta
     return await service.entries(pool, principal, filters)
 
 
-@get("/audit.csv", opt=ADMIN_ONLY, tags=["audit"], dependencies=DEPENDENCIES, media_type="text/csv",
+@get("/audit.csv", opt=roles("admin"), tags=["audit"], media_type="text/csv",
      responses=problem_responses(400, 403, 422), summary="The audit log as CSV (same filters)")
 async def export_audit(principal: Caller, pool: Pool, actor_id: ActorId = None, target_id: TargetId = None,
                        action: Action = None, since: Since = None, until: Until = None) -> Response[bytes]:

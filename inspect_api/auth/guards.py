@@ -3,8 +3,10 @@
 Every authenticated route declares who may call it, on the handler or on its controller/router:
 
     class BranchesController(Controller):
-        opt = {"roles": ALL_ROLES}              # default for the controller's handlers
-        @post("/", opt={"roles": ("admin",)})   # a handler's own opt wins over the controller's
+        opt = roles(*ALL_ROLES)                 # any signed-in role: the controller's default
+        @post("/", opt=roles("admin"))          # a handler's own opt wins over the controller's
+
+`roles(...)` is the one spelling of a role requirement (ALL_ROLES, re-exported here, names every role).
 
 `requires_role` runs for every route, right after the JWT middleware (auth/tokens.py). It lets routes
 that are excluded from authentication through (health, schema, login: no user in scope), refuses a role
@@ -24,9 +26,9 @@ from litestar.handlers.base import BaseRouteHandler
 from inspect_api.auth.principal import ALL_ROLES, Principal, Role
 from inspect_api.errors import Forbidden
 
+__all__ = ["ALL_ROLES", "ROLES_OPT", "requires_role", "roles"]
+
 ROLES_OPT: Final = "roles"
-ANY_ROLE: Final[dict[str, tuple[Role, ...]]] = {ROLES_OPT: ALL_ROLES}
-ADMIN_ONLY: Final[dict[str, tuple[Role, ...]]] = {ROLES_OPT: ("admin",)}
 
 
 def roles(*allowed: Role) -> dict[str, tuple[Role, ...]]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-import asyncpg
 from litestar import get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody
@@ -14,21 +13,20 @@ from litestar.security.jwt import JWTAuth, Token
 from litestar.types import ControllerRouterHandler
 
 from inspect_api.auth import service
-from inspect_api.auth.guards import ANY_ROLE
+from inspect_api.auth.guards import ALL_ROLES, roles
 from inspect_api.auth.passwords import Hasher, provide_hasher
-from inspect_api.auth.principal import Caller, Principal, provide_principal
+from inspect_api.auth.principal import Caller, Principal
 from inspect_api.auth.schemas import LoginIn, MeOut, TokenOut
 from inspect_api.auth.tokens import issue_token
 from inspect_api.errors import problem_responses
+from inspect_api.resources import Pool
 from inspect_api.settings import Settings
 
 LOGIN_RATE_LIMIT_STORE: Final = "login_rate_limit"
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
-
-@get("/me", opt=ANY_ROLE, dependencies=PRINCIPAL, tags=["auth"], summary="The caller, with org and scope")
-async def get_me(principal: Caller, pool: NamedDependency[asyncpg.Pool]) -> MeOut:
+@get("/me", opt=roles(*ALL_ROLES), tags=["auth"], summary="The caller, with org and scope")
+async def get_me(principal: Caller, pool: Pool) -> MeOut:
     return await service.me(pool, principal)
 
 
@@ -53,7 +51,7 @@ def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list
         responses=problem_responses(401, 429),
         security=[{}],  # anonymous (overrides the global bearer requirement in OpenAPI)
     )
-    async def login(data: JSONBody[LoginIn], pool: NamedDependency[asyncpg.Pool], hasher: Hasher) -> TokenOut:
+    async def login(data: JSONBody[LoginIn], pool: Pool, hasher: Hasher) -> TokenOut:
         try:
             logged_in = await service.login(pool, hasher, limits, data.email, data.password)
         except service.LoginThrottled as exc:

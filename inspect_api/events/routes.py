@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-import asyncpg
 from litestar import get
-from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from inspect_api.auth.guards import roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.events import service
 from inspect_api.events.schemas import EVENT_TYPES, EventPage, EventType
+from inspect_api.resources import Pool
 
-Pool = NamedDependency[asyncpg.Pool]
 Cursor = Annotated[str | None, QueryParameter(
     pattern=r"^[0-9]{1,18}-[0-9]{1,18}$", max_length=40,
     description="next_cursor of the previous page (`<xid>-<id>`); none: from the first event")]
@@ -29,7 +27,6 @@ Wait = Annotated[int, QueryParameter(ge=0, le=30, description="seconds to wait f
 
 
 @get("/events", opt=roles("admin", "regional_lead", "branch_manager"), tags=["events"],
-     dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
      summary="Events after a cursor, in commit order per subject; never skips one",
      responses=problem_responses(400, 403))
 async def list_events(

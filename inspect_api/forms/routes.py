@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import asyncpg
 from litestar import Controller, MediaType, Request, Response, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
-from inspect_api.auth.principal import Principal
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller, Principal
 from inspect_api.errors import problem_responses
 from inspect_api.forms import service
 from inspect_api.forms.download import form_download
 from inspect_api.forms.model import FormDocument
 from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, summary
 from inspect_api.params import VersionNumber
-from inspect_api.resources import resources_of
+from inspect_api.resources import Pool, resources_of
 
-ADMIN_ONLY = {"roles": ("admin",)}
 LangQuery = Annotated[Lang | None, QueryParameter(name="lang", description="zh or en; omit for both languages")]
 # Published versions never change, so a phone may keep them as long as it likes.
 PUBLISHED_CACHE_CONTROL = "private, max-age=31536000, immutable"
@@ -34,20 +32,19 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 class FormsController(Controller):
     path = "/forms"
     tags = ["forms"]
-    opt = {"roles": ("admin", "regional_lead", "branch_manager", "inspector")}
+    opt = roles("admin", "regional_lead", "branch_manager", "inspector", "reviewer")
 
     @get("/", summary="Published forms visible to the caller, latest version each")
     async def list_forms(
-        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], lang: LangQuery = None
+        self, principal: Caller, pool: Pool, lang: LangQuery = None
     ) -> list[FormVersionSummary]:
-        return [summary(row, lang) for row in await service.list_published(pool, request.user.org_id)]
+        return [summary(row, lang) for row in await service.list_published(pool, principal.org_id)]
 
     @get("/{key:str}/versions", summary="Versions of a form (drafts only for admins)", responses=problem_responses(404))
     async def list_versions(
-        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str
+        self, principal: Caller, pool: Pool, key: str
     ) -> list[FormVersionSummary]:
-        user = request.user
-        rows = await service.list_versions(pool, user.org_id, key, include_drafts=user.role == "admin")
+        rows = await service.list_versions(pool, principal.org_id, key, include_drafts=principal.role == "admin")
         return [summary(row) for row in rows]
 
     @get(
@@ -64,8 +61,9 @@ class FormsController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Response[FormVersionOut | None]:
         user = request.user
-        # No `pool` dependency: phones repeat this download, nearly always of a published version served
-        # from memory, and resolving the dependency would cost more than serving it.
+        # No `principal`/`pool` dependencies (the one exception to the handlers' rule): phones repeat this
+        # download, nearly always of a published version served from memory, and resolving the
+        # dependencies would cost more than serving it.
         pool = resources_of(request).pool
         download = await form_download(pool, user.org_id, key, version, lang, include_drafts=user.role == "admin")
         headers = {"ETag": download.etag, "Vary": "Authorization"}
@@ -77,43 +75,42 @@ class FormsController(Controller):
 
     @post(
         "/{key:str}/drafts",
-        opt=ADMIN_ONLY,
+        opt=roles("admin"),
         summary="Create or replace this org's draft version of a form",
         responses=problem_responses(409, 422),
     )
     async def save_draft(
-        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str, data: FormDocument
+        self, principal: Caller, pool: Pool, key: str, data: FormDocument
     ) -> FormVersionSummary:
-        return summary(await service.save_draft(pool, request.user.org_id, key, data))
+        return summary(await service.save_draft(pool, principal.org_id, key, data))
 
     @put(
         "/{key:str}/versions/{version:int}",
-        opt=ADMIN_ONLY,
+        opt=roles("admin"),
         summary="Edit a draft version in place (published versions are immutable: 409)",
         responses=problem_responses(404, 409, 422),
     )
     async def edit_version(
         self,
-        request: Request[Principal, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
+        principal: Caller,
+        pool: Pool,
         key: str,
         version: VersionNumber,
         data: FormDocument,
     ) -> FormVersionSummary:
-        return summary(await service.edit_draft(pool, request.user.org_id, key, version, data))
+        return summary(await service.edit_draft(pool, principal.org_id, key, version, data))
 
     @post(
         "/{key:str}/versions/{version:int}/publish",
-        opt=ADMIN_ONLY,
+        opt=roles("admin"),
         status_code=200,
         summary="Publish a draft; it is immutable afterwards",
         responses=problem_responses(404, 409),
     )
     async def publish(
-        self, request: Request[Principal, Any, Any], pool: NamedDependency[asyncpg.Pool], key: str,
-        version: VersionNumber,
+        self, principal: Caller, pool: Pool, key: str, version: VersionNumber,
     ) -> FormVersionSummary:
-        return summary(await service.publish(pool, request.user.org_id, key, version, actor=request.user))
+        return summary(await service.publish(pool, principal.org_id, key, version, actor=principal))
 
 
 routes = [FormsController]

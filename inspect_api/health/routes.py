@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Final, Literal
 
-import asyncpg
 import msgspec
 from litestar import Request, Response, get
-from litestar.di import NamedDependency
 
 from inspect_api.errors import problem_response, problem_responses
-from inspect_api.storage.blobs import BlobStore
+from inspect_api.resources import Blobs, Pool
 
 CHECK_TIMEOUT_SECONDS: Final = 3.0
 
@@ -53,7 +51,7 @@ async def healthz() -> Liveness:
     responses=problem_responses(503),
 )
 async def readyz(
-    request: Request, pool: NamedDependency[asyncpg.Pool], blobs: NamedDependency[BlobStore]
+    request: Request, pool: Pool, blobs: Blobs
 ) -> Response[Readiness]:  # one documented 200 shape (a union made it `oneOf: [{}, Readiness]`)
     async def postgres() -> None:
         async with pool.acquire(timeout=CHECK_TIMEOUT_SECONDS) as conn:

@@ -1,6 +1,6 @@
 """HTTP routes for the org, regions, branches and users: thin handlers, one service call each.
 
-Who may call what (role guard via `opt["roles"]`; rows filtered in SQL):
+Who may call what (role guard via `opt=roles(...)`; rows filtered in SQL):
     GET  /org, PATCH /org                         admin
     GET  /regions, /regions/{id}                  every role, scoped (visible_region_ids)
     POST/PATCH/DELETE /regions...                 admin
@@ -10,21 +10,21 @@ Who may call what (role guard via `opt["roles"]`; rows filtered in SQL):
                                                   non-cancelled visits
     POST/PATCH/DELETE /branches..., POST /branches/import   admin
     /users...                                     admin (their own org only)
+The reviewer (QA) role reads regions and branches of its scope like every role, and manages nothing here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
-from inspect_api.auth.guards import ADMIN_ONLY, ANY_ROLE
+from inspect_api.auth.guards import ALL_ROLES, roles
 from inspect_api.auth.passwords import Hasher, provide_hasher
-from inspect_api.auth.principal import Caller, Principals, Role, provide_principal, provide_principal_cache
+from inspect_api.auth.principal import Caller, Principals, Role, provide_principal_cache
 from inspect_api.errors import problem_responses
 from inspect_api.org import service
 from inspect_api.org.schemas import (
@@ -44,17 +44,15 @@ from inspect_api.org.schemas import (
     UserPatch,
 )
 from inspect_api.params import Offset
+from inspect_api.resources import Pool
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
-Pool = NamedDependency[asyncpg.Pool]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
 
 
 class OrgController(Controller):
     path = "/org"
     tags = ("org",)
-    opt = ADMIN_ONLY
-    dependencies = PRINCIPAL
+    opt = roles("admin")
 
     @get("/", summary="The caller's org and its rules")
     async def get_org(self, principal: Caller, pool: Pool) -> OrgOut:
@@ -68,8 +66,7 @@ class OrgController(Controller):
 class RegionsController(Controller):
     path = "/regions"
     tags = ("org",)
-    opt = ANY_ROLE
-    dependencies = PRINCIPAL
+    opt = roles(*ALL_ROLES)
 
     @get("/", summary="Regions the caller may see")
     async def list_regions(self, principal: Caller, pool: Pool) -> list[RegionOut]:
@@ -79,17 +76,17 @@ class RegionsController(Controller):
     async def get_region(self, principal: Caller, pool: Pool, region_id: FromPath[UUID]) -> RegionOut:
         return await service.get_region(pool, principal, region_id)
 
-    @post("/", opt=ADMIN_ONLY, responses=problem_responses(403, 409))
+    @post("/", opt=roles("admin"), responses=problem_responses(403, 409))
     async def create_region(self, principal: Caller, pool: Pool, data: JSONBody[RegionIn]) -> RegionOut:
         return await service.create_region(pool, principal, data)
 
-    @patch("/{region_id:uuid}", opt=ADMIN_ONLY, responses=problem_responses(403, 404, 409))
+    @patch("/{region_id:uuid}", opt=roles("admin"), responses=problem_responses(403, 404, 409))
     async def update_region(
         self, principal: Caller, pool: Pool, region_id: FromPath[UUID], data: JSONBody[RegionPatch]
     ) -> RegionOut:
         return await service.update_region(pool, principal, region_id, data)
 
-    @delete("/{region_id:uuid}", opt=ADMIN_ONLY, responses=problem_responses(403, 404, 409))
+    @delete("/{region_id:uuid}", opt=roles("admin"), responses=problem_responses(403, 404, 409))
     async def delete_region(self, principal: Caller, pool: Pool, region_id: FromPath[UUID]) -> None:
         await service.delete_region(pool, principal, region_id)
 
@@ -97,8 +94,7 @@ class RegionsController(Controller):
 class BranchesController(Controller):
     path = "/branches"
     tags = ("org",)
-    opt = ANY_ROLE
-    dependencies = PRINCIPAL
+    opt = roles(*ALL_ROLES)
 
     @get("/", summary="Branches the caller may see")
     async def list_branches(
@@ -118,13 +114,13 @@ class BranchesController(Controller):
     async def get_branch(self, principal: Caller, pool: Pool, branch_id: FromPath[UUID]) -> BranchOut:
         return await service.get_branch(pool, principal, branch_id)
 
-    @post("/", opt=ADMIN_ONLY, responses=problem_responses(403, 409, 422))
+    @post("/", opt=roles("admin"), responses=problem_responses(403, 409, 422))
     async def create_branch(self, principal: Caller, pool: Pool, data: JSONBody[BranchIn]) -> BranchOut:
         return await service.create_branch(pool, principal, data)
 
     @post(
         "/import",
-        opt=ADMIN_ONLY,
+        opt=roles("admin"),
         status_code=200,
         summary="Create or update branches from a CSV (all rows or none)",
         description=(
@@ -137,13 +133,13 @@ class BranchesController(Controller):
     async def import_branches(self, principal: Caller, pool: Pool, body: RawBody) -> ImportResult:
         return await service.import_branches(pool, principal, body)
 
-    @patch("/{branch_id:uuid}", opt=ADMIN_ONLY, responses=problem_responses(403, 404, 409, 422))
+    @patch("/{branch_id:uuid}", opt=roles("admin"), responses=problem_responses(403, 404, 409, 422))
     async def update_branch(
         self, principal: Caller, pool: Pool, branch_id: FromPath[UUID], data: JSONBody[BranchPatch]
     ) -> BranchOut:
         return await service.update_branch(pool, principal, branch_id, data)
 
-    @delete("/{branch_id:uuid}", opt=ADMIN_ONLY, responses=problem_responses(403, 404, 409))
+    @delete("/{branch_id:uuid}", opt=roles("admin"), responses=problem_responses(403, 404, 409))
     async def delete_branch(self, principal: Caller, pool: Pool, branch_id: FromPath[UUID]) -> None:
         await service.delete_branch(pool, principal, branch_id)
 
@@ -151,9 +147,8 @@ class BranchesController(Controller):
 class UsersController(Controller):
     path = "/users"
     tags = ("org",)
-    opt = ADMIN_ONLY
+    opt = roles("admin")
     dependencies = {
-        **PRINCIPAL,
         "hasher": Provide(provide_hasher, sync_to_thread=False),
         "principals": Provide(provide_principal_cache, sync_to_thread=False),
     }
@@ -202,7 +197,8 @@ class UsersController(Controller):
     ) -> UserOut:
         return await service.update_user(pool, hasher, principals, principal, user_id, data)
 
-    @put("/{user_id:uuid}/regions", summary="Set a regional lead's regions", responses=problem_responses(404, 422))
+    @put("/{user_id:uuid}/regions", summary="Set a regional lead's or a reviewer's regions (reviewer: none = org)",
+         responses=problem_responses(404, 422))
     async def set_regions(
         self, principal: Caller, pool: Pool, principals: Principals, user_id: FromPath[UUID],
         data: JSONBody[RegionIdsIn],

@@ -10,23 +10,16 @@ from __future__ import annotations
 from typing import Final
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from inspect_api.auth.guards import ANY_ROLE, roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.guards import ALL_ROLES, roles
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.photos import service
 from inspect_api.photos.schemas import PhotoDownload, PhotoVerified, UploadRequest, UploadSlots
-from inspect_api.settings import Settings
-from inspect_api.storage.blobs import BlobStore
+from inspect_api.resources import AppSettings, Blobs, Pool
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
-Pool = NamedDependency[asyncpg.Pool]
-Blobs = NamedDependency[BlobStore]
-AppSettings = NamedDependency[Settings]
 # The URL inside expires within minutes and is personal: nobody may keep or share the answer.
 NO_STORE: Final = {"Cache-Control": "private, no-store"}
 
@@ -46,7 +39,6 @@ class UploadsController(Controller):
     # The service also matches the purpose to the role: submission photos are the inspector's,
     # action evidence the branch manager's.
     opt = roles("inspector", "branch_manager")
-    dependencies = PRINCIPAL
 
     @post(
         "/",
@@ -84,13 +76,13 @@ class UploadsController(Controller):
 class PhotosController(Controller):
     path = "/photos"
     tags = ("photos",)
-    opt = ANY_ROLE
-    dependencies = PRINCIPAL
+    opt = roles(*ALL_ROLES)
 
     @get(
         "/{photo_id:uuid}",
         summary="A short-lived download URL for a photo in the caller's scope",
-        description="Inspectors: their own uploads. Admins: any photo of the org. Regional leads and "
+        description="Inspectors: their own uploads. Admins: any photo of the org. Reviewers: photos of "
+        "submissions in their scope. Regional leads and "
         "branch managers: photos of released submissions and action evidence in their branches; branch "
         "managers always get an upright JPEG copy at most 2048 px on the longer side, in sRGB, with nothing "
         "but pixels (no EXIF, GPS, device, time, XMP, comments or colour profile).",

@@ -14,18 +14,16 @@ Inspectors get 403 on all of them.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from uuid import UUID
 
-import asyncpg
-from litestar import Controller, Response, get
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from inspect_api.auth.guards import ADMIN_ONLY, roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.params import Offset, checked_day, day_param
@@ -41,14 +39,13 @@ from inspect_api.rankings.schemas import (
     WeaknessOut,
 )
 from inspect_api.rankings.stats import PeriodKind
+from inspect_api.resources import Pool
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+def provide_rankings_cache(request: Request[Any, Any, Any]) -> RankingsCache:
+    return request.app.state.resources.rankings
 
 
-def provide_rankings_cache(state: State) -> RankingsCache:
-    return state.resources.rankings
-
-Pool = NamedDependency[asyncpg.Pool]
 READERS: Final = roles("admin", "regional_lead", "branch_manager")
 FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)", description="form key")]
 Period = Annotated[PeriodKind, QueryParameter(description="week (ISO, Monday first), month or quarter")]
@@ -80,7 +77,7 @@ class RankingsController(Controller):
     path = "/rankings"
     tags = ("rankings",)
     opt = READERS
-    dependencies = {**PRINCIPAL, "rankings_cache": Provide(provide_rankings_cache, sync_to_thread=False)}
+    dependencies = {"rankings_cache": Provide(provide_rankings_cache, sync_to_thread=False)}
 
     @get(
         "/",
@@ -140,7 +137,7 @@ class RankingsController(Controller):
                                       branch_id=branch_id, region_id=region_id)
 
 
-    @get("/inspectors", opt=ADMIN_ONLY, summary="Inspector leniency and calibration agreement (QA)",
+    @get("/inspectors", opt=roles("admin"), summary="Inspector leniency and calibration agreement (QA)",
          description="Each inspector's leniency (+) or harshness (−) from visits to shared branches, the branches "
          "ranked with and without it, and per item / pair / inspector agreement (Cohen's kappa) of calibration "
          "visits. Read from the period's released visits.",
@@ -162,7 +159,6 @@ class ExportsController(Controller):
     path = "/exports"
     tags = ("exports",)
     opt = READERS
-    dependencies = PRINCIPAL
 
     @get("/rankings.csv", media_type=CSV_MEDIA_TYPE, summary="The ranking as CSV (UTF-8 with BOM)",
          responses=problem_responses(403, 404, 422))

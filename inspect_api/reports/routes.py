@@ -10,17 +10,16 @@ from typing import Annotated, Final
 from uuid import UUID
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.params import checked_day
-from inspect_api.rankings.routes import PRINCIPAL, FormKey, On, Period
+from inspect_api.rankings.routes import FormKey, On, Period
 from inspect_api.reports import service
 from inspect_api.reports.words import Lang
-from inspect_api.resources import Stores
+from inspect_api.resources import AllStores
 
 PDF: Final = "application/pdf"
 LangParam = Annotated[
@@ -37,8 +36,7 @@ def _pdf(body: bytes, filename: str) -> Response[bytes]:
 class SubmissionReportController(Controller):
     path = "/submissions/{submission_id:uuid}/report.pdf"
     tags = ("reports",)
-    opt = roles("admin", "regional_lead", "branch_manager", "inspector")
-    dependencies = PRINCIPAL
+    opt = roles("admin", "regional_lead", "branch_manager", "inspector", "reviewer")
 
     @get(
         "/",
@@ -52,7 +50,7 @@ class SubmissionReportController(Controller):
         responses=problem_responses(404, 503),
     )
     async def submission_report(
-        self, principal: Caller, stores: NamedDependency[Stores], submission_id: UUID, lang: LangParam = None,
+        self, principal: Caller, stores: AllStores, submission_id: UUID, lang: LangParam = None,
     ) -> Response[bytes]:
         body = await service.submission_pdf(stores.pool, stores.blobs, stores.settings, principal, submission_id,
                                             lang)
@@ -63,7 +61,6 @@ class BranchReportController(Controller):
     path = "/branches/{branch_id:uuid}/report.pdf"
     tags = ("reports",)
     opt = roles("admin", "regional_lead", "branch_manager")
-    dependencies = PRINCIPAL
 
     @get(
         "/",
@@ -77,7 +74,7 @@ class BranchReportController(Controller):
     async def branch_report(
         self,
         principal: Caller,
-        stores: NamedDependency[Stores],
+        stores: AllStores,
         branch_id: UUID,
         form_key: FormKey,
         period: Period = "month",

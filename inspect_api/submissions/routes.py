@@ -1,7 +1,8 @@
 """HTTP routes for submissions: intake, corrections, review, role-shaped reads, the CSV export.
 
-Like every feature's routes: the caller is the `principal: Caller` dependency, the stores `pool` (or
-`stores` when a handler needs the pool, the blob store and the settings), roles are `opt=roles(...)`."""
+Like every feature's routes: the caller is the `principal: Caller` dependency, the stores `pool: Pool` (or
+`stores: AllStores` when a handler needs the pool, the blob store and the settings; app-level dependencies,
+inspect_api/resources.py), roles are `opt=roles(...)`."""
 
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ from datetime import date
 from typing import Annotated, Final
 from uuid import UUID
 
-import asyncpg
-from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 
 from inspect_api.auth.guards import roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.principal import REVIEWERS, Caller
 from inspect_api.errors import problem_responses
 from inspect_api.exports import CSV_MEDIA_TYPE, attachment
+from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset, checked_day, day_param
-from inspect_api.resources import Stores
+from inspect_api.resources import AllStores, Pool
 from inspect_api.submissions import exports, intake, review
 from inspect_api.submissions.schemas import (
     BranchSubmissionView,
@@ -32,10 +32,8 @@ from inspect_api.submissions.schemas import (
     SubmissionView,
 )
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
-Pool = NamedDependency[asyncpg.Pool]
 INSPECTOR: Final = roles("inspector")
-QA: Final = roles("admin")
+QA: Final = roles(*REVIEWERS)
 PageSize = Annotated[int, Parameter(ge=1, le=review.MAX_PAGE_SIZE, description="page size (max 200)")]
 FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)", description="form key")]
 
@@ -43,8 +41,7 @@ FormKey = Annotated[str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n
 class SubmissionsController(Controller):
     path = "/submissions"
     tags = ["submissions"]
-    opt = roles("admin", "regional_lead", "branch_manager", "inspector")
-    dependencies = PRINCIPAL
+    opt = roles("admin", "regional_lead", "branch_manager", "inspector", "reviewer")
 
     @post(
         "/",
@@ -57,7 +54,7 @@ class SubmissionsController(Controller):
     async def submit(
         self,
         principal: Caller,
-        stores: NamedDependency[Stores],
+        stores: AllStores,
         data: SubmissionIn,
     ) -> Receipt:
         return await intake.submit(stores.pool, stores.blobs, stores.settings, principal, data)
@@ -71,16 +68,20 @@ class SubmissionsController(Controller):
     async def correct(
         self,
         principal: Caller,
-        stores: NamedDependency[Stores],
+        stores: AllStores,
         submission_id: UUID,
         data: SubmissionIn,
     ) -> Receipt:
         return await intake.submit(stores.pool, stores.blobs, stores.settings, principal, data,
                                    correction_of=submission_id)
 
-    @get("/", summary="Submissions in the caller's scope (branch managers: released only)")
+    @get("/", summary="Submissions in the caller's scope (branch managers: released only)",
+         description="Newest visit first. Page with `after` (the `Next-Cursor` header of the previous page): "
+         "every page costs what the first does. `offset` still works but is deprecated for deep pages.",
+         response_headers=PAGING_HEADERS, responses=problem_responses(400))
     async def list_submissions(
         self,
+        request: Request,
         principal: Caller,
         pool: Pool,
         branch_id: UUID | None = None,
@@ -90,11 +91,14 @@ class SubmissionsController(Controller):
         date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
         limit: PageSize = 50,
         offset: Offset = 0,
-    ) -> list[SubmissionSummary]:
-        return await review.list_submissions(
+        after: After = None,
+    ) -> Response[list[SubmissionSummary]]:
+        page, cursor = await review.list_submissions(
             pool, principal, branch_id=branch_id, status=status, form_key=form_key,
             date_from=checked_day("from", date_from), date_to=checked_day("to", date_to), limit=limit, offset=offset,
+            after=after,
         )
+        return Response(page, headers=link_headers(cursor, request.url.path, dict(request.query_params)))
 
     @get(
         "/{submission_id:uuid}",
@@ -135,7 +139,6 @@ class SubmissionExportsController(Controller):
     path = "/exports"
     tags = ("exports",)
     opt = roles("admin", "regional_lead", "branch_manager")
-    dependencies = PRINCIPAL
 
     @get("/submissions.csv", media_type=CSV_MEDIA_TYPE,
          summary="Submissions of a form with item scores, as CSV",

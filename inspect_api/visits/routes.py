@@ -12,21 +12,19 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-import asyncpg
-from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from inspect_api.auth.guards import roles
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
+from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset, parse_time, time_param
+from inspect_api.resources import Pool
 from inspect_api.visits import service
 from inspect_api.visits.queries import VisitFilters
 from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitMode, VisitOut, VisitStatus
 
-PRINCIPAL: Final = {"principal": Provide(provide_principal, sync_to_thread=False)}
-Pool = NamedDependency[asyncpg.Pool]
 SCHEDULERS: Final = roles("admin", "regional_lead")
 # Taken as text and parsed by params.parse_time: a `datetime` query parameter also accepted a bare number
 # as a Unix timestamp (`?to=0.5` meant 1970), which the schema's date-time format does not allow.
@@ -37,7 +35,6 @@ class VisitsController(Controller):
     path = "/visits"
     tags = ("visits",)
     opt = roles("admin", "regional_lead", "inspector")
-    dependencies = PRINCIPAL
 
     @post(
         "/",
@@ -48,9 +45,13 @@ class VisitsController(Controller):
     async def schedule(self, principal: Caller, pool: Pool, data: JSONBody[VisitIn]) -> VisitOut:
         return await service.schedule_visit(pool, principal, data)
 
-    @get("/", summary="Visits in the caller's scope, latest window first")
+    @get("/", summary="Visits in the caller's scope, latest window first",
+         description="Page with `after` (the `Next-Cursor` header of the previous page): every page costs "
+         "what the first does. `offset` still works but is deprecated for deep pages.",
+         response_headers=PAGING_HEADERS, responses=problem_responses(400))
     async def list_visits(
         self,
+        request: Request,
         principal: Caller,
         pool: Pool,
         status: FromQuery[VisitStatus | None] = None,
@@ -61,7 +62,8 @@ class VisitsController(Controller):
         window_to: Annotated[IsoTime | None, time_param("window starts before", name="to")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
         offset: Offset = 0,
-    ) -> list[VisitOut]:
+        after: After = None,
+    ) -> Response[list[VisitOut]]:
         filters = VisitFilters(
             status=status,
             branch_id=branch_id,
@@ -72,7 +74,8 @@ class VisitsController(Controller):
             limit=limit,
             offset=offset,
         )
-        return await service.list_visits(pool, principal, filters)
+        page, cursor = await service.list_visits(pool, principal, filters, after)
+        return Response(page, headers=link_headers(cursor, request.url.path, dict(request.query_params)))
 
     @get("/{visit_id:uuid}", responses=problem_responses(403, 404))
     async def get_visit(self, principal: Caller, pool: Pool, visit_id: FromPath[UUID]) -> VisitOut:
@@ -86,7 +89,6 @@ class VisitsController(Controller):
 @get(
     "/me/visits",
     opt=roles("inspector"),
-    dependencies=PRINCIPAL,
     tags=["visits"],
     summary="The inspector's open visits: branch, window and the pinned form version",
     responses=problem_responses(403),

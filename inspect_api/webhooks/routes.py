@@ -15,15 +15,13 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
-from inspect_api.auth.guards import ADMIN_ONLY
-from inspect_api.auth.principal import Caller, provide_principal
+from inspect_api.auth.guards import roles
+from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
-from inspect_api.settings import Settings
+from inspect_api.resources import AppSettings, Pool
 from inspect_api.webhooks import service
 from inspect_api.webhooks.schemas import (
     DeliveryOut,
@@ -36,8 +34,6 @@ from inspect_api.webhooks.schemas import (
     SecretOut,
 )
 
-Pool = NamedDependency[asyncpg.Pool]
-AppSettings = NamedDependency[Settings]
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 Before = Annotated[int | None, QueryParameter(ge=1, le=2**62, description="deliveries older than this id")]
 DeliveryId = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -46,8 +42,7 @@ DeliveryId = Annotated[int, Parameter(ge=1, le=2**62)]
 class WebhookEndpointsController(Controller):
     path = "/webhooks/endpoints"
     tags = ("webhooks",)
-    opt = ADMIN_ONLY
-    dependencies = {"principal": Provide(provide_principal, sync_to_thread=False)}
+    opt = roles("admin")
 
     @post("/", responses=problem_responses(403, 422), summary="Create an endpoint; its secret is shown once")
     async def create(self, principal: Caller, pool: Pool, settings: AppSettings, data: JSONBody[EndpointIn]

@@ -14,7 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 from litestar.testing import TestClient
 
-from inspect_api.auth.guards import ADMIN_ONLY, ANY_ROLE
+from inspect_api.auth.guards import ALL_ROLES, ROLES_OPT, roles
 from inspect_api.auth.principal import Principal
 from inspect_api.auth.tokens import RoleCheckingJWTMiddleware
 from inspect_api.errors import problem_details_plugin
@@ -26,12 +26,12 @@ async def principal_named_by_token(token: Token, connection: ASGIConnection[Any,
     return Principal(UUID(int=1), UUID(int=2), token.sub, "n")  # type: ignore[arg-type]
 
 
-@get("/admin-only", opt=ADMIN_ONLY)
+@get("/admin-only", opt=roles("admin"))
 async def admin_only() -> str:
     return "ok"
 
 
-@get("/anyone", opt=ANY_ROLE)
+@get("/anyone", opt=roles(*ALL_ROLES))
 async def anyone() -> str:
     return "ok"
 
@@ -46,12 +46,12 @@ async def public_plain() -> str:
     return "ok"
 
 
-@get("/public/with-roles", opt=ANY_ROLE)
+@get("/public/with-roles", opt=roles(*ALL_ROLES))
 async def public_with_roles() -> str:
     return "ok"
 
 
-@get("/opted-out", opt=ANY_ROLE, exclude_from_auth=True)
+@get("/opted-out", opt=roles(*ALL_ROLES), exclude_from_auth=True)
 async def opted_out() -> str:
     return "ok"
 
@@ -100,6 +100,16 @@ def test_roles_come_from_route_opt(
     assert response.status_code == status, response.text
     if detail is not None:
         assert response.json()["detail"] == detail
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_every_role_passes_roles_of_all_roles(client: Any, role: str) -> None:
+    assert client.get("/anyone", headers=bearer(role)).status_code == 200
+
+
+def test_roles_is_the_route_opt() -> None:
+    assert roles("admin", "inspector") == {ROLES_OPT: ("admin", "inspector")}
+    assert app.route_handler_method_map["/admin-only"]["GET"].opt[ROLES_OPT] == ("admin",)
 
 
 def test_options_requests_stay_open(client: Any) -> None:

@@ -177,6 +177,7 @@ def _proof(target: VisitTarget, data: SubmissionIn, photos: dict[UUID, VerifiedP
             ),
             taken_at=photo.exif_taken_at,
             reused_from=reused.get(photo.id, []),
+            has_gps=photo.exif_latitude is not None and photo.exif_longitude is not None,
         )
         for photo in sorted(photos.values(), key=lambda p: str(p.id))
     ]
@@ -188,6 +189,8 @@ def _proof(target: VisitTarget, data: SubmissionIn, photos: dict[UUID, VerifiedP
         finished_at=data.finished_at,
         window=window,
         photos=evidence,
+        # EXIF capture times are the camera's wall clock: read them in the branch's own zone.
+        timezone=target.timezone,
     )
 
 

@@ -1255,6 +1255,12 @@ CREATE INDEX submissions_branch_idx ON public.submissions USING btree (org_id, b
 CREATE INDEX submissions_inspector_idx ON public.submissions USING btree (inspector_id, submitted_at);
 
 --
+-- Name: submissions_org_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_org_visited_id_idx ON public.submissions USING btree (org_id, visited_on, id);
+
+--
 -- Name: submissions_released_series_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1297,10 +1303,10 @@ CREATE INDEX visits_branch_idx ON public.visits USING btree (branch_id, window_s
 CREATE INDEX visits_inspector_idx ON public.visits USING btree (inspector_id, status, window_start);
 
 --
--- Name: visits_org_window_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: visits_org_window_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX visits_org_window_idx ON public.visits USING btree (org_id, window_start);
+CREATE INDEX visits_org_window_id_idx ON public.visits USING btree (org_id, window_start, id);
 
 --
 -- Name: webhook_attempts_delivery; Type: INDEX; Schema: public; Owner: -

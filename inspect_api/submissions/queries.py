@@ -305,7 +305,8 @@ WHERE {SCOPE}
   AND ($6::text IS NULL OR f.key = $6)
   AND ($7::date IS NULL OR s.visited_on >= $7)
   AND ($8::date IS NULL OR s.visited_on <= $8)
-ORDER BY s.visited_on DESC, s.id
+  AND (s.visited_on, s.id) < ($11::date, $12::uuid)  -- keyset (inspect_api/paging.py): an index range
+ORDER BY s.visited_on DESC, s.id DESC                -- scan of submissions_org_visited_id_idx (migration 0040)
 LIMIT $9 OFFSET $10
 """
 
@@ -476,9 +477,12 @@ async def summaries(
     date_to: date | None,
     limit: int,
     offset: int,
+    after: tuple[date, UUID],
 ) -> list[SummaryRow]:
+    """`after`: the (visited_on, id) the page starts after (paging.FIRST_DAY, paging.LAST_UUID: the start)."""
     rows = await conn.fetch(
-        SELECT_SUMMARIES, org_id, user_id, role, branch_id, status, form_key, date_from, date_to, limit, offset
+        SELECT_SUMMARIES, org_id, user_id, role, branch_id, status, form_key, date_from, date_to, limit, offset,
+        *after,
     )
     return rows_to(SummaryRow, rows)
 

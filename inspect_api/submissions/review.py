@@ -13,6 +13,7 @@ from inspect_api.audit.service import record
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, NotFound
 from inspect_api.events.service import emit
+from inspect_api.paging import Keyset, next_page
 from inspect_api.submissions import hooks, queries
 from inspect_api.submissions.proof import ProofOfVisit
 from inspect_api.submissions.queries import SubmissionRow, SummaryRow
@@ -34,6 +35,7 @@ TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     "rejected": ("submitted", "approved"),
 }
 MAX_PAGE_SIZE: Final = 200
+SUBMISSIONS_KEYSET: Final = Keyset("submissions", date)
 
 
 async def transition(
@@ -168,17 +170,22 @@ async def list_submissions(
     date_to: date | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[SubmissionSummary]:
+    after: str | None = None,
+) -> tuple[list[SubmissionSummary], str | None]:
+    """One page, newest visit first, and the cursor of the next page (None: the last page)."""
+    start = SUBMISSIONS_KEYSET.decode(after, offset=offset)
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
     async with pool.acquire() as conn:
         rows = await queries.summaries(
             conn, principal.org_id, principal.user_id, principal.role,
             branch_id=branch_id, status=status, form_key=form_key, date_from=date_from, date_to=date_to,
-            limit=max(1, min(limit, MAX_PAGE_SIZE)), offset=max(0, offset),
+            limit=limit + 1, offset=max(0, offset), after=start,
         )
+    page, cursor = next_page(rows, limit, SUBMISSIONS_KEYSET, lambda r: (r.visited_on, r.id))
     return [
         SubmissionSummary(
             id=row.id, branch=_branch(row), form=_form(row), status=row.status,  # type: ignore[arg-type]
             total_percent=row.total_percent, passed=row.passed, visited_on=row.visited_on,
         )
-        for row in rows
-    ]
+        for row in page
+    ], cursor

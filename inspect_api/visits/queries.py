@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.auth.principal import Principal
+from inspect_api.paging import FIRST_TIME, LAST_UUID
 from inspect_api.storage.db import row_to, rows_to
 from inspect_api.visits.schemas import MyVisitOut, VisitOut
 
@@ -52,7 +53,8 @@ WHERE {_VISIBLE_VISIT}
   AND ($7::text IS NULL OR v.mode = $7)
   AND ($8::timestamptz IS NULL OR v.window_end > $8)
   AND ($9::timestamptz IS NULL OR v.window_start < $9)
-ORDER BY v.window_start DESC, v.id
+  AND (v.window_start, v.id) < ($12::timestamptz, $13::uuid)  -- keyset (inspect_api/paging.py),
+ORDER BY v.window_start DESC, v.id DESC                        -- visits_org_window_id_idx (migration 0040)
 LIMIT $10 OFFSET $11
 """
 
@@ -66,6 +68,7 @@ class VisitFilters(msgspec.Struct, frozen=True, kw_only=True):
     window_to: datetime | None = None
     limit: int = 200
     offset: int = 0
+    after: tuple[datetime, UUID] = (FIRST_TIME, LAST_UUID)  # the page starts after this (window_start, id)
 
 
 async def list_visits(conn: asyncpg.Connection, p: Principal, f: VisitFilters) -> list[VisitOut]:
@@ -80,6 +83,7 @@ async def list_visits(conn: asyncpg.Connection, p: Principal, f: VisitFilters) -
         f.window_to,
         f.limit,
         f.offset,
+        *f.after,
     )
     return rows_to(VisitOut, rows)
 

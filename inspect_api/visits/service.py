@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Final
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, InvalidInput, NotFound
 from inspect_api.events.service import emit
+from inspect_api.paging import Keyset, next_page
 from inspect_api.org.queries import mystery_revisit_days
 from inspect_api.org.schemas import DEFAULT_MYSTERY_REVISIT_DAYS
 from inspect_api.visits import queries
@@ -96,9 +99,18 @@ async def schedule_visit(pool: asyncpg.Pool, p: Principal, data: VisitIn) -> Vis
     return visit
 
 
-async def list_visits(pool: asyncpg.Pool, p: Principal, filters: VisitFilters) -> list[VisitOut]:
+VISITS_KEYSET: Final = Keyset("visits", datetime)
+
+
+async def list_visits(
+    pool: asyncpg.Pool, p: Principal, filters: VisitFilters, after: str | None = None
+) -> tuple[list[VisitOut], str | None]:
+    """One page, latest window first, and the next page's cursor (None: the last page)."""
+    start = VISITS_KEYSET.decode(after, offset=filters.offset)
     async with pool.acquire() as conn:
-        return await queries.list_visits(conn, p, filters)
+        rows = await queries.list_visits(conn, p, msgspec.structs.replace(filters, limit=filters.limit + 1,
+                                                                           after=start))
+    return next_page(rows, filters.limit, VISITS_KEYSET, lambda v: (v.window_start, v.id))
 
 
 async def get_visit(pool: asyncpg.Pool, p: Principal, visit_id: UUID) -> VisitOut:

@@ -1,0 +1,150 @@
+"""Keyset paging of growing lists (issue #20, inspect_api/paging.py): `?after=` and the Next-Cursor header.
+
+Rows are arranged in SQL (many per visit date, so ties on the date are ordered by id); pages are read
+through HTTP as the admin."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from inspect_api.paging import FIRST_DAY, LAST_UUID, Keyset
+from inspect_api.submissions.queries import SELECT_SUMMARIES
+from tests.integration.factories import World, login_as
+
+pytestmark = pytest.mark.asyncio
+
+INSERT_SUBMISSIONS = """
+INSERT INTO submissions (org_id, branch_id, form_version_id, inspector_id, mode, status, current_revision,
+                         passed, visited_on)
+SELECT $1, $2, $3, $4, 'adhoc', 'submitted', 1, false, $5::date - (g % $7)
+FROM generate_series(1, $6) g
+RETURNING id
+"""
+
+
+async def add_rows(pool: asyncpg.Pool, world: World, count: int, *, newest: date, days: int = 5) -> list[UUID]:
+    rows = await pool.fetch(INSERT_SUBMISSIONS, world.a.id, world.a.b11, world.form_version_id,
+                            world.a.inspector.id, newest, count, days)
+    return [r["id"] for r in rows]
+
+
+async def expected_order(pool: asyncpg.Pool, org_id: UUID) -> list[str]:
+    rows = await pool.fetch("SELECT id FROM submissions WHERE org_id = $1 ORDER BY visited_on DESC, id DESC", org_id)
+    return [str(r["id"]) for r in rows]
+
+
+async def test_paging_returns_every_row_once_in_order_with_inserts_between_pages(client, world: World, db) -> None:
+    headers = await login_as(client, world.a.admin)
+    today = date.today()
+    await add_rows(db, world, 47, newest=today - timedelta(days=10))
+    first = await client.get("/submissions", params={"limit": 10}, headers=headers)
+    assert first.status_code == 200, first.text
+    seen = [row["id"] for row in first.json()]
+    cursor = first.headers["Next-Cursor"]
+    assert first.headers["Link"].startswith("</submissions?") and 'rel="next"' in first.headers["Link"]
+    # Between pages: rows newer than the cursor (they belong before it: never shown, nothing shifts) and
+    # older ones (they belong after it: shown once, in order).
+    await add_rows(db, world, 5, newest=today)
+    late = await add_rows(db, world, 6, newest=today - timedelta(days=30), days=3)
+    pages = 1
+    while cursor:
+        page = await client.get("/submissions", params={"limit": 10, "after": cursor}, headers=headers)
+        assert page.status_code == 200, page.text
+        seen += [row["id"] for row in page.json()]
+        cursor = page.headers.get("Next-Cursor")
+        pages += 1
+    order = await expected_order(db, world.a.id)
+    newer = order[:5]
+    assert seen == [i for i in order if i not in newer]  # every other row exactly once, in the list's order
+    assert len(seen) == len(set(seen)) == 47 + 6 and {str(i) for i in late} <= set(seen)
+    assert pages == 6  # 53 rows by 10: the last page has 3 and no Next-Cursor
+
+
+async def test_cursor_keeps_filters_and_offset_still_pages(client, world: World, db) -> None:
+    headers = await login_as(client, world.a.admin)
+    await add_rows(db, world, 12, newest=date.today() - timedelta(days=3))
+    order = await expected_order(db, world.a.id)
+    by_offset = await client.get("/submissions", params={"limit": 5, "offset": 5}, headers=headers)
+    assert [r["id"] for r in by_offset.json()] == order[5:10]
+    assert "after=" in by_offset.headers["Link"] and "offset" not in by_offset.headers["Link"]
+    last = await client.get("/submissions", params={"limit": 50}, headers=headers)
+    assert "Next-Cursor" not in last.headers and "Link" not in last.headers
+
+
+@pytest.mark.parametrize("after", ["nonsense", "djF8c3VibWlzc2lvbnN8bm90LWEtZGF0ZXx4", "", "%%%",
+                                   Keyset("visits", date).encode(date(2026, 1, 1), LAST_UUID)])
+async def test_bad_cursor_is_400_naming_after(client, world: World, after: str) -> None:
+    headers = await login_as(client, world.a.admin)
+    response = await client.get("/submissions", params={"after": after}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["after"]
+
+
+async def test_after_with_offset_is_400_naming_offset(client, world: World) -> None:
+    headers = await login_as(client, world.a.admin)
+    cursor = Keyset("submissions", date).encode(date(2026, 1, 1), LAST_UUID)
+    response = await client.get("/submissions", params={"after": cursor, "offset": 3}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["offset"]
+
+
+async def test_visits_page_by_cursor(client, world: World, db) -> None:
+    headers = await login_as(client, world.a.admin)
+    for days in range(1, 8):
+        await db.execute(
+            """INSERT INTO visits (org_id, branch_id, form_version_id, inspector_id, mode, window_start,
+                                   window_end, created_by)
+               SELECT $1, $2, $3, $4, 'announced', now() + make_interval(days => $5), now() + make_interval(days => $5, hours => 2), $6
+               FROM generate_series(1, 3)""",
+            world.a.id, world.a.b11, world.form_version_id, world.a.inspector.id, days, world.a.admin.id)
+    seen, cursor = [], None
+    while True:
+        page = await client.get("/visits", params={"limit": 4, **({"after": cursor} if cursor else {})},
+                                headers=headers)
+        assert page.status_code == 200, page.text
+        seen += [v["id"] for v in page.json()]
+        cursor = page.headers.get("Next-Cursor")
+        if not cursor:
+            break
+    rows = await db.fetch("SELECT id FROM visits WHERE org_id = $1 ORDER BY window_start DESC, id DESC", world.a.id)
+    assert seen == [str(r["id"]) for r in rows]
+    bad = await client.get("/visits", params={"after": Keyset("submissions", date).encode(date.today(), LAST_UUID)},
+                           headers=headers)
+    assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["after"]
+
+
+def _nodes(plan: dict) -> list[dict]:
+    return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]
+
+
+async def test_deep_page_is_an_index_range_scan(world: World, db) -> None:
+    """A page 20,000 rows deep reads the index from the cursor on: no offset, a range condition."""
+    await db.execute(
+        """INSERT INTO submissions (org_id, branch_id, form_version_id, inspector_id, mode, status, current_revision,
+                                    passed, visited_on)
+           SELECT $1, $2, $3, $4, 'adhoc', 'submitted', 1, false, date '2026-06-01' - (g % 700)
+           FROM generate_series(1, 30000) g""",
+        world.a.id, world.a.b11, world.form_version_id, world.a.inspector.id)
+    await db.execute("ANALYZE submissions")
+    deep = await db.fetchrow("SELECT visited_on, id FROM submissions WHERE org_id = $1 "
+                             "ORDER BY visited_on DESC, id DESC OFFSET 20000 LIMIT 1", world.a.id)
+    async with db.acquire() as conn:
+        for start in ((deep["visited_on"], deep["id"]), (FIRST_DAY, LAST_UUID)):
+            raw = await conn.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {SELECT_SUMMARIES}", world.a.id, world.a.admin.id, "admin",
+                None, None, None, None, None, 51, 0, *start)
+            plan = json.loads(raw)[0]["Plan"]
+            scans = [n for n in _nodes(plan) if n.get("Relation Name") == "submissions"]
+            assert len(scans) == 1, scans
+            scan = scans[0]
+            assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), scan
+            assert scan["Index Name"] == "submissions_org_visited_id_idx", scan
+            assert scan["Scan Direction"] == "Backward"
+            assert "ROW(visited_on, id) <" in scan["Index Cond"].replace("(s.", "(").replace(" s.", " ")
+            # The scan stops after the page: it never reads the 20,000 rows before the cursor.
+            assert scan["Actual Rows"] <= 51, scan

@@ -37,18 +37,7 @@ from inspect_api.settings import Settings
 from tests.integration.shared import FAST_HASH_PARAMS, TRUNCATE_ALL, fast_settings
 
 PASSWORD: Final = "correct horse battery staple"
-ROLES: Final = ("admin", "regional_lead", "branch_manager", "inspector")
-
-
-def fast_app_fixture():
-    """Superseded: conftest's `app` is built with fast_settings. Kept only until the last two
-    modules that still say `app = fast_app_fixture()` drop it; it returns the same flavour."""
-
-    @pytest.fixture
-    def app(settings: Settings, db: asyncpg.Pool) -> Litestar:
-        return create_app(fast_settings(settings))
-
-    return app
+ROLES: Final = ("admin", "regional_lead", "branch_manager", "inspector", "reviewer")
 
 
 def module_world_fixtures():
@@ -114,7 +103,8 @@ class WorldUser:
 @dataclass(frozen=True)
 class OrgWorld:
     """One org. Region r1 holds branches b11, b12; region r2 holds b21, b22.
-    lead covers r1; manager runs b11; inspector has visit v11 at b11; inspector2 has v12, v21, v22."""
+    lead covers r1; manager runs b11; inspector has visit v11 at b11; inspector2 has v12, v21, v22;
+    reviewer (QA, #17) reviews region r1 (an unscoped reviewer would review the whole org)."""
 
     id: UUID
     slug: str
@@ -134,6 +124,7 @@ class OrgWorld:
     v21: UUID
     v22: UUID
     own_form_version_id: UUID  # a published version of this org's own form
+    reviewer: WorldUser
 
     def user(self, role: str) -> WorldUser:
         return {
@@ -141,6 +132,7 @@ class OrgWorld:
             "regional_lead": self.lead,
             "branch_manager": self.manager,
             "inspector": self.inspector,
+            "reviewer": self.reviewer,
         }[role]
 
 
@@ -287,8 +279,10 @@ async def _make_one_org(conn: asyncpg.Connection, slug: str, form_version_id: UU
         for branch, who in ((b11, inspector), (b12, inspector2), (b21, inspector2), (b22, inspector2))
     ]
     own_form = await make_form_version(conn, f"{slug}-own", org_id=org_id)
+    reviewer = await make_user(conn, org_id, f"reviewer@{slug}.test", "reviewer", region_ids=(r1,))
     return OrgWorld(
-        org_id, slug, r1, r2, b11, b12, b21, b22, admin, lead, manager, inspector, inspector2, *visits, own_form
+        org_id, slug, r1, r2, b11, b12, b21, b22, admin, lead, manager, inspector, inspector2, *visits, own_form,
+        reviewer,
     )
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest_asyncio
 from litestar.testing import AsyncTestClient
 
-from tests.integration.factories import World, fast_app_fixture, login_as, make_user
+from tests.integration.factories import World, login_as, make_user
 from tests.integration.phone import get_slots, upload
 from tests.integration.releases import (
     BRANCH_ZONE,
@@ -24,8 +24,6 @@ from tests.integration.releases import (
     reference_month,
 )
 from tests.unit.photos.samples import jpeg
-
-app = fast_app_fixture()
 
 
 @pytest_asyncio.fixture

@@ -23,11 +23,10 @@ from inspect_api.forms.model import FormDocument
 from inspect_api.forms.service import seed_catalogue
 from inspect_api.settings import Settings
 from tests.integration.conftest import Engines
-from tests.integration.factories import World, fast_app_fixture, login_as, make_visit
+from tests.integration.factories import World, login_as, make_visit
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.unit.photos.samples import jpeg
 
-app = fast_app_fixture()
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
 BRANCH_GPS = {"latitude": 31.2302, "longitude": 121.4701}  # the factory branches stand at 31.23, 121.47
 

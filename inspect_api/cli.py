@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_api.bundled import SEED_FORMS_DIR
 from inspect_api.forms.loader import FormDocumentError
 from inspect_api.settings import DEFAULT_BUCKET, Settings, SettingsError, settings_from_env
 from inspect_api.storage.embedded import EmbeddedEngineError
@@ -212,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--data-dir", default=".data", help="where the embedded engines keep their data")
-    dev.add_argument("--seed-dir", default="seed_forms")
+    dev.add_argument("--seed-dir", default=str(SEED_FORMS_DIR))
     dev.set_defaults(handler=cmd_dev)
 
     serve = sub.add_parser("serve", help="serve against DATABASE_URL and S3_* settings")
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=cmd_migrate)
 
     seed = sub.add_parser("seed", help="load seed_forms/ (idempotent); --demo adds the demo org")
-    seed.add_argument("--seed-dir", default="seed_forms")
+    seed.add_argument("--seed-dir", default=str(SEED_FORMS_DIR), help="default: the seed_forms/ shipped with the code")
     seed.add_argument("--demo", action="store_true")
     seed.set_defaults(handler=cmd_seed)
 

@@ -33,11 +33,14 @@ from typing import Final
 import asyncpg
 import msgspec
 
+from inspect_api.bundled import MIGRATIONS_DIR
+
 # Any constant works; it only has to be the same for every migrator of this schema.
 MIGRATION_LOCK_KEY: Final = 0x1A5BEC7  # "inspect"
 FILENAME: Final = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 SQL_FILENAME: Final = re.compile(r"^[a-z0-9_]+\.sql$")
-DEFAULT_DIR: Final = Path(__file__).resolve().parents[2] / "migrations"
+# The repository's migrations/ in a checkout, the copy inside the package in a wheel (bundled.py).
+DEFAULT_DIR: Final = MIGRATIONS_DIR
 # The package: its <feature>/sql/*.sql files (shipped inside the wheel with the code).
 DEFAULT_SQL_ROOT: Final = Path(__file__).resolve().parents[1]
 

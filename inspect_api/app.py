@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import Message, Scope
 
 from inspect_api.actions import loop as action_loop
+from inspect_api.actions import reminders as action_reminders
 from inspect_api.actions.routes import routes as action_routes
 from inspect_api.audit.context import remember_request
 from inspect_api.audit.routes import routes as audit_routes
@@ -21,6 +22,7 @@ from inspect_api.errors import logging_config, problem_details_plugin
 from inspect_api.events.routes import routes as event_routes
 from inspect_api.forms.routes import routes as form_routes
 from inspect_api.health.routes import routes as health_routes
+from inspect_api.jobs import register_job
 from inspect_api.json_body import MAX_JSON_DEPTH, DepthCheckedRequest
 from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_assets_router, docs_ui, document_problems
 from inspect_api.org.routes import routes as org_routes
@@ -71,6 +73,7 @@ def register_release_hooks() -> None:
 def register_periodic_jobs() -> None:
     """The periodic jobs `inspect-api worker` and `inspect-api dev` run (inspect_api/jobs): features
     register here so the jobs module imports none of them. Idempotent."""
+    register_job(action_reminders.reminder_job())  # action.due_soon / action.overdue (ACTION_DUE_SOON_HOURS)
 
 
 def create_app(settings: Settings) -> Litestar:

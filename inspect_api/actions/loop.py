@@ -12,7 +12,9 @@ the receive time would tell the branch when the shopper was there. Then it reche
   visit's receipt and the history stay true, and action lists show one row per problem). With several
   earlier actions for the item, all are reopened and the newest absorbs the merge.
 * partial, N/A and inapplicable items leave earlier actions alone.
-Every change writes an action_events row (actor NULL = the system, submission_id = this visit).
+Every change writes an action_events row (actor NULL = the system, submission_id = this visit), and
+action.opened / action.rechecked events (actions/outbox.py) in the same transaction.
+
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from inspect_api.actions import queries
+from inspect_api.actions import outbox, queries
 from inspect_api.actions.queries import OwnAction, RecheckCandidate
 from inspect_api.submissions.hooks import Released
 
@@ -62,8 +64,9 @@ def decide(candidates: list[RecheckCandidate], own: list[OwnAction], visited_on:
 
 async def on_release(conn: asyncpg.Connection, released: Released) -> None:
     """Actions' release hook: open the visit's follow-up actions, then recheck the earlier ones."""
-    await queries.open_at_release(conn, released.revision_id, released.form_key, released.released_at)
-    await recheck_on_release(conn, released)
+    opened = await queries.open_at_release(conn, released.revision_id, released.form_key, released.released_at)
+    outcome = await recheck_on_release(conn, released)
+    await outbox.emit_release_changes(conn, released.org_id, released.id, opened, outcome.events, outcome.merged)
 
 
 async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopOutcome:
@@ -83,3 +86,4 @@ async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopO
         await queries.mark_merged(conn, outcome.merged)
     await queries.insert_system_events(conn, facts.id, outcome.events)
     return outcome
+

@@ -6,7 +6,7 @@ RELEASED submissions at branches in visible_branch_ids. Out of scope and unknown
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 from uuid import UUID
 
@@ -38,6 +38,7 @@ class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool
     merged_into: UUID | None
     assignees: list[dict[str, str]]
+    assignee: dict[str, str] | None
     created_at: datetime
     updated_at: datetime
 
@@ -59,6 +60,16 @@ class LockedAction(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     status: str
     evidence_required: bool
+    branch_id: UUID
+    priority: str
+    assignee_id: UUID | None
+
+
+class ReminderCandidate(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    org_id: UUID
+    due_at: datetime  # the end of the due day in the branch's zone: overdue from then
+    due_soon_notified: bool
 
 
 class RecheckCandidate(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,6 +115,8 @@ COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.disp
           FROM user_branches ub JOIN users u ON u.id = ub.user_id
           WHERE ub.branch_id = a.branch_id AND ub.org_id = a.org_id AND u.active
             AND u.role = 'branch_manager'), '[]'::jsonb) AS assignees,
+(SELECT jsonb_build_object('id', u.id, 'display_name', u.display_name) FROM users u
+ WHERE u.id = a.assignee_id) AS assignee,
 a.created_at, a.updated_at
 """
 JOINS: Final = """
@@ -123,7 +136,7 @@ WHERE {SCOPE}
   AND ($7::text IS NULL OR a.form_key = $7)
   AND (NOT $8 OR (a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
   AND ($9 OR $6::text = 'merged' OR a.status <> 'merged')
-ORDER BY a.due_on, a.priority = 'normal', a.created_at, a.id
+ORDER BY a.due_on, array_position(ARRAY['urgent', 'high', 'normal', 'low'], a.priority), a.created_at, a.id
 LIMIT $10 OFFSET $11
 """
 
@@ -140,7 +153,7 @@ SELECT id FROM photos WHERE action_id = $1 AND status = 'attached' ORDER BY atta
 """
 
 LOCK_ACTION: Final = f"""
-SELECT a.id, a.status, a.evidence_required
+SELECT a.id, a.status, a.evidence_required, a.branch_id, a.priority, a.assignee_id
 FROM actions a JOIN submissions s ON s.id = a.submission_id
 WHERE a.id = $4 AND {SCOPE}
 FOR UPDATE OF a
@@ -177,6 +190,7 @@ WITH opened AS (
 )
 INSERT INTO action_events (action_id, kind, to_status, created_at)
 SELECT id, 'created', 'open', $3 FROM opened
+RETURNING action_id
 """
 
 # Earlier actions of the same branch and form, from visits released before this one in series order,
@@ -201,12 +215,17 @@ SELECT id, item_key, status, due_on, priority FROM actions WHERE revision_id = $
 
 MARK_RECHECKED_OK: Final = "UPDATE actions SET status = 'rechecked_ok', updated_at = now() WHERE id = ANY($1::uuid[])"
 
-# A recurrence takes the later visit's due date and the higher priority, when that visit opened one.
+# A recurrence takes the later visit's due date and the higher priority, when that visit opened one;
+# a new due date clears the reminder marks (actions/reminders.py).
 REOPEN_RECURRING: Final = """
 UPDATE actions a
 SET status = 'reopened', recurrence_count = a.recurrence_count + 1,
     due_on = COALESCE(v.due_on, a.due_on),
-    priority = CASE WHEN v.priority = 'high' THEN 'high' ELSE a.priority END,
+    priority = CASE WHEN array_position(ARRAY['low', 'normal', 'high', 'urgent'], v.priority)
+                         > array_position(ARRAY['low', 'normal', 'high', 'urgent'], a.priority)
+                    THEN v.priority ELSE a.priority END,
+    due_soon_notified_at = CASE WHEN COALESCE(v.due_on, a.due_on) = a.due_on THEN a.due_soon_notified_at END,
+    overdue_notified_at = CASE WHEN COALESCE(v.due_on, a.due_on) = a.due_on THEN a.overdue_notified_at END,
     updated_at = now()
 FROM unnest($1::uuid[], $2::date[], $3::text[]) AS v (id, due_on, priority)
 WHERE a.id = v.id
@@ -278,8 +297,9 @@ async def touch(conn: asyncpg.Connection, action_id: UUID) -> None:
 
 async def open_at_release(
     conn: asyncpg.Connection, revision_id: UUID, form_key: str, released_at: datetime
-) -> None:
-    await conn.execute(OPEN_AT_RELEASE, revision_id, form_key, released_at)
+) -> list[UUID]:
+    """The ids of the actions opened."""
+    return [r["action_id"] for r in await conn.fetch(OPEN_AT_RELEASE, revision_id, form_key, released_at)]
 
 
 async def recheck_candidates(
@@ -318,3 +338,87 @@ async def insert_system_events(
 ) -> None:
     columns = [list(c) for c in zip(*rows, strict=True)]
     await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id)
+
+
+
+# ---- snapshots for events, assignment, reminders (#16, #17) ----------------------------------------
+
+# The rows as every role's /actions shows them (no scope: the caller emitting the event already holds
+# the action); for event snapshots, read in the changing transaction.
+SELECT_ACTIONS_BY_ID: Final = f"SELECT {_COLUMNS} {JOINS} WHERE a.org_id = $1 AND a.id = ANY($2::uuid[])"
+
+SELECT_DISPLAY_NAME: Final = "SELECT display_name FROM users WHERE id = $1"
+
+# A named assignee: an active user of the org who sees the branch (its manager, the region's lead,
+# an admin). Inspectors and reviewers are not assignees.
+CHECK_ASSIGNEE: Final = """
+SELECT u.id FROM users u
+WHERE u.id = $2 AND u.org_id = $1 AND u.active AND u.role IN ('admin', 'regional_lead', 'branch_manager')
+  AND $3::uuid IN (SELECT visible_branch_ids($1, u.id, u.role))
+"""
+
+UPDATE_ASSIGNMENT: Final = """
+UPDATE actions SET assignee_id = $2, priority = $3, updated_at = now() WHERE id = $1
+"""
+
+INSERT_ASSIGNED_EVENT: Final = """
+INSERT INTO action_events (action_id, actor_id, kind, note) VALUES ($1, $2, 'assigned', $3)
+"""
+
+# Pending actions whose reminder is due at $1: due_soon from `due_at - $2`, overdue from due_at (the end
+# of the due day in the branch's zone, when ActionOut.overdue turns true). Locked, SKIP LOCKED: a person
+# moving the action meanwhile is not waited for (the next run sees it).
+SELECT_REMINDERS_DUE: Final = f"""
+SELECT a.id, a.org_id, d.due_at, a.due_soon_notified_at IS NOT NULL AS due_soon_notified
+FROM actions a
+JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id,
+     LATERAL (SELECT ((a.due_on + 1)::timestamp AT TIME ZONE b.timezone) AS due_at) d
+WHERE a.overdue_notified_at IS NULL AND a.status IN {PENDING_SQL}
+  AND a.due_on <= ($1::timestamptz + $2::interval)::date + 1
+  AND (d.due_at <= $1 OR (a.due_soon_notified_at IS NULL AND d.due_at - $2::interval <= $1))
+ORDER BY d.due_at, a.id
+LIMIT $3
+FOR UPDATE OF a SKIP LOCKED
+"""
+
+MARK_DUE_SOON: Final = "UPDATE actions SET due_soon_notified_at = $2 WHERE id = ANY($1::uuid[])"
+
+# Overdue also sets the due-soon mark: a reminder that comes too late for `due_soon` is not sent.
+MARK_OVERDUE: Final = """
+UPDATE actions SET overdue_notified_at = $2, due_soon_notified_at = COALESCE(due_soon_notified_at, $2)
+WHERE id = ANY($1::uuid[])
+"""
+
+
+async def actions_by_id(conn: asyncpg.Connection, org_id: UUID, action_ids: list[UUID]) -> list[ActionRow]:
+    return rows_to(ActionRow, await conn.fetch(SELECT_ACTIONS_BY_ID, org_id, action_ids))
+
+
+async def display_name(conn: asyncpg.Connection, user_id: UUID) -> str:
+    return str(await conn.fetchval(SELECT_DISPLAY_NAME, user_id) or "")
+
+
+async def is_assignable(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, branch_id: UUID) -> bool:
+    return await conn.fetchval(CHECK_ASSIGNEE, org_id, user_id, branch_id) is not None
+
+
+async def set_assignment(conn: asyncpg.Connection, action_id: UUID, assignee_id: UUID | None, priority: str) -> None:
+    await conn.execute(UPDATE_ASSIGNMENT, action_id, assignee_id, priority)
+
+
+async def insert_assigned_event(conn: asyncpg.Connection, action_id: UUID, actor_id: UUID, note: str) -> None:
+    await conn.execute(INSERT_ASSIGNED_EVENT, action_id, actor_id, note)
+
+
+async def reminders_due(
+    conn: asyncpg.Connection, now: datetime, lead: timedelta, limit: int
+) -> list[ReminderCandidate]:
+    return rows_to(ReminderCandidate, await conn.fetch(SELECT_REMINDERS_DUE, now, lead, limit))
+
+
+async def mark_due_soon(conn: asyncpg.Connection, action_ids: list[UUID], at: datetime) -> None:
+    await conn.execute(MARK_DUE_SOON, action_ids, at)
+
+
+async def mark_overdue(conn: asyncpg.Connection, action_ids: list[UUID], at: datetime) -> None:
+    await conn.execute(MARK_OVERDUE, action_ids, at)

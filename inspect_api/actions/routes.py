@@ -18,14 +18,14 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from inspect_api.actions import exports, service
 from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.actions.queries import ListFilters
-from inspect_api.actions.schemas import ActionDetail, ActionOut, NoteIn, ResolveIn, VerifyIn
+from inspect_api.actions.schemas import ActionDetail, ActionOut, ActionPatchIn, NoteIn, ResolveIn, VerifyIn
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
@@ -77,6 +77,15 @@ class ActionsController(Controller):
     @get("/{action_id:uuid}", summary="One action with its history", responses=problem_responses(404))
     async def get_action(self, principal: Caller, pool: Pool, action_id: FromPath[UUID]) -> ActionDetail:
         return await service.get_action(pool, principal, action_id)
+
+    @patch("/{action_id:uuid}", opt=CHECKERS, summary="Set the named assignee and the priority",
+           description="assignee_id: a user who sees the action's branch (its manager, the region's lead, "
+           "an admin), or null; priority: low, normal, high or urgent. Audited; emits action.updated.",
+           responses=problem_responses(403, 404, 422))
+    async def update_action(
+        self, principal: Caller, pool: Pool, action_id: FromPath[UUID], data: JSONBody[ActionPatchIn]
+    ) -> ActionDetail:
+        return await service.update(pool, principal, action_id, data)
 
     @post("/{action_id:uuid}/start", opt=MANAGER, status_code=200, summary="Start work on the action",
           responses=problem_responses(403, 404, 409))

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from inspect_api.actions.lifecycle import ActionStatus
 
@@ -17,7 +17,9 @@ Note = Annotated[str, Meta(min_length=1, max_length=4000, pattern=r"[^\s\x1c-\x1
                            description="free text, not blank")]
 OptionalNote = Annotated[str, Meta(max_length=4000)]
 MAX_EVIDENCE_PHOTOS = 10
-EventKind = Literal["created", "status", "comment", "evidence", "recheck", "merged"]
+EventKind = Literal["created", "status", "comment", "evidence", "recheck", "merged", "assigned"]
+# Opened at a release as high (a critical item) or normal; people may set any of them (PATCH).
+Priority = Literal["low", "normal", "high", "urgent"]
 
 
 class ResolveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -33,6 +35,15 @@ class NoteIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
 
 
 class VerifyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    note: OptionalNote = ""
+
+
+class ActionPatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Leave out what does not change. `assignee_id`: a user who sees the action's branch (its branch
+    manager, the region's lead, an admin), or null to clear the named assignee."""
+
+    assignee_id: UUID | UnsetType | None = UNSET
+    priority: Priority | UnsetType = UNSET
     note: OptionalNote = ""
 
 
@@ -63,7 +74,7 @@ class ActionOut(msgspec.Struct, frozen=True, kw_only=True):
     item_key: str
     title_zh: str
     title_en: str
-    priority: Literal["high", "normal"]
+    priority: Priority
     evidence_required: bool
     due_on: date
     status: ActionStatus
@@ -71,6 +82,7 @@ class ActionOut(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool
     merged_into: UUID | None
     assignees: list[UserRef]
+    assignee: UserRef | None = None  # the named assignee (PATCH), besides the branch's managers
     allowed_moves: list[str]
     created_at: datetime
     updated_at: datetime
@@ -92,3 +104,30 @@ class ActionDetail(msgspec.Struct, frozen=True, kw_only=True):
     action: ActionOut
     events: list[ActionEventOut]  # oldest first: the whole history
     evidence_photo_ids: list[UUID]  # GET /photos/{id} for a short-lived URL
+
+
+ActionChangeKind = Literal["opened", "moved", "commented", "rechecked", "updated", "due_soon", "overdue"]
+
+
+class ActionChange(msgspec.Struct, frozen=True, kw_only=True):
+    """What an action.* event changed: the status move, the note, who (None: the system), the visit
+    behind an opening or recheck, the due moment behind a reminder."""
+
+    kind: ActionChangeKind
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str = ""
+    actor: UserRef | None = None
+    submission_id: UUID | None = None
+    merged: list[UUID] = []  # the new visit's own actions merged into this one (a recurrence)
+    before: dict[str, str | None] | None = None  # action.updated: assignee_id and priority before
+    after: dict[str, str | None] | None = None
+    due_at: datetime | None = None  # reminders: the end of the due day in the branch's zone
+
+
+class ActionEventPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload of every action.* event: the action as /actions shows it at the commit (every role
+    sees the same shape there, so branch managers get this too), and the change."""
+
+    action: ActionOut
+    change: ActionChange

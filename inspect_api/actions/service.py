@@ -9,20 +9,24 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from msgspec import UNSET
 
-from inspect_api.actions import queries
+from inspect_api.actions import outbox, queries
 from inspect_api.actions.lifecycle import Move, allowed_moves, check_move
 from inspect_api.actions.queries import ActionRow, ListFilters, LockedAction
 from inspect_api.actions.schemas import (
+    ActionChange,
     ActionDetail,
     ActionEventOut,
     ActionOut,
+    ActionPatchIn,
     BranchRef,
     NoteIn,
     ResolveIn,
     UserRef,
     VerifyIn,
 )
+from inspect_api.audit.service import record
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import InvalidInput, NotFound
 from inspect_api.photos.service import VerifiedPhoto, attach_photos, verify_photos
@@ -51,6 +55,7 @@ def action_out(row: ActionRow) -> ActionOut:
         overdue=row.overdue,
         merged_into=row.merged_into,
         assignees=msgspec.convert(row.assignees, list[UserRef]),
+        assignee=None if row.assignee is None else msgspec.convert(row.assignee, UserRef),
         allowed_moves=list(allowed_moves(row.status)),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -97,10 +102,15 @@ async def _locked(conn: asyncpg.Connection, p: Principal, action_id: UUID) -> Lo
 
 
 async def _move(conn: asyncpg.Connection, p: Principal, locked: LockedAction, to: Move, note: str) -> None:
+    """The move, its history row, its action.moved event and its audit row: one transaction."""
     check_move(locked.id, locked.status, to)
     await queries.set_status(conn, locked.id, to)
     await queries.insert_event(conn, locked.id, p.user_id, "status", from_status=locked.status, to_status=to,
                                note=note.strip())
+    await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
+        kind="moved", from_status=locked.status, to_status=to, note=note.strip(), actor=outbox.actor_ref(p)))])
+    await record(conn, p, "action.moved", target_type="action", target_id=locked.id,
+                 before={"status": locked.status}, after={"status": to, "note": note.strip()})
 
 
 async def move(pool: asyncpg.Pool, p: Principal, action_id: UUID, to: Move, note: str = "") -> ActionDetail:
@@ -158,4 +168,37 @@ async def comment(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: NoteI
         locked = await _locked(conn, p, action_id)
         await queries.insert_event(conn, locked.id, p.user_id, "comment", note=data.note.strip())
         await queries.touch(conn, locked.id)
+        await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
+            kind="commented", note=data.note.strip(), actor=outbox.actor_ref(p)))])
+        return await _detail(conn, p, action_id)
+
+
+async def update(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: ActionPatchIn) -> ActionDetail:
+    """PATCH: the named assignee (a user who sees the action's branch; 422 naming assignee_id otherwise)
+    and the priority. A history row, an action.updated event and an audit row when anything changed."""
+    async with pool.acquire() as conn, conn.transaction():
+        locked = await _locked(conn, p, action_id)
+        assignee = locked.assignee_id if data.assignee_id is UNSET else data.assignee_id
+        priority = locked.priority if data.priority is UNSET else data.priority
+        if assignee is not None and assignee != locked.assignee_id and not await queries.is_assignable(
+                conn, p.org_id, assignee, locked.branch_id):
+            raise InvalidInput(
+                f"user {assignee} cannot be assigned: not an active admin, regional lead or branch manager "
+                "who sees this action's branch",
+                extra={"errors": [{"field": "assignee_id",
+                                   "message": "must be a user with scope on the action's branch"}]},
+            )
+        before = {"assignee_id": None if locked.assignee_id is None else str(locked.assignee_id),
+                  "priority": locked.priority}
+        after = {"assignee_id": None if assignee is None else str(assignee), "priority": priority}
+        if before != after:
+            await queries.set_assignment(conn, locked.id, assignee, priority)
+            said = [f"{k}: {before[k]} -> {after[k]}" for k in before if before[k] != after[k]]
+            note = "; ".join(said) + (f". {data.note.strip()}" if data.note.strip() else "")
+            await queries.insert_assigned_event(conn, locked.id, p.user_id, note)
+            await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
+                kind="updated", note=data.note.strip(), actor=outbox.actor_ref(p), before=before, after=after))])
+            await record(conn, p, "action.assigned" if before["assignee_id"] != after["assignee_id"]
+                         else "action.updated", target_type="action", target_id=locked.id, before=before,
+                         after=after)
         return await _detail(conn, p, action_id)

@@ -12,11 +12,12 @@ import msgspec
 EventType = Literal[
     "branch.created", "branch.updated", "branch.deleted",
     "user.created", "user.updated", "user.deleted",
-    "visit.scheduled", "visit.cancelled",
-    "form.published",
+    "visit.scheduled", "visit.cancelled", "visit.missed",
+    "form.published", "form.retired",
     "submission.received", "submission.approved", "submission.released", "submission.rejected",
     "submission.revised",
-    "action.opened", "action.moved", "action.commented",
+    "action.opened", "action.moved", "action.commented", "action.rechecked", "action.updated",
+    "action.due_soon", "action.overdue",
 ]
 EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
 

@@ -216,6 +216,22 @@ BEGIN
 END $$;
 
 --
+-- Name: submission_score_card_frozen(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.submission_score_card_frozen() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.score_card IS DISTINCT FROM OLD.score_card
+       AND EXISTS (SELECT 1 FROM submissions s WHERE s.id = OLD.submission_id AND s.status = 'released') THEN
+        RAISE EXCEPTION 'the score card of released submission % is frozen', OLD.submission_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    RETURN NEW;
+END $$;
+
+--
 -- Name: visible_branch_ids(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -281,7 +297,7 @@ CREATE TABLE public.action_events (
     photo_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     submission_id uuid,
-    CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text, 'assigned'::text])))
+    CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text])))
 );
 
 --
@@ -323,10 +339,7 @@ CREATE TABLE public.actions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     merged_into uuid,
-    assignee_id uuid,
-    due_soon_notified_at timestamp with time zone,
-    overdue_notified_at timestamp with time zone,
-    CONSTRAINT actions_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT actions_priority_check CHECK ((priority = ANY (ARRAY['high'::text, 'normal'::text]))),
     CONSTRAINT actions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text, 'rechecked_ok'::text, 'merged'::text])))
 );
 
@@ -601,6 +614,35 @@ CREATE TABLE public.rollup_item_periods (
     CONSTRAINT rollup_item_periods_partials_check CHECK ((partials >= 0)),
     CONSTRAINT rollup_item_periods_period_kind_check CHECK ((period_kind = ANY (ARRAY['week'::text, 'month'::text, 'quarter'::text]))),
     CONSTRAINT rollup_item_periods_repeat_failures_check CHECK ((repeat_failures >= 0))
+);
+
+--
+-- Name: score_rescores; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.score_rescores (
+    id bigint NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision_id uuid NOT NULL,
+    rescored_by uuid NOT NULL,
+    rescored_at timestamp with time zone DEFAULT now() NOT NULL,
+    card_before jsonb NOT NULL,
+    card_after jsonb NOT NULL,
+    change jsonb NOT NULL
+);
+
+--
+-- Name: score_rescores_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.score_rescores ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.score_rescores_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 --
@@ -1037,6 +1079,13 @@ ALTER TABLE ONLY public.rollup_item_periods
     ADD CONSTRAINT rollup_item_periods_pkey PRIMARY KEY (org_id, form_key, period_kind, period_start, branch_id, item_key);
 
 --
+-- Name: score_rescores score_rescores_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.score_rescores
+    ADD CONSTRAINT score_rescores_pkey PRIMARY KEY (id);
+
+--
 -- Name: submission_items submission_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1168,12 +1217,6 @@ CREATE INDEX action_events_action_idx ON public.action_events USING btree (actio
 CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, branch_id, status, due_on);
 
 --
--- Name: actions_reminders_due; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX actions_reminders_due ON public.actions USING btree (due_on) WHERE ((overdue_notified_at IS NULL) AND (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'reopened'::text])));
-
---
 -- Name: actions_series_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1250,6 +1293,12 @@ CREATE INDEX photos_unattached_idx ON public.photos USING btree (created_at) WHE
 --
 
 CREATE INDEX rollup_branch_periods_branch_idx ON public.rollup_branch_periods USING btree (org_id, branch_id, form_key, period_kind, period_start);
+
+--
+-- Name: score_rescores_submission_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX score_rescores_submission_idx ON public.score_rescores USING btree (submission_id, id);
 
 --
 -- Name: submissions_branch_idx; Type: INDEX; Schema: public; Owner: -
@@ -1402,6 +1451,12 @@ CREATE TRIGGER rollup_branch_periods_inserted AFTER INSERT ON public.rollup_bran
 CREATE TRIGGER rollup_branch_periods_updated AFTER UPDATE ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
 
 --
+-- Name: submission_revisions submission_score_card_frozen; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER submission_score_card_frozen BEFORE UPDATE OF score_card ON public.submission_revisions FOR EACH ROW EXECUTE FUNCTION public.submission_score_card_frozen();
+
+--
 -- Name: user_branches user_branches_principal_changed; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1445,13 +1500,6 @@ ALTER TABLE ONLY public.action_events
 
 ALTER TABLE ONLY public.action_events
     ADD CONSTRAINT action_events_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
-
---
--- Name: actions actions_assignee_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_assignee_id_fkey FOREIGN KEY (assignee_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: actions actions_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1564,6 +1612,34 @@ ALTER TABLE ONLY public.rollup_branch_periods
 
 ALTER TABLE ONLY public.rollup_item_periods
     ADD CONSTRAINT rollup_item_periods_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: score_rescores score_rescores_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.score_rescores
+    ADD CONSTRAINT score_rescores_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: score_rescores score_rescores_rescored_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.score_rescores
+    ADD CONSTRAINT score_rescores_rescored_by_fkey FOREIGN KEY (rescored_by) REFERENCES public.users(id);
+
+--
+-- Name: score_rescores score_rescores_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.score_rescores
+    ADD CONSTRAINT score_rescores_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+
+--
+-- Name: score_rescores score_rescores_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.score_rescores
+    ADD CONSTRAINT score_rescores_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
 
 --
 -- Name: submission_items submission_items_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -489,3 +489,91 @@ async def summaries(
 
 async def revisions(conn: asyncpg.Connection, submission_id: UUID) -> list[RevisionInfoRow]:
     return rows_to(RevisionInfoRow, await conn.fetch(SELECT_REVISIONS, submission_id))
+
+
+# ---- re-score (#18: rescore.py) -----------------------------------------------------------------
+
+
+class RescoreRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An unreleased submission's current revision, locked for a re-score."""
+
+    submission_id: UUID
+    status: str
+    form_version_id: UUID
+    form_key: str
+    form_version: int
+    revision_id: UUID
+    revision: int
+    total_percent: float | None
+    passed: bool
+    answers: list[Any]
+    score_card: ScoreCard
+
+
+class SubmissionStatusRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    status: str
+
+
+# Unreleased submissions of the org chosen by ids or by form (and version), in id order after $6, their
+# current revision with answers and card; the submissions are locked (a release waits; one committed
+# first is re-read and, released now, left out). $1 org, $2 ids (NULL: any), $3 form key, $4 version,
+# $5 statuses (never 'released'), $6 after this id, $7 limit.
+SELECT_RESCORE_BATCH: Final = """
+SELECT s.id AS submission_id, s.status, s.form_version_id, f.key AS form_key, fv.version AS form_version,
+       r.id AS revision_id, r.revision, s.total_percent::float8 AS total_percent, s.passed, r.answers, r.score_card
+FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN form_versions fv ON fv.id = s.form_version_id
+JOIN forms f ON f.id = fv.form_id
+WHERE s.org_id = $1 AND s.status = ANY($5::text[]) AND s.status <> 'released'
+  AND ($2::uuid[] IS NULL OR s.id = ANY($2::uuid[]))
+  AND ($3::text IS NULL OR f.key = $3)
+  AND ($4::int IS NULL OR fv.version = $4)
+  AND ($6::uuid IS NULL OR s.id > $6)
+ORDER BY s.id
+LIMIT $7
+FOR UPDATE OF s
+"""
+
+SELECT_STATUSES: Final = "SELECT id, status FROM submissions WHERE org_id = $1 AND id = ANY($2::uuid[])"
+
+# In place on the current revision (the trigger in sql/frozen_score_cards.sql refuses a released one).
+UPDATE_RESCORED_CARD: Final = "UPDATE submission_revisions SET score_card = $2 WHERE id = $1"
+UPDATE_RESCORED_SUBMISSION: Final = "UPDATE submissions SET total_percent = $2::float8, passed = $3 WHERE id = $1"
+INSERT_RESCORE: Final = """
+INSERT INTO score_rescores (org_id, submission_id, revision_id, rescored_by, card_before, card_after, change)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+
+class Rescored(msgspec.Struct, frozen=True, kw_only=True):
+    """One re-score to write: the new card and the report of what it changes."""
+
+    submission_id: UUID
+    revision_id: UUID
+    card_before: ScoreCard
+    card_after: ScoreCard
+    change: Any
+
+
+async def rescore_batch(
+    conn: asyncpg.Connection, org_id: UUID, *, ids: list[UUID] | None, form_key: str | None,
+    form_version: int | None, statuses: list[str], after: UUID | None, limit: int,
+) -> list[RescoreRow]:
+    """Inside the caller's transaction (the rows stay locked until it ends)."""
+    rows = await conn.fetch(SELECT_RESCORE_BATCH, org_id, ids, form_key, form_version, statuses, after, limit)
+    return rows_to(RescoreRow, rows)
+
+
+async def statuses_of(conn: asyncpg.Connection, org_id: UUID, ids: list[UUID]) -> list[SubmissionStatusRow]:
+    return rows_to(SubmissionStatusRow, await conn.fetch(SELECT_STATUSES, org_id, ids))
+
+
+async def write_rescores(conn: asyncpg.Connection, org_id: UUID, actor_id: UUID, rescored: list[Rescored]) -> None:
+    """Inside the caller's transaction: the new cards, the submissions' totals and the history rows."""
+    await conn.executemany(UPDATE_RESCORED_CARD, [(r.revision_id, r.card_after) for r in rescored])
+    await conn.executemany(UPDATE_RESCORED_SUBMISSION, [
+        (r.submission_id, r.card_after.total_percent, r.card_after.passed) for r in rescored])
+    await conn.executemany(INSERT_RESCORE, [
+        (org_id, r.submission_id, r.revision_id, actor_id, r.card_before, r.card_after, r.change) for r in rescored])

@@ -21,11 +21,13 @@ from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.resources import AllStores, Pool
-from inspect_api.submissions import exports, intake, review
+from inspect_api.submissions import exports, intake, rescore, review
 from inspect_api.submissions.schemas import (
     BranchSubmissionView,
     Receipt,
     RejectIn,
+    RescoreIn,
+    RescoreReport,
     SubmissionIn,
     SubmissionStatus,
     SubmissionSummary,
@@ -127,6 +129,21 @@ class SubmissionsController(Controller):
         self, principal: Caller, pool: Pool, submission_id: UUID
     ) -> SubmissionView | BranchSubmissionView:
         return await review.transition(pool, principal, submission_id, "released")
+
+    @post(
+        "/rescore",
+        opt=roles("admin"),
+        status_code=200,
+        summary="Re-score unreleased results with the current scoring code (admin; dry run by default)",
+        description="Chosen by submission_ids or form_key (and form_version), at most `limit` per call in id "
+        "order (continue with after = next_after). Each result's current revision is scored again from its "
+        "stored answers against its pinned form version; the report gives compare_cards' changes per result. "
+        "With dry_run false, cards that differ are replaced in place (the old card kept in the re-score "
+        "history, an audit row each). Released results are never re-scored: their cards are frozen.",
+        responses=problem_responses(400, 422),
+    )
+    async def rescore_results(self, principal: Caller, pool: Pool, data: RescoreIn) -> RescoreReport:
+        return await rescore.rescore(pool, principal, data)
 
     @post("/{submission_id:uuid}/reject", opt=QA, status_code=200, responses=problem_responses(404, 409))
     async def reject(

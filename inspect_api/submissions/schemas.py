@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from inspect_api.forms.answers import Answer
-from inspect_api.forms.scoring import ScoreCard
+from inspect_api.forms.scoring import ScoreCard, ScoreChange
 from inspect_api.submissions.proof import ProofOfVisit
 
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
@@ -138,3 +138,50 @@ class SubmissionView(msgspec.Struct, frozen=True, kw_only=True):
     released_at: datetime | None
     revisions: list[RevisionInfo]
     proof: ProofOfVisit | None = None
+
+
+# ---- re-score (#18) ---------------------------------------------------------------------------
+
+RescoreStatus = Literal["submitted", "approved", "rejected"]
+MAX_RESCORE_BATCH = 500
+
+
+class RescoreIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Which unreleased results to re-score with the current scoring code: by ids, or by form (and
+    version); at most `limit` per call, in id order after `after`. `dry_run` (the default) only reports."""
+
+    submission_ids: Annotated[list[UUID], Meta(min_length=1, max_length=MAX_RESCORE_BATCH)] | None = None
+    form_key: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)")] | None = None
+    form_version: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    statuses: Annotated[list[RescoreStatus], Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: ["submitted", "approved"])
+    after: UUID | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_RESCORE_BATCH)] = 200
+    dry_run: bool = True
+
+
+class RescoreResult(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: UUID
+    status: SubmissionStatus
+    revision: int
+    form_key: str
+    form_version: int
+    change: ScoreChange  # forms.scoring.compare_cards(stored card, re-scored card)
+    card_differs: bool  # the re-scored card differs at all (rules version, explanations, ... too)
+    written: bool  # the new card replaced the stored one (never on a dry run)
+
+
+class RescoreSkipped(msgspec.Struct, frozen=True, kw_only=True):
+    submission_id: UUID
+    reason: str
+
+
+class RescoreReport(msgspec.Struct, frozen=True, kw_only=True):
+    dry_run: bool
+    rules_version: str  # the scoring rules the results were re-scored with
+    examined: int
+    changed: int  # results whose totals, pass/fail, item statuses or follow-ups change
+    written: int
+    results: list[RescoreResult]
+    skipped: list[RescoreSkipped]  # named ids left alone: released (frozen), other status, not found
+    next_after: UUID | None  # more may match: call again with after = this

@@ -1,6 +1,6 @@
 -- What in-process caches need to stay correct (inspect_api/storage/changes.py and its users).
 --
--- 1. Principals (auth/principal_cache.py): every worker keeps the callers it authenticated for a
+-- 1. Principals (auth/principal.py): every worker keeps the callers it authenticated for a
 --    short while. Any change to a user or their scope NOTIFYs `principal_changed` with the user id;
 --    Postgres delivers it at commit to every worker's listening connection, which drops that entry.
 --    Triggers, not application code, so that every write path (API, CSV import, psql) is covered.

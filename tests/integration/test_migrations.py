@@ -14,6 +14,7 @@ import inspect_api
 from inspect_api.storage.migrations import (
     DEFAULT_DIR,
     DEFAULT_SQL_ROOT,
+    EARLIER_CHECKSUMS,
     MigrationError,
     migrate,
     read_migration_files,
@@ -93,6 +94,20 @@ async def test_edited_applied_migration_is_refused(scratch_dsn: str, tmp_path: P
     first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
     with pytest.raises(MigrationError, match=re.escape(f"{first.name} was edited after it was applied")):
         await migrate(scratch_dsn, directory)
+
+
+async def test_an_earlier_checksum_of_a_comment_correction_is_accepted_and_rerecorded(scratch_dsn: str) -> None:
+    """0008's comment was corrected (#19); a database that applied the earlier text still migrates."""
+    await migrate(scratch_dsn)
+    (earlier,) = EARLIER_CHECKSUMS[8]
+    conn = await asyncpg.connect(scratch_dsn)
+    try:
+        await conn.execute("UPDATE schema_migrations SET checksum = $1 WHERE version = 8", earlier)
+    finally:
+        await conn.close()
+    await migrate(scratch_dsn)
+    today = {f.version: f.checksum for f in read_migration_files()}
+    assert dict(await ledger(scratch_dsn))[8] == today[8] != earlier
 
 
 async def test_failed_file_stops_loudly_and_leaves_nothing(scratch_dsn: str, tmp_path: Path) -> None:

@@ -5,57 +5,21 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from litestar.testing import AsyncTestClient
 from PIL import ExifTags, Image
 
-from inspect_api.forms.loader import load_seed_dir
-from inspect_api.forms.model import FormDocument
-from inspect_api.forms.service import seed_catalogue
 from inspect_api.settings import Settings
 from tests.integration.conftest import Engines
 from tests.integration.factories import World, login_as, make_visit
+from tests.integration.fuel_visit import BRANCH_GPS, Fuel, fuel_fixture, http_fixture  # noqa: F401  (fixtures)
 from tests.integration.phone import answers_for, get_slots, submission_body, upload
 from tests.unit.photos.samples import jpeg
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed_forms"
-BRANCH_GPS = {"latitude": 31.2302, "longitude": 121.4701}  # the factory branches stand at 31.23, 121.47
-
-
-@dataclass
-class Fuel:
-    form: FormDocument
-    version_id: UUID
-    visit_id: UUID
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30) as client:
-        yield client
-
-
-@pytest_asyncio.fixture
-async def fuel(db: asyncpg.Pool, world: World) -> Fuel:
-    forms = {f.key: f for f in load_seed_dir(SEED_DIR)}
-    async with db.acquire() as conn:
-        await seed_catalogue(conn, list(forms.values()))
-        version_id = await conn.fetchval(
-            "SELECT v.id FROM form_versions v JOIN forms f ON f.id = v.form_id "
-            "WHERE f.key = 'fuel-attendant' AND f.org_id IS NULL AND v.version = 1"
-        )
-        visit_id = await make_visit(conn, world.a.id, world.a.b11, world.a.inspector.id, version_id,
-                                    world.a.admin.id, mode="mystery", days_ahead=-0.1)
-    return Fuel(forms["fuel-attendant"], version_id, visit_id)
 
 
 async def uploaded_photos(client: AsyncTestClient, http: httpx.AsyncClient, headers: dict[str, str],

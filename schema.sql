@@ -297,7 +297,7 @@ CREATE TABLE public.action_events (
     photo_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     submission_id uuid,
-    CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text])))
+    CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text, 'assigned'::text])))
 );
 
 --
@@ -339,7 +339,10 @@ CREATE TABLE public.actions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     merged_into uuid,
-    CONSTRAINT actions_priority_check CHECK ((priority = ANY (ARRAY['high'::text, 'normal'::text]))),
+    assignee_id uuid,
+    due_soon_notified_at timestamp with time zone,
+    overdue_notified_at timestamp with time zone,
+    CONSTRAINT actions_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text, 'urgent'::text]))),
     CONSTRAINT actions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text, 'rechecked_ok'::text, 'merged'::text])))
 );
 
@@ -1217,6 +1220,12 @@ CREATE INDEX action_events_action_idx ON public.action_events USING btree (actio
 CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, branch_id, status, due_on);
 
 --
+-- Name: actions_reminders_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_reminders_due ON public.actions USING btree (due_on) WHERE ((overdue_notified_at IS NULL) AND (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'reopened'::text])));
+
+--
 -- Name: actions_series_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1500,6 +1509,13 @@ ALTER TABLE ONLY public.action_events
 
 ALTER TABLE ONLY public.action_events
     ADD CONSTRAINT action_events_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
+
+--
+-- Name: actions actions_assignee_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_assignee_id_fkey FOREIGN KEY (assignee_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 --
 -- Name: actions actions_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -28,6 +28,8 @@ from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_asse
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.params import DAY_RANGE
 from inspect_api.photos.routes import routes as photo_routes
+from inspect_api.programmes import jobs as programme_jobs
+from inspect_api.programmes.routes import routes as programme_routes
 from inspect_api.rankings import rollups
 from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.reports.routes import routes as report_routes
@@ -74,6 +76,8 @@ def register_periodic_jobs() -> None:
     """The periodic jobs `inspect-api worker` and `inspect-api dev` run (inspect_api/jobs): features
     register here so the jobs module imports none of them. Idempotent."""
     register_job(action_reminders.reminder_job())  # action.due_soon / action.overdue (ACTION_DUE_SOON_HOURS)
+    for programme_job in programme_jobs.periodic_jobs():  # programmes.generate, visits.missed (#17)
+        register_job(programme_job)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -86,6 +90,7 @@ def create_app(settings: Settings) -> Litestar:
             *auth_routes(settings, jwt_auth),
             *org_routes,
             *visit_routes,
+            *programme_routes,
             *form_routes,
             *photo_routes,
             *submission_routes,

@@ -12,7 +12,7 @@ import msgspec
 EventType = Literal[
     "branch.created", "branch.updated", "branch.deleted",
     "user.created", "user.updated", "user.deleted",
-    "visit.scheduled", "visit.cancelled", "visit.missed",
+    "visit.scheduled", "visit.cancelled", "visit.missed", "visit.assigned",  # assigned: #17 programmes
     "form.published", "form.retired",
     "submission.received", "submission.approved", "submission.released", "submission.rejected",
     "submission.revised",

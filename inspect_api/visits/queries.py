@@ -25,18 +25,19 @@ def _scope(p: Principal) -> tuple[UUID, UUID, str]:
 
 
 _VISIT_SELECT: Final = """
-SELECT v.id, v.status, v.mode, v.window_start, v.window_end, v.created_at, v.cancelled_at,
+SELECT v.id, v.status, v.mode, v.window_start, v.window_end, v.created_at, v.cancelled_at, v.programme_id,
        jsonb_build_object('id', b.id, 'code', b.code, 'name_zh', b.name_zh, 'name_en', b.name_en,
                           'timezone', b.timezone, 'address', b.address, 'latitude', b.latitude,
                           'longitude', b.longitude) AS branch,
        jsonb_build_object('form_version_id', fv.id, 'key', f.key, 'version', fv.version,
                           'title_zh', fv.document->'title'->>'zh', 'title_en', fv.document->'title'->>'en') AS form,
-       jsonb_build_object('id', u.id, 'display_name', u.display_name) AS inspector
+       CASE WHEN u.id IS NOT NULL THEN jsonb_build_object('id', u.id, 'display_name', u.display_name) END
+           AS inspector
 FROM visits v
 JOIN branches b ON b.id = v.branch_id
 JOIN form_versions fv ON fv.id = v.form_version_id
 JOIN forms f ON f.id = fv.form_id
-JOIN users u ON u.id = v.inspector_id
+LEFT JOIN users u ON u.id = v.inspector_id  -- none: an open programme occurrence (#17)
 """
 _VISIBLE_VISIT: Final = """
 v.org_id = $1 AND (

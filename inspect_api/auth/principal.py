@@ -22,13 +22,17 @@ from litestar.security.jwt import Token
 from inspect_api.storage.changes import ChangeFeed, FeedCache
 from inspect_api.storage.db import row_to
 
-Role = Literal["admin", "regional_lead", "branch_manager", "inspector"]
-ALL_ROLES: Final[tuple[Role, ...]] = ("admin", "regional_lead", "branch_manager", "inspector")
+Role = Literal["admin", "regional_lead", "branch_manager", "inspector", "reviewer"]
+ALL_ROLES: Final[tuple[Role, ...]] = ("admin", "regional_lead", "branch_manager", "inspector", "reviewer")
+# QA (#17): who reviews submissions. A reviewer reviews in its scope (visible_branch_ids: assigned
+# regions, or the whole org when none) and manages nothing; admin keeps everything.
+REVIEWERS: Final[tuple[Role, ...]] = ("admin", "reviewer")
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """The authenticated user and their scope. `region_ids` is filled for regional leads,
-    `branch_ids` for branch managers; SQL (visible_branch_ids) is what actually filters rows."""
+    """The authenticated user and their scope. `region_ids` is filled for regional leads (and reviewers:
+    none = the whole org), `branch_ids` for branch managers; SQL (visible_branch_ids) is what actually
+    filters rows."""
 
     user_id: UUID
     org_id: UUID

@@ -8,6 +8,7 @@ pharmacies, a hotel) and one user per role. Demo logins (documented, for local u
     lead@demo.inspect.test       east-china-rank-2024   regional_lead (East China)
     manager@demo.inspect.test    hongqiao-pump-2024     branch_manager (SH-F01 Hongqiao fuel station)
     inspector@demo.inspect.test  mystery-shopper-2024   inspector
+    reviewer@demo.inspect.test   second-look-qa-2024    reviewer (QA: reviews the whole org, manages nothing)
 
 Three more inspectors (SHOPPERS: shopper1..3@demo.inspect.test, passwords in the tuple) make the mystery
 visits of the demo inspections (demo_inspections.py): one inspector alone could not make them, since the
@@ -131,6 +132,7 @@ USERS: Final = (
         branches=("SH-F01",),
     ),
     DemoUser("inspector@demo.inspect.test", "mystery-shopper-2024", "神秘顾客 Mystery Shopper", "inspector"),
+    DemoUser("reviewer@demo.inspect.test", "second-look-qa-2024", "质检员 QA Reviewer", "reviewer"),
 )
 SHOPPERS: Final = (
     DemoUser("shopper1@demo.inspect.test", "quiet-visitor-2024", "暗访员 Li Na", "inspector"),

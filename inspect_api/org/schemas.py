@@ -130,7 +130,7 @@ class UserIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     display_name: DisplayName
     role: Role
     password: NewPassword
-    region_ids: IdList = msgspec.field(default_factory=list)  # regional_lead only
+    region_ids: IdList = msgspec.field(default_factory=list)  # regional_lead; reviewer (none: whole org)
     branch_ids: IdList = msgspec.field(default_factory=list)  # branch_manager only
 
 

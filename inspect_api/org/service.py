@@ -42,6 +42,8 @@ from inspect_api.storage.pgerrors import still_referenced_as_conflict, unique_vi
 REGION_UNIQUE: Final = {"regions_org_id_code_key": "code"}
 BRANCH_UNIQUE: Final = {"branches_org_id_code_key": "code"}
 USER_UNIQUE: Final = {"users_email_key": "email"}
+# Roles scoped by regions: a regional lead always; a reviewer optionally (none assigned = the whole org).
+REGION_ROLES: Final = ("regional_lead", "reviewer")
 
 
 def _field_errors(errors: list[tuple[str, str]], detail: str) -> InvalidInput:
@@ -240,8 +242,8 @@ async def _scope_problems(
     conn: asyncpg.Connection, org_id: UUID, role: str, region_ids: list[UUID], branch_ids: list[UUID]
 ) -> list[tuple[str, str]]:
     problems = []
-    if region_ids and role != "regional_lead":
-        problems.append(("region_ids", "only a regional_lead has regions"))
+    if region_ids and role not in REGION_ROLES:
+        problems.append(("region_ids", "only a regional_lead or a reviewer has regions"))
     elif missing := set(region_ids) - await queries.existing_region_ids(conn, org_id, region_ids):
         problems.append(("region_ids", f"no such region: {', '.join(sorted(map(str, missing)))}"))
     if branch_ids and role != "branch_manager":
@@ -348,7 +350,7 @@ async def update_user(
                 raise _field_errors([("password", f"the password {problem}")], "the user cannot be changed so")
         if user_id == p.user_id and (not merged.active or merged.role != current.role):
             raise Conflict("you cannot disable yourself or change your own role")
-        region_ids = merged.region_ids if merged.role == "regional_lead" else []
+        region_ids = merged.region_ids if merged.role in REGION_ROLES else []
         branch_ids = merged.branch_ids if merged.role == "branch_manager" else []
         problems = await _scope_problems(
             conn, p.org_id, merged.role, changes.get("region_ids", region_ids), changes.get("branch_ids", branch_ids)

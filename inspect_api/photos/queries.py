@@ -156,6 +156,7 @@ ORDER BY photo_id, distance, attached_at
 # Who may download what (scope in SQL; out of scope and unknown look the same: no row).
 #   inspector       own uploads
 #   admin           any photo of the org
+#   reviewer        photos attached to submissions (any status) in visible branches
 #   regional_lead   attached photos of RELEASED submissions, and action evidence, in visible branches
 #   branch_manager  the same for their branches (the service then serves a redacted copy only)
 SELECT_DOWNLOADABLE: Final = """
@@ -166,6 +167,7 @@ LEFT JOIN actions a ON a.id = p.action_id AND a.org_id = p.org_id
 WHERE p.id = $1 AND p.org_id = $2 AND (
     ($4 = 'admin')
     OR ($4 = 'inspector' AND p.uploaded_by = $3)
+    OR ($4 = 'reviewer' AND p.status = 'attached' AND s.branch_id IN (SELECT visible_branch_ids($2, $3, $4)))
     OR ($4 IN ('regional_lead', 'branch_manager') AND p.status = 'attached' AND (
         (s.status = 'released' AND s.branch_id IN (SELECT visible_branch_ids($2, $3, $4)))
         OR a.branch_id IN (SELECT visible_branch_ids($2, $3, $4))

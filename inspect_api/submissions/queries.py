@@ -122,12 +122,14 @@ class RevisionInfoRow(msgspec.Struct, frozen=True, kw_only=True):
     total_percent: float | None
 
 
-# Visibility of submissions: admins see the org; inspectors their own; managers and leads only
-# released results of branches in their scope (visible_branch_ids, from the org feature).
+# Visibility of submissions: admins see the org; inspectors their own; reviewers (QA) every status in
+# their scope; managers and leads only released results of branches in their scope (visible_branch_ids,
+# from the org feature).
 SCOPE: Final = """
 s.org_id = $1 AND CASE $3
     WHEN 'admin' THEN true
     WHEN 'inspector' THEN s.inspector_id = $2
+    WHEN 'reviewer' THEN s.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
     ELSE s.status = 'released' AND s.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
 END
 """
@@ -276,6 +278,14 @@ JOIN users u ON u.id = s.inspector_id
 
 SELECT_SUBMISSION: Final = f"SELECT {_ROW_COLUMNS} {_ROW_JOINS} WHERE s.id = $4 AND {SCOPE}"
 
+# The submission a reviewer acts on, locked, in the caller's scope (a reviewer's regions; admin: org).
+# $1 org, $2 user, $3 role, $4 submission.
+SELECT_REVIEWABLE_FOR_UPDATE: Final = f"""
+SELECT s.id, s.inspector_id, s.status, s.current_revision, s.visit_id, s.branch_id, s.form_version_id, s.mode
+FROM submissions s WHERE s.id = $4 AND {SCOPE}
+FOR UPDATE OF s
+"""
+
 class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     status: str
@@ -336,6 +346,13 @@ async def submission_state(
 ) -> SubmissionState | None:
     sql = SELECT_SUBMISSION_STATE_FOR_UPDATE if for_update else SELECT_SUBMISSION_STATE
     return row_to(SubmissionState, await conn.fetchrow(sql, org_id, submission_id))
+
+
+async def reviewable_for_update(
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, submission_id: UUID
+) -> SubmissionState | None:
+    return row_to(SubmissionState, await conn.fetchrow(SELECT_REVIEWABLE_FOR_UPDATE, org_id, user_id, role,
+                                                       submission_id))
 
 
 async def update_for_revision(

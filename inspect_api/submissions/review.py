@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.audit.service import record
-from inspect_api.auth.principal import Principal
+from inspect_api.auth.principal import REVIEWERS, Principal
 from inspect_api.errors import Conflict, NotFound
 from inspect_api.events.service import emit
 from inspect_api.paging import Keyset, next_page
@@ -42,8 +42,9 @@ async def transition(
     pool: asyncpg.Pool, principal: Principal, submission_id: UUID, to_status: str, reason: str | None = None
 ) -> SubmissionView:
     async with pool.acquire() as conn, conn.transaction():
-        state = await queries.submission_state(conn, principal.org_id, submission_id, for_update=True)
-        if state is None:
+        state = await queries.reviewable_for_update(conn, principal.org_id, principal.user_id, principal.role,
+                                                    submission_id)
+        if state is None:  # unknown, another org's, or outside a reviewer's regions
             raise NotFound(f"submission {submission_id} not found")
         allowed = TRANSITIONS[to_status]
         if not await queries.transition(
@@ -149,7 +150,7 @@ async def _view(
     if principal.role == "branch_manager":
         return branch_view(row)
     revisions = await queries.revisions(conn, submission_id)
-    return full_view(row, revisions, with_proof=principal.role == "admin")
+    return full_view(row, revisions, with_proof=principal.role in REVIEWERS)
 
 
 async def get_submission(

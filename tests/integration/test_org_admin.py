@@ -281,7 +281,7 @@ async def test_a_lookalike_of_an_existing_address_cannot_sit_beside_it(
     assert field_errors(moved).keys() == {"email"}
     emails = {u["email"] for u in (await client.get("/users", headers=admin)).json()}
     assert emails == {"admin@alpha.test", "lead@alpha.test", "manager@alpha.test", "inspector@alpha.test",
-                      "inspector2@alpha.test"}
+                      "inspector2@alpha.test", "reviewer@alpha.test"}
 
 
 async def test_addresses_are_stored_in_their_canonical_form(

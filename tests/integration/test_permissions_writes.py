@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.integration.factories import ROLES, World, login_as, make_visit, module_world_fixtures
+from tests.integration.submission_rows import make_submission
 from tests.integration.test_permissions import (
     ADMIN_ALL,
     LEAD_R1,
@@ -19,6 +20,7 @@ from tests.integration.test_permissions import (
     check,
     ids,
     schedule_body,
+    submission_target,
 )
 
 world, app, client, tokens = module_world_fixtures()
@@ -36,9 +38,14 @@ SCHEDULE = Endpoint(
         "regional_lead": (201, 201, 422, 422),
         "branch_manager": NEVER,
         "inspector": NEVER,
+        "reviewer": NEVER,
     },
 )
-CANCEL = {"admin": ADMIN_ALL, "regional_lead": LEAD_R1, "branch_manager": NEVER, "inspector": NEVER}
+CANCEL = {"admin": ADMIN_ALL, "regional_lead": LEAD_R1, "branch_manager": NEVER, "inspector": NEVER,
+          "reviewer": NEVER}
+# QA decisions (#17): admin in the org, the reviewer in its regions (r1), nobody else.
+REVIEW = {"admin": ADMIN_ALL, "regional_lead": NEVER, "branch_manager": NEVER, "inspector": NEVER,
+          "reviewer": LEAD_R1}
 
 
 @pytest.mark.parametrize("scope", SCOPES)
@@ -93,6 +100,8 @@ async def test_admin_only_actions(client: AsyncTestClient, world: World, tokens:
     )
     assert imported.status_code == (200 if ok else 403), imported.text
     assert (await client.get("/org", headers=headers)).status_code == (200 if ok else 403)
+    for path in ("/audit", "/webhooks/endpoints", "/users"):  # the reviewer administers nothing either
+        assert (await client.get(path, headers=headers)).status_code == (200 if ok else 403), path
     forbidden = await client.delete(f"/branches/{world.a.b11}", headers=headers)
     assert forbidden.status_code == (409 if ok else 403)  # admin: the branch has visits
 
@@ -103,4 +112,25 @@ async def test_admin_changes_never_reach_another_org(client: AsyncTestClient, wo
         assert (await client.delete(path, headers=headers)).status_code == 404
     bravo_admin = await login_as(client, world.b.admin)
     assert len(ids(await client.get("/branches", headers=bravo_admin))) == 4
-    assert len(ids(await client.get("/users", headers=bravo_admin))) == 5
+    assert len(ids(await client.get("/users", headers=bravo_admin))) == 6
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("role", ROLES)
+async def test_review_matrix(
+    client: AsyncTestClient, world: World, tokens: Tokens, pool: asyncpg.Pool, role: str, scope: str, decision: str
+) -> None:
+    async with pool.acquire() as conn:
+        submission_id = await make_submission(conn, *submission_target(world, scope), world.form_version_id)
+    body = {"reason": "photos do not show the forecourt"} if decision == "reject" else None
+    response = await client.post(f"/submissions/{submission_id}/{decision}", json=body, headers=tokens[role])
+    expected = REVIEW[role][SCOPES.index(scope)]
+    assert response.status_code == expected, response.text
+    status, reviewed_by = await pool.fetchrow("SELECT status, reviewed_by FROM submissions WHERE id = $1",
+                                              submission_id)
+    if expected == 200:
+        assert status == {"approve": "approved", "reject": "rejected"}[decision]
+        assert reviewed_by == world.a.user(role).id
+    else:
+        assert status == "submitted" and reviewed_by is None

@@ -1,5 +1,6 @@
 -- visible_region_ids(p_org, p_user, p_role): regions the caller may see. Admin: all of the org;
--- regional lead: the assigned regions (even with no branches yet); branch manager and inspector: the
+-- regional lead: the assigned regions (even with no branches yet); reviewer: the assigned regions, or
+-- all of the org when none is assigned (visible_branch_ids.sql); branch manager and inspector: the
 -- regions of their visible branches. Same guarantees as visible_branch_ids (visible_branch_ids.sql,
 -- applied before this file: files apply in name order, and a SQL function's body is checked when
 -- it is created).
@@ -14,7 +15,11 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     UNION
     SELECT ur.region_id FROM me
     JOIN user_regions ur ON ur.user_id = me.id AND ur.org_id = p_org
-    WHERE me.role = 'regional_lead'
+    WHERE me.role IN ('regional_lead', 'reviewer')
+    UNION
+    SELECT r.id FROM me JOIN regions r ON r.org_id = p_org
+    WHERE me.role = 'reviewer'
+      AND NOT EXISTS (SELECT 1 FROM user_regions ur WHERE ur.user_id = me.id AND ur.org_id = p_org)
     UNION
     SELECT b.region_id FROM branches b
     WHERE p_role IN ('branch_manager', 'inspector') AND b.org_id = p_org

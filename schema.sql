@@ -83,6 +83,24 @@ BEGIN
 END $$;
 
 --
+-- Name: end_device_sessions_with_credentials(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.end_device_sessions_with_credentials() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.active AND NOT NEW.active THEN
+        UPDATE device_sessions SET ended_at = now(), end_reason = 'user_disabled'
+        WHERE user_id = NEW.id AND ended_at IS NULL;
+    ELSIF NEW.token_version <> OLD.token_version THEN
+        UPDATE device_sessions SET ended_at = now(), end_reason = 'credentials_changed'
+        WHERE user_id = NEW.id AND ended_at IS NULL;
+    END IF;
+    RETURN NULL;
+END $$;
+
+--
 -- Name: intake_context(uuid, uuid, uuid, uuid, uuid, uuid, uuid[], uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -147,21 +165,47 @@ BEGIN
 END $$;
 
 --
--- Name: phash_pieces(bit); Type: FUNCTION; Schema: public; Owner: -
+-- Name: phash_masks32(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.phash_pieces(hash bit) RETURNS integer[]
+CREATE FUNCTION public.phash_masks32(radius integer) RETURNS integer[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
-    SELECT ARRAY[
-                  substring(hash FROM 1 FOR 10)::int,
-        1024 * 1 + substring(hash FROM 11 FOR 9)::int,
-        1024 * 2 + substring(hash FROM 20 FOR 9)::int,
-        1024 * 3 + substring(hash FROM 29 FOR 9)::int,
-        1024 * 4 + substring(hash FROM 38 FOR 9)::int,
-        1024 * 5 + substring(hash FROM 47 FOR 9)::int,
-        1024 * 6 + substring(hash FROM 56 FOR 9)::int
-    ]
+    SELECT CASE WHEN radius > 3 THEN NULL ELSE array_agg(m.mask ORDER BY m.mask) END FROM (
+        SELECT 0 AS mask
+        UNION ALL
+        SELECT (1::bigint << a)::bit(32)::int
+        FROM generate_series(0, 31) a WHERE radius >= 1
+        UNION ALL
+        SELECT ((1::bigint << a) | (1::bigint << b))::bit(32)::int
+        FROM generate_series(0, 31) a, generate_series(0, 31) b WHERE radius >= 2 AND a < b
+        UNION ALL
+        SELECT ((1::bigint << a) | (1::bigint << b) | (1::bigint << c))::bit(32)::int
+        FROM generate_series(0, 31) a, generate_series(0, 31) b, generate_series(0, 31) c
+        WHERE radius >= 3 AND a < b AND b < c
+    ) m
+$$;
+
+--
+-- Name: photo_lookalikes(uuid, bit, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.photo_lookalikes(org uuid, hash bit, threshold integer) RETURNS TABLE(id uuid, distance integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, bit_count(c.phash # hash)::int
+    FROM (
+        SELECT p.id, p.phash FROM photos p
+        WHERE p.org_id = org AND p.phash IS NOT NULL AND p.purpose = 'submission'
+          AND substring(p.phash FROM 1 FOR 32)::int = ANY (ARRAY(
+                SELECT substring(hash FROM 1 FOR 32)::int # m FROM unnest(phash_masks32(3)) AS m))
+        UNION
+        SELECT p.id, p.phash FROM photos p
+        WHERE p.org_id = org AND p.phash IS NOT NULL AND p.purpose = 'submission'
+          AND substring(p.phash FROM 33 FOR 32)::int = ANY (ARRAY(
+                SELECT substring(hash FROM 33 FOR 32)::int # m FROM unnest(phash_masks32(2)) AS m))
+    ) c
+    WHERE bit_count(c.phash # hash) <= threshold
 $$;
 
 --
@@ -355,6 +399,46 @@ CREATE TABLE public.actions (
 );
 
 --
+-- Name: appeal_photos; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.appeal_photos (
+    appeal_id uuid NOT NULL,
+    photo_id uuid NOT NULL
+);
+
+--
+-- Name: appeals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.appeals (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    item_key text,
+    status text DEFAULT 'open'::text NOT NULL,
+    reason text NOT NULL,
+    opened_by uuid NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    disputed_revision integer NOT NULL,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    decision_reason text,
+    corrected_revision integer,
+    CONSTRAINT appeals_check CHECK ((corrected_revision > disputed_revision)),
+    CONSTRAINT appeals_check1 CHECK (((status = 'open'::text) = (decided_at IS NULL))),
+    CONSTRAINT appeals_check2 CHECK (((status = 'open'::text) = (decided_by IS NULL))),
+    CONSTRAINT appeals_check3 CHECK (((status <> 'rejected'::text) OR (decision_reason IS NOT NULL))),
+    CONSTRAINT appeals_check4 CHECK (((status = 'accepted'::text) = (corrected_revision IS NOT NULL))),
+    CONSTRAINT appeals_decision_reason_check CHECK ((char_length(decision_reason) <= 2000)),
+    CONSTRAINT appeals_disputed_revision_check CHECK ((disputed_revision > 0)),
+    CONSTRAINT appeals_item_key_check CHECK (((char_length(item_key) >= 1) AND (char_length(item_key) <= 200))),
+    CONSTRAINT appeals_reason_check CHECK (((char_length(reason) >= 3) AND (char_length(reason) <= 2000))),
+    CONSTRAINT appeals_status_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'rejected'::text, 'withdrawn'::text])))
+);
+
+--
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -411,6 +495,40 @@ CREATE TABLE public.branches (
     CONSTRAINT branches_code_check CHECK ((code <> ''::text)),
     CONSTRAINT branches_latitude_check CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
     CONSTRAINT branches_longitude_check CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision)))
+);
+
+--
+-- Name: device_session_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.device_session_tokens (
+    token_hash bytea NOT NULL,
+    session_id uuid NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    rotated_at timestamp with time zone,
+    CONSTRAINT device_session_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
+);
+
+--
+-- Name: device_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.device_sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    device_name text NOT NULL,
+    device_id text,
+    token_version integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    end_reason text,
+    CONSTRAINT device_sessions_check CHECK (((ended_at IS NULL) = (end_reason IS NULL))),
+    CONSTRAINT device_sessions_device_id_check CHECK (((char_length(device_id) >= 1) AND (char_length(device_id) <= 100))),
+    CONSTRAINT device_sessions_device_name_check CHECK (((char_length(device_name) >= 1) AND (char_length(device_name) <= 100))),
+    CONSTRAINT device_sessions_end_reason_check CHECK ((end_reason = ANY (ARRAY['revoked'::text, 'revoked_by_admin'::text, 'refresh_reuse'::text, 'replaced'::text, 'user_disabled'::text, 'credentials_changed'::text])))
 );
 
 --
@@ -542,13 +660,61 @@ CREATE TABLE public.photos (
     attached_at timestamp with time zone,
     upload_key text,
     verified_at timestamp with time zone,
-    phash_pieces integer[] GENERATED ALWAYS AS (public.phash_pieces(phash)) STORED,
     lookalike_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     visit_id uuid,
     CONSTRAINT photos_check CHECK (((status = 'attached'::text) = (attached_at IS NOT NULL))),
     CONSTRAINT photos_purpose_check CHECK ((purpose = ANY (ARRAY['submission'::text, 'action_evidence'::text]))),
     CONSTRAINT photos_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'verified'::text, 'attached'::text]))),
     CONSTRAINT photos_verified_check CHECK (((status = 'pending'::text) = (verified_at IS NULL)))
+);
+
+--
+-- Name: programme_branches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.programme_branches (
+    org_id uuid NOT NULL,
+    programme_id uuid NOT NULL,
+    branch_id uuid NOT NULL
+);
+
+--
+-- Name: programmes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.programmes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    name text NOT NULL,
+    form_id uuid NOT NULL,
+    mode text NOT NULL,
+    branch_rule text NOT NULL,
+    region_id uuid,
+    period_kind text NOT NULL,
+    visits_per_period integer NOT NULL,
+    days_of_week smallint[] NOT NULL,
+    window_start_time time without time zone NOT NULL,
+    window_end_time time without time zone NOT NULL,
+    starts_on date NOT NULL,
+    ends_on date,
+    inspector_cap_per_period integer,
+    status text DEFAULT 'active'::text NOT NULL,
+    paused_at timestamp with time zone,
+    created_by uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT programmes_branch_rule_check CHECK ((branch_rule = ANY (ARRAY['region'::text, 'list'::text]))),
+    CONSTRAINT programmes_check CHECK ((window_end_time > window_start_time)),
+    CONSTRAINT programmes_check1 CHECK (((ends_on IS NULL) OR (ends_on >= starts_on))),
+    CONSTRAINT programmes_check2 CHECK (((branch_rule = 'region'::text) = (region_id IS NOT NULL))),
+    CONSTRAINT programmes_check3 CHECK (((status = 'paused'::text) = (paused_at IS NOT NULL))),
+    CONSTRAINT programmes_days_of_week_check CHECK ((((cardinality(days_of_week) >= 1) AND (cardinality(days_of_week) <= 7)) AND (days_of_week <@ ARRAY[(1)::smallint, (2)::smallint, (3)::smallint, (4)::smallint, (5)::smallint, (6)::smallint, (7)::smallint]))),
+    CONSTRAINT programmes_inspector_cap_per_period_check CHECK (((inspector_cap_per_period >= 1) AND (inspector_cap_per_period <= 1000))),
+    CONSTRAINT programmes_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text]))),
+    CONSTRAINT programmes_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT programmes_period_kind_check CHECK ((period_kind = ANY (ARRAY['month'::text, 'quarter'::text]))),
+    CONSTRAINT programmes_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text]))),
+    CONSTRAINT programmes_visits_per_period_check CHECK (((visits_per_period >= 1) AND (visits_per_period <= 31)))
 );
 
 --
@@ -777,7 +943,7 @@ CREATE TABLE public.visits (
     org_id uuid NOT NULL,
     branch_id uuid NOT NULL,
     form_version_id uuid NOT NULL,
-    inspector_id uuid NOT NULL,
+    inspector_id uuid,
     mode text NOT NULL,
     window_start timestamp with time zone NOT NULL,
     window_end timestamp with time zone NOT NULL,
@@ -786,10 +952,18 @@ CREATE TABLE public.visits (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     cancelled_by uuid,
     cancelled_at timestamp with time zone,
+    programme_id uuid,
+    period_start date,
+    occurrence_n integer,
+    assigned_at timestamp with time zone,
+    missed_at timestamp with time zone,
     CONSTRAINT visits_check CHECK ((window_end > window_start)),
     CONSTRAINT visits_check1 CHECK (((status = 'cancelled'::text) = (cancelled_at IS NOT NULL))),
+    CONSTRAINT visits_inspector_check CHECK (((inspector_id IS NOT NULL) OR (programme_id IS NOT NULL))),
+    CONSTRAINT visits_missed_check CHECK (((status <> 'missed'::text) OR (missed_at IS NOT NULL))),
     CONSTRAINT visits_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text]))),
-    CONSTRAINT visits_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'submitted'::text, 'cancelled'::text])))
+    CONSTRAINT visits_occurrence_check CHECK ((((programme_id IS NULL) AND (period_start IS NULL) AND (occurrence_n IS NULL)) OR ((programme_id IS NOT NULL) AND (period_start IS NOT NULL) AND (occurrence_n >= 1)))),
+    CONSTRAINT visits_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'submitted'::text, 'cancelled'::text, 'missed'::text])))
 );
 
 --
@@ -943,6 +1117,20 @@ ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_revision_id_item_key_key UNIQUE (revision_id, item_key);
 
 --
+-- Name: appeal_photos appeal_photos_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeal_photos
+    ADD CONSTRAINT appeal_photos_pkey PRIMARY KEY (appeal_id, photo_id);
+
+--
+-- Name: appeals appeals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeals
+    ADD CONSTRAINT appeals_pkey PRIMARY KEY (id);
+
+--
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -969,6 +1157,20 @@ ALTER TABLE ONLY public.branches
 
 ALTER TABLE ONLY public.branches
     ADD CONSTRAINT branches_pkey PRIMARY KEY (id);
+
+--
+-- Name: device_session_tokens device_session_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_session_tokens
+    ADD CONSTRAINT device_session_tokens_pkey PRIMARY KEY (token_hash);
+
+--
+-- Name: device_sessions device_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_sessions
+    ADD CONSTRAINT device_sessions_pkey PRIMARY KEY (id);
 
 --
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1046,6 +1248,27 @@ ALTER TABLE ONLY public.photos
 
 ALTER TABLE ONLY public.photos
     ADD CONSTRAINT photos_pkey PRIMARY KEY (id);
+
+--
+-- Name: programme_branches programme_branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programme_branches
+    ADD CONSTRAINT programme_branches_pkey PRIMARY KEY (programme_id, branch_id);
+
+--
+-- Name: programmes programmes_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_org_id_id_key UNIQUE (org_id, id);
+
+--
+-- Name: programmes programmes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_pkey PRIMARY KEY (id);
 
 --
 -- Name: rankings_generations rankings_generations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1240,6 +1463,30 @@ CREATE INDEX actions_reminders_due ON public.actions USING btree (due_on) WHERE 
 CREATE INDEX actions_series_idx ON public.actions USING btree (org_id, branch_id, form_key, item_key) WHERE (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'resolved'::text, 'verified'::text, 'reopened'::text]));
 
 --
+-- Name: appeal_photos_photo_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX appeal_photos_photo_key ON public.appeal_photos USING btree (photo_id);
+
+--
+-- Name: appeals_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX appeals_branch_idx ON public.appeals USING btree (org_id, branch_id, status);
+
+--
+-- Name: appeals_one_open_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX appeals_one_open_key ON public.appeals USING btree (submission_id, COALESCE(item_key, ''::text)) WHERE (status = 'open'::text);
+
+--
+-- Name: appeals_org_opened_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX appeals_org_opened_idx ON public.appeals USING btree (org_id, opened_at DESC, id);
+
+--
 -- Name: audit_log_org_at; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1250,6 +1497,30 @@ CREATE INDEX audit_log_org_at ON public.audit_log USING btree (org_id, at, id);
 --
 
 CREATE INDEX branches_region_idx ON public.branches USING btree (region_id);
+
+--
+-- Name: device_session_tokens_current_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX device_session_tokens_current_key ON public.device_session_tokens USING btree (session_id) WHERE (rotated_at IS NULL);
+
+--
+-- Name: device_session_tokens_session_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX device_session_tokens_session_idx ON public.device_session_tokens USING btree (session_id);
+
+--
+-- Name: device_sessions_device_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX device_sessions_device_key ON public.device_sessions USING btree (user_id, device_id) WHERE ((ended_at IS NULL) AND (device_id IS NOT NULL));
+
+--
+-- Name: device_sessions_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX device_sessions_user_idx ON public.device_sessions USING btree (user_id, last_used_at DESC) WHERE (ended_at IS NULL);
 
 --
 -- Name: events_feed; Type: INDEX; Schema: public; Owner: -
@@ -1288,10 +1559,16 @@ CREATE INDEX login_attempts_window_ends_idx ON public.login_attempts USING btree
 CREATE INDEX photos_lookalike_ids_idx ON public.photos USING gin (lookalike_ids) WITH (fastupdate=off) WHERE (lookalike_ids <> '{}'::uuid[]);
 
 --
--- Name: photos_phash_pieces_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: photos_phash_hi_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX photos_phash_pieces_idx ON public.photos USING gin (phash_pieces) WITH (fastupdate=off) WHERE ((phash IS NOT NULL) AND (purpose = 'submission'::text));
+CREATE INDEX photos_phash_hi_idx ON public.photos USING btree (org_id, ((SUBSTRING(phash FROM 1 FOR 32))::integer)) WHERE ((phash IS NOT NULL) AND (purpose = 'submission'::text));
+
+--
+-- Name: photos_phash_lo_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_phash_lo_idx ON public.photos USING btree (org_id, ((SUBSTRING(phash FROM 33 FOR 32))::integer)) WHERE ((phash IS NOT NULL) AND (purpose = 'submission'::text));
 
 --
 -- Name: photos_submission_idx; Type: INDEX; Schema: public; Owner: -
@@ -1304,6 +1581,18 @@ CREATE INDEX photos_submission_idx ON public.photos USING btree (submission_id) 
 --
 
 CREATE INDEX photos_unattached_idx ON public.photos USING btree (created_at) WHERE (status <> 'attached'::text);
+
+--
+-- Name: programme_branches_branch_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX programme_branches_branch_idx ON public.programme_branches USING btree (branch_id);
+
+--
+-- Name: programmes_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX programmes_org_idx ON public.programmes USING btree (org_id, created_at);
 
 --
 -- Name: rollup_branch_periods_branch_idx; Type: INDEX; Schema: public; Owner: -
@@ -1378,10 +1667,28 @@ CREATE INDEX visits_branch_idx ON public.visits USING btree (branch_id, window_s
 CREATE INDEX visits_inspector_idx ON public.visits USING btree (inspector_id, status, window_start);
 
 --
+-- Name: visits_occurrence_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX visits_occurrence_key ON public.visits USING btree (programme_id, branch_id, period_start, occurrence_n) WHERE (programme_id IS NOT NULL);
+
+--
+-- Name: visits_open_jobs_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_open_jobs_idx ON public.visits USING btree (org_id, window_start) WHERE ((inspector_id IS NULL) AND (status = 'scheduled'::text));
+
+--
 -- Name: visits_org_window_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX visits_org_window_id_idx ON public.visits USING btree (org_id, window_start, id);
+
+--
+-- Name: visits_scheduled_end_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_scheduled_end_idx ON public.visits USING btree (window_end) WHERE (status = 'scheduled'::text);
 
 --
 -- Name: webhook_attempts_delivery; Type: INDEX; Schema: public; Owner: -
@@ -1486,6 +1793,12 @@ CREATE TRIGGER user_branches_principal_changed AFTER INSERT OR DELETE OR UPDATE 
 CREATE TRIGGER user_regions_principal_changed AFTER INSERT OR DELETE OR UPDATE ON public.user_regions FOR EACH ROW EXECUTE FUNCTION public.notify_principal_changed();
 
 --
+-- Name: users users_end_device_sessions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_end_device_sessions AFTER UPDATE OF active, token_version, password_hash ON public.users FOR EACH ROW EXECUTE FUNCTION public.end_device_sessions_with_credentials();
+
+--
 -- Name: users users_principal_changed; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1554,11 +1867,67 @@ ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
 
 --
+-- Name: appeal_photos appeal_photos_appeal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeal_photos
+    ADD CONSTRAINT appeal_photos_appeal_id_fkey FOREIGN KEY (appeal_id) REFERENCES public.appeals(id) ON DELETE CASCADE;
+
+--
+-- Name: appeal_photos appeal_photos_photo_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeal_photos
+    ADD CONSTRAINT appeal_photos_photo_id_fkey FOREIGN KEY (photo_id) REFERENCES public.photos(id);
+
+--
+-- Name: appeals appeals_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeals
+    ADD CONSTRAINT appeals_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
+
+--
+-- Name: appeals appeals_org_id_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeals
+    ADD CONSTRAINT appeals_org_id_decided_by_fkey FOREIGN KEY (org_id, decided_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: appeals appeals_org_id_opened_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeals
+    ADD CONSTRAINT appeals_org_id_opened_by_fkey FOREIGN KEY (org_id, opened_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: appeals appeals_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.appeals
+    ADD CONSTRAINT appeals_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+
+--
 -- Name: branches branches_org_id_region_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.branches
     ADD CONSTRAINT branches_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id);
+
+--
+-- Name: device_session_tokens device_session_tokens_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_session_tokens
+    ADD CONSTRAINT device_session_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.device_sessions(id) ON DELETE CASCADE;
+
+--
+-- Name: device_sessions device_sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_sessions
+    ADD CONSTRAINT device_sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: events events_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1608,6 +1977,48 @@ ALTER TABLE ONLY public.photos
 
 ALTER TABLE ONLY public.photos
     ADD CONSTRAINT photos_visit_id_fkey FOREIGN KEY (visit_id) REFERENCES public.visits(id);
+
+--
+-- Name: programme_branches programme_branches_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programme_branches
+    ADD CONSTRAINT programme_branches_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
+
+--
+-- Name: programme_branches programme_branches_org_id_programme_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programme_branches
+    ADD CONSTRAINT programme_branches_org_id_programme_id_fkey FOREIGN KEY (org_id, programme_id) REFERENCES public.programmes(org_id, id) ON DELETE CASCADE;
+
+--
+-- Name: programmes programmes_form_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_form_id_fkey FOREIGN KEY (form_id) REFERENCES public.forms(id);
+
+--
+-- Name: programmes programmes_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+--
+-- Name: programmes programmes_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: programmes programmes_org_id_region_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.programmes
+    ADD CONSTRAINT programmes_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id);
 
 --
 -- Name: rankings_generations rankings_generations_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1783,6 +2194,13 @@ ALTER TABLE ONLY public.visits
 
 ALTER TABLE ONLY public.visits
     ADD CONSTRAINT visits_org_id_inspector_id_fkey FOREIGN KEY (org_id, inspector_id) REFERENCES public.users(org_id, id);
+
+--
+-- Name: visits visits_programme_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.visits
+    ADD CONSTRAINT visits_programme_fkey FOREIGN KEY (org_id, programme_id) REFERENCES public.programmes(org_id, id);
 
 --
 -- Name: webhook_attempts webhook_attempts_delivery_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

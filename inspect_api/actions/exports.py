@@ -14,13 +14,13 @@ from inspect_api.actions.service import action_out
 from inspect_api.auth.principal import Principal
 from inspect_api.exports import query_csv
 
-# ActionRow's columns without the assignees (a subquery per row the CSV does not show).
+# ActionRow's columns without the assignees and the named assignee (subqueries per row the CSV does not show).
 _ACTION_COLUMNS: Final = f"""
 a.id, b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
 b.region_id, a.submission_id, s.visited_on, a.form_key, a.item_key, a.title_zh, a.title_en, a.priority,
 a.evidence_required, a.due_on, a.status, a.recurrence_count,
 (a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date) AS overdue,
-a.merged_into, '[]'::jsonb AS assignees, a.created_at, a.updated_at
+a.merged_into, '[]'::jsonb AS assignees, NULL::jsonb AS assignee, a.created_at, a.updated_at
 """
 
 SELECT_ACTIONS_EXPORT: Final = f"""

@@ -114,8 +114,10 @@ STATUS_WORDS: Final[dict[str, tuple[str, str]]] = {
     "resolved": ("已解决", "resolved"),
     "verified": ("已确认", "verified"),
     "rechecked_ok": ("复查通过", "rechecked OK"),
+    "urgent": ("紧急", "urgent"),
     "high": ("高", "high"),
     "normal": ("普通", "normal"),
+    "low": ("低", "low"),
 }
 
 

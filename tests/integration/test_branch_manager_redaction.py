@@ -331,6 +331,9 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         assert [e["kind"] for e in events] == ["created", "comment", "status", "comment"], events
         assert events[0]["actor"] is None and events[1]["note"] == QA_COMMENT
         assert arranged["action_id"] in scanned["/exports/actions.csv"].text
+        # The feed was scanned with the release and the action's events in it (#16).
+        feed_types = {e["type"] for e in scanned["/events"].json()["events"]}
+        assert {"submission.released", "action.opened", "action.moved", "action.commented"} <= feed_types, feed_types
         assert times_checked >= 10  # action and event times, export cells, URL dates and expiries, headers
 
 

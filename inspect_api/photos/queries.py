@@ -118,24 +118,18 @@ SELECT_BY_ID: Final = f"SELECT {_OWN_PHOTO_COLUMNS} FROM photos WHERE id = $1"
 # every photo sealed before it and no pair of lookalikes goes unlinked (migration 0013).
 LOCK_ORG_SEALS: Final = "SELECT pg_advisory_xact_lock(hashtextextended('photo-seal:' || $1::uuid::text, 0))"
 
-# The lookalikes (migration 0013) are the org's sealed submission photos within $9 bits. Candidates
-# come from the pieces index alone (migration 0010): OFFSET 0 keeps the other conditions out of that
-# scan, since with statistics lagging behind a fast-growing table the planner otherwise walks every photo.
+# The lookalikes (migration 0013) are the org's sealed submission photos within $9 bits (at most 6),
+# found by photo_lookalikes (photos/sql/photo_lookalikes.sql, migration 0041): a fixed 6,018 exact
+# probes of the org's hash-half indexes, whatever the number of photos (bench/photo_search_bench.py).
 SEAL: Final = f"""
 UPDATE photos
 SET status = 'verified', verified_at = now(), upload_key = $2, object_key = $3, size_bytes = $4,
     phash = CASE WHEN $5::text IS NULL THEN NULL ELSE ('x' || $5::text)::bit(64) END,
     exif_latitude = $6, exif_longitude = $7, exif_taken_at = $8, redacted_key = $10,
     lookalike_ids = CASE WHEN $5::text IS NULL OR purpose <> 'submission' THEN '{{}}'::uuid[] ELSE ARRAY(
-        SELECT c.id FROM (
-            SELECT c.id, c.org_id, c.phash FROM photos c
-            WHERE c.phash_pieces && phash_pieces(('x' || $5::text)::bit(64))
-              AND c.phash IS NOT NULL AND c.purpose = 'submission'
-            OFFSET 0
-        ) c
-        WHERE c.org_id = photos.org_id AND c.id <> photos.id
-          AND bit_count(c.phash # ('x' || $5::text)::bit(64)) <= $9
-        ORDER BY c.id
+        SELECT l.id FROM photo_lookalikes(photos.org_id, ('x' || $5::text)::bit(64), $9) AS l
+        WHERE l.id <> photos.id
+        ORDER BY l.id
     ) END
 WHERE id = $1 AND status = 'pending' AND object_key = $2
 RETURNING {_OWN_PHOTO_COLUMNS}

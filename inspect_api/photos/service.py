@@ -44,8 +44,9 @@ from inspect_api.storage.blobs import BlobStore
 
 # Hashes this close (of 64 bits) are the same picture re-encoded, resized or lightly edited.
 REUSE_THRESHOLD: Final = 6
-# The hash index finds every match up to this distance only (7 pieces: migrations/0010); seals link
-# lookalikes up to it (migrations/0013), and reuse is judged within REUSE_THRESHOLD of those.
+# The hash search finds every match up to this distance only (two 32-bit halves probed within 3 and 2
+# bits: photos/sql/photo_lookalikes.sql, migrations/0041); seals link lookalikes up to it
+# (migrations/0013), and reuse is judged within REUSE_THRESHOLD of those.
 MAX_INDEXED_DISTANCE: Final = 6
 # Photos verified at once per worker (all requests together): each is read whole (up to
 # upload_max_bytes) into memory and held until sealed.

@@ -283,6 +283,16 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "visit GPS latitude": f"{VISIT_GPS[0]:.4f}",
             "visit GPS longitude": f"{VISIT_GPS[1]:.4f}",
         }  # times: scan_times, which reads every written time instead of matching a few spellings
+        # A mystery programme at the manager's branch (#17): its generated visits must leave no trace.
+        programme = await client.post("/programmes", headers=await login_as(client, world.a.admin), json={
+            "name": "Mystery rounds", "form_key": "fuel-attendant", "mode": "mystery", "branch_ids": [str(world.a.b11)],
+            "period": "month", "visits_per_period": 2, "days_of_week": [1, 2, 3, 4, 5, 6, 7],
+            "window_start_time": "10:00", "window_end_time": "12:00", "starts_on": date.today().isoformat()})
+        assert programme.status_code == 201, programme.text
+        occurrences = await db.fetch("SELECT id FROM visits WHERE programme_id = $1", UUID(programme.json()["id"]))
+        assert occurrences
+        secrets |= {f"programme visit {n}": str(row["id"]) for n, row in enumerate(occurrences)}
+        secrets["programme id"] = programme.json()["id"]
         forbidden_keys = {"inspector", "inspector_id", "inspector_name", "started_at", "finished_at", "gps",
                           "gps_latitude", "gps_longitude", "proof", "client_id", "exif_latitude", "exif_longitude",
                           "exif_taken_at", "taken_at", "received_at", "submitted_at"}
@@ -292,6 +302,7 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "region_id": str(world.a.r1), "user_id": str(world.a.manager.id), "key": "fuel-attendant",
             "form_key": "fuel-attendant", "version": "1", "form_version_id": arranged["version_id"],
             "on": date.today().isoformat(), "endpoint_id": str(world.a.admin.id),  # admin-only routes: any id (403)
+            "programme_id": str(world.a.admin.id),  # programmes (#17) answer a manager 403: any id
         }
         schema = (await client.get("/schema/openapi.json")).json()
         scanned: dict[str, httpx.Response] = {}

@@ -26,6 +26,7 @@ from inspect_api.actions import exports, service
 from inspect_api.actions.lifecycle import ActionStatus
 from inspect_api.actions.queries import ListFilters
 from inspect_api.actions.schemas import ActionDetail, ActionOut, ActionPatchIn, NoteIn, ResolveIn, VerifyIn
+from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
@@ -149,6 +150,8 @@ class ActionExportsController(Controller):
         status: FromQuery[ActionStatus | None] = None,
     ) -> Stream:
         body = await exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
+        await record_export(pool, principal, "actions.csv",
+                            {"branch_id": branch_id, "region_id": region_id, "status": status})
         return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment("actions.csv"))
 
 

@@ -52,6 +52,7 @@ async def export_audit(principal: Caller, pool: Pool, actor_id: ActorId = None, 
                        action: Action = None, since: Since = None, until: Until = None) -> Response[bytes]:
     filters = _filters(actor_id, target_id, action, since, until, None, 1000)
     body = await service.export_csv(pool, principal, filters)
+    await service.record_export(pool, principal, "audit.csv", filters)
     return Response(body, media_type="text/csv",
                     headers={"content-disposition": 'attachment; filename="audit.csv"'})
 

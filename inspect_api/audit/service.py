@@ -33,6 +33,18 @@ async def record(
     )
 
 
+async def record_export(pool: asyncpg.Pool, p: Principal, export: str, filters: Any) -> None:
+    """An export downloaded (#16): who, which export (`target_id`, e.g. `rankings.xlsx`), with which
+    filters (`after`; None values left out). Its own short transaction, committed before the body is
+    sent: a download is a read, so there is no changing transaction to join, and a download that fails
+    half-way stays recorded as asked for."""
+    values = msgspec.to_builtins(filters)
+    if isinstance(values, dict):
+        values = {k: v for k, v in values.items() if v is not None}
+    async with pool.acquire() as conn:
+        await record(conn, p, "export.downloaded", target_type="export", target_id=export, after=values)
+
+
 async def entries(pool: asyncpg.Pool, p: Principal, filters: AuditFilters) -> list[AuditEntry]:
     async with pool.acquire() as conn:
         return await queries.select_entries(conn, p.org_id, filters)

@@ -22,6 +22,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
@@ -176,6 +177,9 @@ class ExportsController(Controller):
         export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period,
                                             on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
+        await record_export(pool, principal, "rankings.csv", {
+            "form_key": form_key, "period": period, "on": on, "scope": ranking_scope, "region_id": region_id,
+            "min_visits": min_visits})
         return Stream(export.body, media_type=CSV_MEDIA_TYPE, headers=attachment(export.filename))
 
     @get("/rankings.xlsx", media_type=exports.XLSX_MEDIA_TYPE, summary="The ranking as an Excel workbook",
@@ -194,6 +198,9 @@ class ExportsController(Controller):
         export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period,
                                              on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
+        await record_export(pool, principal, "rankings.xlsx", {
+            "form_key": form_key, "period": period, "on": on, "scope": ranking_scope, "region_id": region_id,
+            "min_visits": min_visits})
         return Response(export.body, media_type=exports.XLSX_MEDIA_TYPE, headers=attachment(export.filename))
 
 

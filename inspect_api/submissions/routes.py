@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 
+from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import REVIEWERS, Caller
 from inspect_api.errors import problem_responses
@@ -174,6 +175,7 @@ class SubmissionExportsController(Controller):
                                                   date_to=checked_day("to", date_to),
                                                   branch_id=branch_id, region_id=region_id)
         body = await exports.submissions_csv(pool, principal, filters)
+        await record_export(pool, principal, "submissions.csv", filters)
         return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment(f"submissions-{form_key}.csv"))
 
 

@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "inspect-api"
     jwt_audience: str = "inspect-api-clients"
     jwt_ttl_seconds: int = 3600
+    # Device sessions (auth/sessions.py): a refresh token lives this long after its last use (sliding).
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
     upload_max_bytes: int = 15 * 1024 * 1024
     upload_url_ttl_seconds: int = 600
     download_url_ttl_seconds: int = 300
@@ -70,6 +72,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Webhook endpoints resolving to loopback are refused unless this is set (dev and tests only);
     # private, link-local and metadata addresses are refused always (webhooks/ssrf.py).
     webhook_allow_loopback: bool = False
+    # The key webhook endpoint secrets are encrypted with at rest (webhooks/secret_box.py); empty:
+    # derived from jwt_secret (dev and tests; production sets WEBHOOK_SECRET_KEY, >= 32 bytes).
+    webhook_secret_key: str = ""
 
 
 def _read_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
@@ -154,6 +159,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", "inspect-api"),
         jwt_audience=env.get("JWT_AUDIENCE", "inspect-api-clients"),
         jwt_ttl_seconds=_read_int(env, "JWT_TTL_SECONDS", 3600, minimum=60),
+        refresh_token_ttl_seconds=_read_int(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=300),
         upload_max_bytes=_read_int(env, "UPLOAD_MAX_BYTES", 15 * 1024 * 1024),
         upload_url_ttl_seconds=_read_int(env, "UPLOAD_URL_TTL_SECONDS", 600, minimum=10),
         download_url_ttl_seconds=_read_int(env, "DOWNLOAD_URL_TTL_SECONDS", 300, minimum=10),
@@ -173,4 +179,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         photo_decode_in=_read_choice(env, "PHOTO_DECODE_IN", ("process", "thread"), "process"),
         data_dir=Path(env.get("INSPECT_DATA_DIR", ".data")),
         webhook_allow_loopback=_read_choice(env, "WEBHOOK_ALLOW_LOOPBACK", ("false", "true"), "false") == "true",
+        webhook_secret_key=_webhook_secret_key(env),
     )
+
+
+def _webhook_secret_key(env: Mapping[str, str]) -> str:
+    value = env.get("WEBHOOK_SECRET_KEY", "").strip()
+    if value and len(value.encode()) < 32:
+        raise SettingsError("WEBHOOK_SECRET_KEY: at least 32 bytes (e.g. `openssl rand -base64 32`)")
+    return value

@@ -12,12 +12,12 @@ from litestar.params import JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from litestar.types import ControllerRouterHandler
 
-from inspect_api.auth import service
+from inspect_api.auth import service, sessions
 from inspect_api.auth.guards import ALL_ROLES, roles
 from inspect_api.auth.passwords import Hasher, provide_hasher
 from inspect_api.auth.principal import Caller, Principal
 from inspect_api.auth.schemas import LoginIn, MeOut, TokenOut
-from inspect_api.auth.tokens import issue_token
+from inspect_api.auth.session_routes import session_routes, token_answer
 from inspect_api.errors import problem_responses
 from inspect_api.resources import Pool
 from inspect_api.settings import Settings
@@ -48,6 +48,10 @@ def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list
         dependencies={"hasher": Provide(provide_hasher, sync_to_thread=False)},
         tags=["auth"],
         summary="Trade e-mail + password for a short-lived bearer token",
+        description=(
+            "With `device_name` and/or `device_id`, the answer also carries a refresh token of a new device "
+            "session (`POST /auth/refresh`), so a phone offline for days need not ask for the password again."
+        ),
         responses=problem_responses(401, 429),
         security=[{}],  # anonymous (overrides the global bearer requirement in OpenAPI)
     )
@@ -58,10 +62,11 @@ def auth_routes(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> list
             raise TooManyRequestsException(
                 exc.detail, headers={"Retry-After": str(exc.retry_after_seconds)}
             ) from exc
-        return TokenOut(
-            access_token=issue_token(jwt_auth, settings, logged_in.user.user_id, logged_in.token_version),
-            expires_in=settings.jwt_ttl_seconds,
-            user=logged_in.user,
+        name = sessions.session_name(data.device_name, data.device_id)
+        session = None if name is None else await sessions.start(
+            pool, logged_in.user.org.id, logged_in.user.user_id, logged_in.token_version, device_name=name,
+            device_id=data.device_id, ttl_seconds=settings.refresh_token_ttl_seconds,
         )
+        return token_answer(jwt_auth, settings, logged_in.user, logged_in.token_version, session)
 
-    return [login, get_me]
+    return [login, get_me, *session_routes(settings, jwt_auth, rate_limit.middleware)]

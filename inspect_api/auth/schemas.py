@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from inspect_api.auth.principal import Role
+from inspect_api.auth.session_schemas import DeviceId, DeviceName
 
 Email = Annotated[
     str,
@@ -34,6 +35,10 @@ NewPassword = Annotated[
 class LoginIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: LoginPassword
+    # Either names a device: the answer then also carries a refresh token of a new device session
+    # (auth/sessions.py). A device_name alone names the session; a device_id alone is its name too.
+    device_name: DeviceName | None = None
+    device_id: DeviceId | None = None
 
 
 class OrgRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,3 +62,8 @@ class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     user: MeOut
+    # With a device session (a login naming a device, or a refresh): the next refresh token (good for
+    # one POST /auth/refresh), seconds until it lapses unused, and the session. Otherwise null.
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
+    session_id: UUID | None = None

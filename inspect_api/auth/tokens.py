@@ -18,7 +18,7 @@ from inspect_api.settings import Settings
 
 ALGORITHM: Final = "HS256"
 # Paths that answer without a token. Routes may also opt out with `exclude_from_auth=True`.
-PUBLIC_PATHS: Final = ["^/healthz$", "^/readyz$", "^/schema", "^/auth/login$"]
+PUBLIC_PATHS: Final = ["^/healthz$", "^/readyz$", "^/schema", "^/auth/login$", "^/auth/refresh$"]
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "iss", "aud")
 MAX_VERIFIED_TOKENS: Final = 10_000
 

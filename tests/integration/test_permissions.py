@@ -134,6 +134,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         user,
         ADMIN_ONLY,
     ),
+    # Device sessions (#17): a user's list is the admin's (own org); a list answers no single id.
+    "GET /users/{id}/sessions": Endpoint(
+        "GET",
+        lambda w, s: f"/users/{user(w, s)}/sessions",
+        None,
+        None,
+        ADMIN_ONLY,
+    ),
 }
 
 
@@ -194,10 +202,12 @@ def expected_lists(w: World) -> dict[str, dict[str, set[UUID] | int]]:
         },
         "/me/visits": {"admin": 403, "regional_lead": 403, "branch_manager": 403, "inspector": {a.v11},
                        "reviewer": 403},
+        # Every role lists its own device sessions; the module's logins named no device.
+        "/auth/sessions": {role: set() for role in ROLES},
     }
 
 
-@pytest.mark.parametrize("path", ["/branches", "/regions", "/visits", "/users", "/me/visits"])
+@pytest.mark.parametrize("path", ["/branches", "/regions", "/visits", "/users", "/me/visits", "/auth/sessions"])
 @pytest.mark.parametrize("role", ROLES)
 async def test_lists_hold_exactly_the_callers_scope(
     client: AsyncTestClient, world: World, tokens: dict[str, dict[str, str]], role: str, path: str

@@ -4,11 +4,13 @@ made for it; scheduled visits are announced, so they never clash)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.integration.factories import ROLES, World, login_as, make_visit, module_world_fixtures
+from tests.integration.factories import PASSWORD, ROLES, World, login_as, make_visit, module_world_fixtures
 from tests.integration.submission_rows import make_submission
 from tests.integration.test_permissions import (
     ADMIN_ALL,
@@ -21,6 +23,7 @@ from tests.integration.test_permissions import (
     ids,
     schedule_body,
     submission_target,
+    user,
 )
 
 world, app, client, tokens = module_world_fixtures()
@@ -134,3 +137,42 @@ async def test_review_matrix(
         assert reviewed_by == world.a.user(role).id
     else:
         assert status == "submitted" and reviewed_by is None
+
+
+async def device_session(client: AsyncTestClient, email: str, device: str) -> str:
+    """A fresh device session of the user with this e-mail (its id)."""
+    response = await client.post("/auth/login", json={"email": email, "password": PASSWORD, "device_name": device})
+    assert response.status_code == 200, response.text
+    return response.json()["session_id"]
+
+
+# Device sessions (#17): an admin signs out a device of any user of the org; nobody else.
+REVOKE_USERS_SESSION = {role: NEVER for role in ROLES} | {"admin": (204, 204, 204, 404)}
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("role", ROLES)
+async def test_revoke_a_users_session_matrix(
+    client: AsyncTestClient, world: World, tokens: Tokens, pool: asyncpg.Pool, role: str, scope: str
+) -> None:
+    target = user(world, scope)
+    email = await pool.fetchval("SELECT email FROM users WHERE id = $1", target)
+    session_id = await device_session(client, email, f"{role}-{scope}")
+    response = await client.delete(f"/users/{target}/sessions/{session_id}", headers=tokens[role])
+    expected = REVOKE_USERS_SESSION[role][SCOPES.index(scope)]
+    assert response.status_code == expected, response.text
+    ended = await pool.fetchval("SELECT end_reason FROM device_sessions WHERE id = $1", UUID(session_id))
+    assert ended == ("revoked_by_admin" if expected == 204 else None)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_role_revokes_its_own_sessions_only(
+    client: AsyncTestClient, world: World, tokens: Tokens, pool: asyncpg.Pool, role: str
+) -> None:
+    own = await device_session(client, world.a.user(role).email, f"own-{role}")
+    someone_elses = await device_session(client, world.a.inspector2.email, f"not-{role}")
+    assert (await client.delete(f"/auth/sessions/{someone_elses}", headers=tokens[role])).status_code == 404
+    assert (await client.delete(f"/auth/sessions/{own}", headers=tokens[role])).status_code == 204
+    reasons = dict(await pool.fetch("SELECT id::text, end_reason FROM device_sessions WHERE id = ANY($1::uuid[])",
+                                    [own, someone_elses]))
+    assert reasons == {own: "revoked", someone_elses: None}

@@ -13,6 +13,7 @@ from litestar.types import Message, Scope
 from inspect_api.actions import loop as action_loop
 from inspect_api.actions import reminders as action_reminders
 from inspect_api.actions.routes import routes as action_routes
+from inspect_api.appeals.routes import routes as appeal_routes
 from inspect_api.audit.context import remember_request
 from inspect_api.audit.routes import routes as audit_routes
 from inspect_api.auth.principal import provide_principal
@@ -35,7 +36,7 @@ from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.reports.routes import routes as report_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
 from inspect_api.settings import Settings
-from inspect_api.submissions.hooks import on_release
+from inspect_api.submissions.hooks import on_correction, on_release
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
 from inspect_api.web.routes import web_routes
@@ -70,6 +71,9 @@ def register_release_hooks() -> None:
     (the app, the demo seed) calls it first, and a release with none registered is refused."""
     on_release(rollups.add_release)
     on_release(action_loop.on_release)
+    # A corrected released result (an accepted appeal, #17) re-derives the same rows from its new revision.
+    on_correction(rollups.correct_release)
+    on_correction(action_loop.on_correction)
 
 
 def register_periodic_jobs() -> None:
@@ -95,6 +99,7 @@ def create_app(settings: Settings) -> Litestar:
             *photo_routes,
             *submission_routes,
             *action_routes,
+            *appeal_routes,
             *ranking_routes,
             *report_routes,
             *event_routes,

@@ -15,6 +15,14 @@ the receive time would tell the branch when the shopper was there. Then it reche
 Every change writes an action_events row (actor NULL = the system, submission_id = this visit), and
 action.opened / action.rechecked events (actions/outbox.py) in the same transaction.
 
+`on_correction` is actions' correction hook (#17: an accepted appeal corrects a released result by a
+new revision, same series lock). The previous revision's actions whose item the corrected result still
+follows up move to the new revision, history and status kept; those it no longer follows up and that
+are still open to work become `rechecked_ok` (a `recheck` event saying the corrected result cleared
+it); the new revision's other follow-ups open as at a release, dated at the correction. Earlier
+actions are rechecked only for items whose status the correction changed (an unchanged item was
+judged at the release already, and judging it twice would count a recurrence twice), and only when no
+later visit of the series is released (that one's verdict on them stands).
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ import asyncpg
 import msgspec
 
 from inspect_api.actions import outbox, queries
+from inspect_api.actions.lifecycle import RECHECKABLE
 from inspect_api.actions.queries import OwnAction, RecheckCandidate
-from inspect_api.submissions.hooks import Released
+from inspect_api.submissions.hooks import Corrected, Released
 
 
 class LoopOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,3 +96,43 @@ async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopO
     await queries.insert_system_events(conn, facts.id, outcome.events)
     return outcome
 
+
+async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopOutcome:
+    """Actions' correction hook: carry, clear and open the visit's follow-ups, then recheck earlier
+    actions for the items the correction changed."""
+    old, new = corrected.previous, corrected.current
+    followed = {f.item for f in new.score_card.follow_ups}
+    own = await queries.own_actions(conn, old.revision_id)
+    carried = [a for a in own if a.item_key in followed]
+    cleared = [a for a in own if a.item_key not in followed and a.status in RECHECKABLE]
+    events: list[tuple[UUID, str, str, str, str]] = []
+    if carried:
+        await queries.move_to_revision(conn, [a.id for a in carried], new.revision_id)
+    if cleared:
+        await queries.mark_rechecked_ok(conn, [a.id for a in cleared])
+        events.extend((a.id, "recheck", a.status, "rechecked_ok",
+                       f"the corrected result no longer fails {a.item_key}") for a in cleared)
+    opened = await queries.open_at_correction(conn, new.revision_id, new.form_key, corrected.corrected_at)
+    before = {i.key: i.status for i in old.score_card.items}
+    changed = {i.key for i in new.score_card.items if before.get(i.key) != i.status}
+    candidates = []
+    if changed and not await queries.later_released_exists(conn, new.org_id, new.branch_id, new.form_key,
+                                                           new.visited_on, new.released_at, new.id):
+        candidates = [c for c in await queries.recheck_candidates(
+            conn, new.org_id, new.branch_id, new.form_key, new.visited_on, new.released_at, new.revision_id,
+            new.id,
+        ) if c.item_key in changed]
+    outcome = LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
+    if candidates:
+        outcome = decide(candidates, await queries.own_actions(conn, new.revision_id), new.visited_on)
+        if outcome.rechecked_ok:
+            await queries.mark_rechecked_ok(conn, outcome.rechecked_ok)
+        if outcome.reopened:
+            await queries.reopen_recurring(conn, outcome.reopened)
+        if outcome.merged:
+            await queries.mark_merged(conn, outcome.merged)
+    events.extend(outcome.events)
+    if events:
+        await queries.insert_system_events(conn, new.id, events)
+    await outbox.emit_release_changes(conn, new.org_id, new.id, opened, events, outcome.merged)
+    return outcome

@@ -213,6 +213,43 @@ SELECT_OWN_ACTIONS: Final = """
 SELECT id, item_key, status, due_on, priority FROM actions WHERE revision_id = $1 FOR UPDATE
 """
 
+# A corrected released result (#17 appeals): the same as OPEN_AT_RELEASE for the new revision, except
+# for items whose follow-up was carried over from the previous revision (already there). $3: when.
+OPEN_AT_CORRECTION: Final = """
+WITH opened AS (
+    INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
+                         priority, evidence_required, due_on, created_at, updated_at)
+    SELECT s.org_id, s.branch_id, s.id, r.id, $2, f.item, f.title ->> 'zh', f.title ->> 'en',
+           CASE WHEN f.critical THEN 'high' ELSE 'normal' END, f.evidence_required,
+           s.visited_on + f.due_in_days, $3, $3
+    FROM submission_revisions r
+    JOIN submissions s ON s.id = r.submission_id,
+         jsonb_to_recordset(r.score_card -> 'follow_ups')
+             AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
+    WHERE r.id = $1
+    ON CONFLICT (revision_id, item_key) DO NOTHING
+    RETURNING id
+)
+INSERT INTO action_events (action_id, kind, to_status, created_at)
+SELECT id, 'created', 'open', $3 FROM opened
+RETURNING action_id
+"""
+
+# Is there a released visit after this one in its series (branch x form key)? Then that later visit
+# already judged the earlier actions, and a correction of this one leaves them to it.
+SELECT_LATER_RELEASED: Final = """
+SELECT EXISTS (
+    SELECT 1 FROM submissions s
+    JOIN form_versions fv ON fv.id = s.form_version_id
+    JOIN forms f ON f.id = fv.form_id
+    WHERE s.org_id = $1 AND s.branch_id = $2 AND f.key = $3 AND s.status = 'released' AND s.id <> $6
+      AND (s.visited_on, s.released_at, s.id) > ($4::date, $5::timestamptz, $6::uuid)
+)
+"""
+
+# The previous revision's actions whose item the corrected result still follows up move to it.
+MOVE_TO_REVISION: Final = "UPDATE actions SET revision_id = $2, updated_at = now() WHERE id = ANY($1::uuid[])"
+
 MARK_RECHECKED_OK: Final = "UPDATE actions SET status = 'rechecked_ok', updated_at = now() WHERE id = ANY($1::uuid[])"
 
 # A recurrence takes the later visit's due date and the higher priority, when that visit opened one;
@@ -340,6 +377,15 @@ async def insert_system_events(
     await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id)
 
 
+async def open_at_correction(conn: asyncpg.Connection, revision_id: UUID, form_key: str,
+                             at: datetime) -> list[UUID]:
+    """The ids of the actions opened."""
+    return [r["action_id"] for r in await conn.fetch(OPEN_AT_CORRECTION, revision_id, form_key, at)]
+
+
+async def move_to_revision(conn: asyncpg.Connection, action_ids: list[UUID], revision_id: UUID) -> None:
+    await conn.execute(MOVE_TO_REVISION, action_ids, revision_id)
+
 
 # ---- snapshots for events, assignment, reminders (#16, #17) ----------------------------------------
 
@@ -422,3 +468,9 @@ async def mark_due_soon(conn: asyncpg.Connection, action_ids: list[UUID], at: da
 
 async def mark_overdue(conn: asyncpg.Connection, action_ids: list[UUID], at: datetime) -> None:
     await conn.execute(MARK_OVERDUE, action_ids, at)
+
+
+async def later_released_exists(conn: asyncpg.Connection, org_id: UUID, branch_id: UUID, form_key: str,
+                                visited_on: date, released_at: datetime, submission_id: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_LATER_RELEASED, org_id, branch_id, form_key, visited_on, released_at,
+                                    submission_id))

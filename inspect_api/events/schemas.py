@@ -18,6 +18,7 @@ EventType = Literal[
     "submission.revised",
     "action.opened", "action.moved", "action.commented", "action.rechecked", "action.updated",
     "action.due_soon", "action.overdue",
+    "appeal.opened", "appeal.accepted", "appeal.rejected", "appeal.withdrawn",
 ]
 EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
 

@@ -25,7 +25,7 @@ import msgspec
 from inspect_api.rankings.deltas import BranchDelta, ItemDelta, SeriesVisit, release_deltas
 from inspect_api.rankings.stats import PERIOD_KINDS
 from inspect_api.storage.db import row_to, rows_to
-from inspect_api.submissions.hooks import Released
+from inspect_api.submissions.hooks import Corrected, Released
 
 
 class ReleasedFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,12 +72,29 @@ SELECT_NEXT: Final = _NEIGHBOUR.format(op=">", direction="ASC")
 
 SELECT_ITEM_STATUSES: Final = "SELECT item_key, status FROM submission_items WHERE revision_id = $1"
 
+# Deltas are added to existing rows by UPDATE and only the rows that did not exist are inserted: a
+# CHECK judges an INSERT's proposed row before ON CONFLICT, so a negative delta (a later visit's repeat
+# failure taken back when a visit released between it and its previous one passes the item; a
+# correction's retraction) could not travel through an upsert. The series lock serialises writers of a
+# branch's rows; ON CONFLICT stays for safety.
 UPSERT_BRANCH: Final = """
+WITH d AS (
+    SELECT * FROM unnest($4::text[], $5::date[], $6::int[], $7::int[], $8::numeric[], $9::numeric[], $10::int[])
+         AS d (kind, start, visits, scored, score_sum, score_sq_sum, passes)
+), updated AS (
+    UPDATE rollup_branch_periods r
+    SET visits = r.visits + d.visits, scored = r.scored + d.scored, score_sum = r.score_sum + d.score_sum,
+        score_sq_sum = r.score_sq_sum + d.score_sq_sum, passes = r.passes + d.passes
+    FROM d
+    WHERE r.org_id = $1 AND r.form_key = $2 AND r.branch_id = $3 AND r.period_kind = d.kind
+      AND r.period_start = d.start
+    RETURNING r.period_kind, r.period_start
+)
 INSERT INTO rollup_branch_periods AS r (org_id, form_key, period_kind, period_start, branch_id, visits, scored,
                                         score_sum, score_sq_sum, passes)
 SELECT $1, $2, d.kind, d.start, $3, d.visits, d.scored, d.score_sum, d.score_sq_sum, d.passes
-FROM unnest($4::text[], $5::date[], $6::int[], $7::int[], $8::numeric[], $9::numeric[], $10::int[])
-     AS d (kind, start, visits, scored, score_sum, score_sq_sum, passes)
+FROM d
+WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.period_kind = d.kind AND u.period_start = d.start)
 ON CONFLICT (org_id, form_key, period_kind, period_start, branch_id) DO UPDATE
 SET visits = r.visits + EXCLUDED.visits, scored = r.scored + EXCLUDED.scored,
     score_sum = r.score_sum + EXCLUDED.score_sum, score_sq_sum = r.score_sq_sum + EXCLUDED.score_sq_sum,
@@ -85,13 +102,27 @@ SET visits = r.visits + EXCLUDED.visits, scored = r.scored + EXCLUDED.scored,
 """
 
 UPSERT_ITEMS: Final = """
+WITH d AS (
+    SELECT d.kind, d.start, d.item_key, sum(d.applicable)::int AS applicable, sum(d.failures)::int AS failures,
+           sum(d.partials)::int AS partials, sum(d.repeat_failures)::int AS repeat_failures
+    FROM unnest($4::text[], $5::date[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[])
+         AS d (kind, start, item_key, applicable, failures, partials, repeat_failures)
+    GROUP BY d.kind, d.start, d.item_key
+), updated AS (
+    UPDATE rollup_item_periods r
+    SET applicable = r.applicable + d.applicable, failures = r.failures + d.failures,
+        partials = r.partials + d.partials, repeat_failures = r.repeat_failures + d.repeat_failures
+    FROM d
+    WHERE r.org_id = $1 AND r.form_key = $2 AND r.branch_id = $3 AND r.period_kind = d.kind
+      AND r.period_start = d.start AND r.item_key = d.item_key
+    RETURNING r.period_kind, r.period_start, r.item_key
+)
 INSERT INTO rollup_item_periods AS r (org_id, form_key, period_kind, period_start, branch_id, item_key,
                                       applicable, failures, partials, repeat_failures)
-SELECT $1, $2, d.kind, d.start, $3, d.item_key, sum(d.applicable), sum(d.failures), sum(d.partials),
-       sum(d.repeat_failures)
-FROM unnest($4::text[], $5::date[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[])
-     AS d (kind, start, item_key, applicable, failures, partials, repeat_failures)
-GROUP BY d.kind, d.start, d.item_key
+SELECT $1, $2, d.kind, d.start, $3, d.item_key, d.applicable, d.failures, d.partials, d.repeat_failures
+FROM d
+WHERE NOT EXISTS (SELECT 1 FROM updated u
+                  WHERE u.period_kind = d.kind AND u.period_start = d.start AND u.item_key = d.item_key)
 ON CONFLICT (org_id, form_key, period_kind, period_start, branch_id, item_key) DO UPDATE
 SET applicable = r.applicable + EXCLUDED.applicable, failures = r.failures + EXCLUDED.failures,
     partials = r.partials + EXCLUDED.partials, repeat_failures = r.repeat_failures + EXCLUDED.repeat_failures
@@ -156,6 +187,50 @@ async def add_release(conn: asyncpg.Connection, released: Released) -> None:
     branch, items = release_deltas(visit, previous, following)
     await upsert_branch(conn, facts, branch)
     await upsert_items(conn, facts, items)
+
+
+DELETE_ITEMS: Final = "DELETE FROM submission_items WHERE revision_id = $1"
+
+# Rows a retraction leaves at zero go, as a recomputation (backfill) has none.
+DELETE_EMPTY_BRANCH: Final = """
+DELETE FROM rollup_branch_periods WHERE org_id = $1 AND form_key = $2 AND branch_id = $3 AND visits = 0
+"""
+DELETE_EMPTY_ITEMS: Final = """
+DELETE FROM rollup_item_periods
+WHERE org_id = $1 AND form_key = $2 AND branch_id = $3
+  AND applicable = 0 AND failures = 0 AND partials = 0 AND repeat_failures = 0
+"""
+
+
+async def delete_empty(conn: asyncpg.Connection, facts: ReleasedFacts) -> None:
+    await conn.execute(DELETE_EMPTY_BRANCH, facts.org_id, facts.form_key, facts.branch_id)
+    await conn.execute(DELETE_EMPTY_ITEMS, facts.org_id, facts.form_key, facts.branch_id)
+
+
+def _facts(released: Released) -> ReleasedFacts:
+    return ReleasedFacts(id=released.id, org_id=released.org_id, branch_id=released.branch_id,
+                         form_key=released.form_key, revision_id=released.revision_id,
+                         visited_on=released.visited_on, released_at=released.released_at,
+                         total_percent=released.total_percent, passed=released.passed)
+
+
+async def correct_release(conn: asyncpg.Connection, corrected: Corrected) -> None:
+    """Rankings' correction hook (caller's transaction, series lock held): the previous revision leaves
+    its series (the exact inverse of its release deltas, judged against the same neighbours: visit date
+    and release time do not change) and its per-item facts go; then the current revision is added as a
+    release is. The old revision and its score card stay in submission_revisions."""
+    old = corrected.previous
+    facts = _facts(old)
+    visit = SeriesVisit(visited_on=old.visited_on, score=old.total_percent, passed=old.passed,
+                        items={i.key: i.status for i in old.score_card.items})
+    previous = await _series_visit(conn, await neighbour(conn, facts, after=False))
+    following = await _series_visit(conn, await neighbour(conn, facts, after=True))
+    branch, items = release_deltas(visit, previous, following, sign=-1)
+    await upsert_branch(conn, facts, branch)
+    await upsert_items(conn, facts, items)
+    await delete_empty(conn, facts)
+    await conn.execute(DELETE_ITEMS, old.revision_id)
+    await add_release(conn, corrected.current)
 
 
 # ---- backfill: the same numbers, recomputed from all released submissions ------------------------

@@ -293,6 +293,19 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         assert occurrences
         secrets |= {f"programme visit {n}": str(row["id"]) for n, row in enumerate(occurrences)}
         secrets["programme id"] = programme.json()["id"]
+        # Appeals (#17): the manager disputes an item and the whole result; QA accepts the item's appeal
+        # (a corrected revision, re-derived), the other stays open. Both are the manager's to read.
+        fuel = {f.key: f for f in load_seed_dir(SEED_DIR)}["fuel-attendant"]
+        corrected = next(a for a in answers_for(fuel, failing={"p2_needs"}) if a["item"] == "p2_needs")
+        appeals = []
+        for body in ({"item_key": "p2_needs", "reason": "Needs were asked"}, {"reason": "The whole visit"}):
+            opened = await client.post("/appeals", json={"submission_id": arranged["submission_id"], **body},
+                                       headers=manager)
+            assert opened.status_code == 201, opened.text
+            appeals.append(opened.json()["appeal"]["id"])
+        accepted = await client.post(f"/appeals/{appeals[0]}/accept", json={"answers": [corrected]},
+                                     headers=await login_as(client, world.a.admin))
+        assert accepted.status_code == 200, accepted.text
         forbidden_keys = {"inspector", "inspector_id", "inspector_name", "started_at", "finished_at", "gps",
                           "gps_latitude", "gps_longitude", "proof", "client_id", "exif_latitude", "exif_longitude",
                           "exif_taken_at", "taken_at", "received_at", "submitted_at"}
@@ -303,6 +316,7 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             "form_key": "fuel-attendant", "version": "1", "form_version_id": arranged["version_id"],
             "on": date.today().isoformat(), "endpoint_id": str(world.a.admin.id),  # admin-only routes: any id (403)
             "programme_id": str(world.a.admin.id),  # programmes (#17) answer a manager 403: any id
+            "appeal_id": appeals[0],
         }
         schema = (await client.get("/schema/openapi.json")).json()
         scanned: dict[str, httpx.Response] = {}
@@ -345,6 +359,10 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         # The feed was scanned with the release and the action's events in it (#16).
         feed_types = {e["type"] for e in scanned["/events"].json()["events"]}
         assert {"submission.released", "action.opened", "action.moved", "action.commented"} <= feed_types, feed_types
+        # The appeals were scanned: listed, the accepted one read, their events in the feed (#17).
+        assert {a["id"] for a in scanned["/appeals"].json()} == set(appeals)
+        assert scanned["/appeals/{appeal_id}"].json()["appeal"]["status"] == "accepted"
+        assert {"appeal.opened", "appeal.accepted"} <= feed_types, feed_types
         assert times_checked >= 10  # action and event times, export cells, URL dates and expiries, headers
 
 

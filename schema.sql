@@ -614,6 +614,16 @@ CREATE TABLE public.job_runs (
 );
 
 --
+-- Name: kv_store; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE UNLOGGED TABLE public.kv_store (
+    key text NOT NULL,
+    value bytea NOT NULL,
+    expires_at timestamp with time zone
+);
+
+--
 -- Name: login_attempts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1215,6 +1225,13 @@ ALTER TABLE ONLY public.job_runs
     ADD CONSTRAINT job_runs_pkey PRIMARY KEY (name);
 
 --
+-- Name: kv_store kv_store_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.kv_store
+    ADD CONSTRAINT kv_store_pkey PRIMARY KEY (key);
+
+--
 -- Name: login_attempts login_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1545,6 +1562,12 @@ CREATE INDEX form_versions_hash_idx ON public.form_versions USING btree (form_id
 --
 
 CREATE UNIQUE INDEX form_versions_one_draft ON public.form_versions USING btree (form_id) WHERE (status = 'draft'::text);
+
+--
+-- Name: kv_store_expires_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX kv_store_expires_idx ON public.kv_store USING btree (expires_at) WHERE (expires_at IS NOT NULL);
 
 --
 -- Name: login_attempts_window_ends_idx; Type: INDEX; Schema: public; Owner: -

@@ -17,7 +17,7 @@ from inspect_api.appeals.routes import routes as appeal_routes
 from inspect_api.audit.context import remember_request
 from inspect_api.audit.routes import routes as audit_routes
 from inspect_api.auth.principal import provide_principal
-from inspect_api.auth.routes import auth_routes
+from inspect_api.auth.routes import LOGIN_RATE_LIMIT_STORE, auth_routes
 from inspect_api.auth.tokens import PUBLIC_PATHS, build_jwt_auth
 from inspect_api.errors import logging_config, problem_details_plugin
 from inspect_api.events.routes import routes as event_routes
@@ -36,6 +36,7 @@ from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.reports.routes import routes as report_routes
 from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
 from inspect_api.settings import Settings
+from inspect_api.storage.kv_store import PostgresStore
 from inspect_api.submissions.hooks import on_correction, on_release
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
@@ -137,6 +138,8 @@ def create_app(settings: Settings) -> Litestar:
             render_plugins=[docs_ui()],  # assets served by the app, not a CDN (openapi.py)
         ),
         request_max_body_size=settings.max_request_body_bytes,
+        # Shared by every replica (issue #20): the per-address login limit lives in Postgres, not in memory.
+        stores={LOGIN_RATE_LIMIT_STORE: PostgresStore(lambda: app.state.resources.pool, "login_rate/")},
     )
     document_problems(app, PUBLIC_PATHS)  # the schema lists the problem answers every route can give
     return app

@@ -16,8 +16,8 @@ from inspect_api.storage.embedded import free_port
 
 
 class ThreadedServer:
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
+    def __init__(self, settings: Settings, *, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", server_header=False)
         self.server = uvicorn.Server(config)

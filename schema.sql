@@ -1069,8 +1069,8 @@ CREATE TABLE public.webhook_endpoints (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT webhook_endpoints_check CHECK (((previous_secret IS NULL) = (previous_secret_until IS NULL))),
-    CONSTRAINT webhook_endpoints_previous_secret_check CHECK ((previous_secret ~~ 'whsec_%'::text)),
-    CONSTRAINT webhook_endpoints_secret_check CHECK ((secret ~~ 'whsec_%'::text)),
+    CONSTRAINT webhook_endpoints_previous_secret_check CHECK (((previous_secret ~~ 'enc1:%'::text) OR (previous_secret ~~ 'whsec\_%'::text))),
+    CONSTRAINT webhook_endpoints_secret_check CHECK (((secret ~~ 'enc1:%'::text) OR (secret ~~ 'whsec\_%'::text))),
     CONSTRAINT webhook_endpoints_shape_check CHECK ((shape = ANY (ARRAY['admin'::text, 'branch_manager'::text]))),
     CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
 );

@@ -97,7 +97,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         _run_migrations(settings.database_url)
         _run_seed(settings, Path(args.seed_dir), demo=True)
         print(f"engines ready in {time.monotonic() - started:.1f}s")
-        _start_dev_worker(settings.database_url, allow_loopback=True)
+        _start_dev_worker(settings, allow_loopback=True)
         from inspect_api.org.demo import demo_login_lines
 
         for line in demo_login_lines():
@@ -113,15 +113,17 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_dev_worker(database_url: str, allow_loopback: bool) -> None:
+def _start_dev_worker(settings: Settings, allow_loopback: bool) -> None:
     """The webhook worker beside the dev server, on its own thread and event loop (a daemon: it ends
     with the process)."""
     import threading
 
+    from inspect_api.webhooks.secret_box import settings_key
     from inspect_api.webhooks.worker import WorkerOptions
 
-    options = WorkerOptions(allow_loopback=allow_loopback)
-    threading.Thread(target=asyncio.run, args=(_worker_and_jobs(database_url, options),), name="webhook-worker",
+    options = WorkerOptions(allow_loopback=allow_loopback, secret_key=settings_key(settings))
+    threading.Thread(target=asyncio.run, args=(_worker_and_jobs(settings.database_url, options),),
+                     name="webhook-worker",
                      daemon=True).start()
     print("webhook worker: started (and periodic jobs)")
 
@@ -137,15 +139,22 @@ async def _worker_and_jobs(database_url: str, options: WorkerOptions) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Deliver webhooks until interrupted. Needs only DATABASE_URL (and WEBHOOK_ALLOW_LOOPBACK for tests).
-    Run as many as you like: they share the work (webhooks/worker.py)."""
+    """Deliver webhooks and run the periodic jobs until interrupted. Needs DATABASE_URL and the key of the
+    stored endpoint secrets (WEBHOOK_SECRET_KEY, else derived from JWT_SECRET: webhooks/secret_box.py);
+    WEBHOOK_ALLOW_LOOPBACK for tests. Run as many as you like: they share the work (webhooks/worker.py)."""
+    from inspect_api.webhooks.secret_box import key_from_env
     from inspect_api.webhooks.worker import WorkerOptions
 
     env = os.environ
     if not env.get("DATABASE_URL"):
         raise SettingsError("DATABASE_URL: required but not set")
     allow = env.get("WEBHOOK_ALLOW_LOOPBACK", "false").strip() == "true"
-    options = WorkerOptions(allow_loopback=allow, batch=args.batch, lease_seconds=args.lease_seconds)
+    try:
+        key = key_from_env(env)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    options = WorkerOptions(allow_loopback=allow, batch=args.batch, lease_seconds=args.lease_seconds,
+                            secret_key=key)
     print(f"webhook worker: delivering (batch {args.batch}, lease {args.lease_seconds}s) and running periodic jobs",
           flush=True)
     asyncio.run(_worker_and_jobs(env["DATABASE_URL"], options))

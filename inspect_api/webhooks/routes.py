@@ -33,6 +33,7 @@ from inspect_api.webhooks.schemas import (
     RotateIn,
     SecretOut,
 )
+from inspect_api.webhooks.secret_box import settings_key
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 Before = Annotated[int | None, QueryParameter(ge=1, le=2**62, description="deliveries older than this id")]
@@ -47,7 +48,8 @@ class WebhookEndpointsController(Controller):
     @post("/", responses=problem_responses(403, 422), summary="Create an endpoint; its secret is shown once")
     async def create(self, principal: Caller, pool: Pool, settings: AppSettings, data: JSONBody[EndpointIn]
                      ) -> EndpointCreated:
-        return await service.create_endpoint(pool, principal, data, allow_loopback=settings.webhook_allow_loopback)
+        return await service.create_endpoint(pool, principal, data, allow_loopback=settings.webhook_allow_loopback,
+                                             key=settings_key(settings))
 
     @get("/", responses=problem_responses(403))
     async def list_all(self, principal: Caller, pool: Pool) -> list[EndpointOut]:
@@ -68,9 +70,9 @@ class WebhookEndpointsController(Controller):
         await service.delete_endpoint(pool, principal, endpoint_id)
 
     @post("/{endpoint_id:uuid}/rotate-secret", status_code=200, responses=problem_responses(403, 404))
-    async def rotate(self, principal: Caller, pool: Pool, endpoint_id: FromPath[UUID], data: JSONBody[RotateIn]
-                     ) -> SecretOut:
-        return await service.rotate_secret(pool, principal, endpoint_id, data)
+    async def rotate(self, principal: Caller, pool: Pool, settings: AppSettings, endpoint_id: FromPath[UUID],
+                     data: JSONBody[RotateIn]) -> SecretOut:
+        return await service.rotate_secret(pool, principal, endpoint_id, data, key=settings_key(settings))
 
     @post("/{endpoint_id:uuid}/ping", status_code=202, responses=problem_responses(403, 404))
     async def ping(self, principal: Caller, pool: Pool, endpoint_id: FromPath[UUID]) -> Queued:

@@ -25,6 +25,7 @@ from inspect_api.webhooks.schemas import (
     RotateIn,
     SecretOut,
 )
+from inspect_api.webhooks.secret_box import seal
 from inspect_api.webhooks.signing import new_secret
 from inspect_api.webhooks.ssrf import resolve_problem
 
@@ -51,14 +52,15 @@ async def _problems(conn: asyncpg.Connection, org_id: UUID, values: dict[str, An
     return problems
 
 
-async def create_endpoint(pool: asyncpg.Pool, p: Principal, data: EndpointIn, *, allow_loopback: bool
-                          ) -> EndpointCreated:
+async def create_endpoint(pool: asyncpg.Pool, p: Principal, data: EndpointIn, *, allow_loopback: bool,
+                          key: bytes) -> EndpointCreated:
+    """`key`: the secret's encryption key at rest (webhooks/secret_box.py)."""
     values = msgspec.structs.asdict(data)
     secret = new_secret()
     async with pool.acquire() as conn, conn.transaction():
         if problems := await _problems(conn, p.org_id, values, allow_loopback):
             raise _invalid(problems)
-        endpoint = await queries.insert_endpoint(conn, p.org_id, values, secret)
+        endpoint = await queries.insert_endpoint(conn, p.org_id, values, seal(key, secret))
         await record(conn, p, "webhook.created", target_type="webhook_endpoint", target_id=endpoint.id, after=endpoint)
     return EndpointCreated(endpoint=endpoint, secret=secret)
 
@@ -100,12 +102,15 @@ async def delete_endpoint(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID) -
         await record(conn, p, "webhook.deleted", target_type="webhook_endpoint", target_id=endpoint_id, before=current)
 
 
-async def rotate_secret(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, data: RotateIn) -> SecretOut:
+async def rotate_secret(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, data: RotateIn, *, key: bytes
+                        ) -> SecretOut:
+    """The previous secret keeps signing for the overlap, stored as it was (encrypted, or plaintext
+    from before encryption); the new one is stored encrypted with `key`."""
     secret = new_secret()
     async with pool.acquire() as conn, conn.transaction():
         if await queries.get_endpoint(conn, p.org_id, endpoint_id, lock=True) is None:
             raise NotFound("no such webhook endpoint")
-        until = await queries.rotate_secret(conn, p.org_id, endpoint_id, secret, data.overlap_seconds)
+        until = await queries.rotate_secret(conn, p.org_id, endpoint_id, seal(key, secret), data.overlap_seconds)
         await record(conn, p, "webhook.secret_rotated", target_type="webhook_endpoint", target_id=endpoint_id,
                      after={"previous_secret_until": until})  # never the secrets themselves
     return SecretOut(secret=secret, previous_secret_until=until)

@@ -15,6 +15,7 @@ import msgspec
 
 from inspect_api.webhooks import queries
 from inspect_api.webhooks.schedule import RETRY_DELAYS, next_delay
+from inspect_api.webhooks.secret_box import SecretBoxError, open_secret
 from inspect_api.webhooks.signing import signed_headers
 from inspect_api.webhooks.ssrf import resolve_problem
 
@@ -30,6 +31,7 @@ class WorkerOptions(msgspec.Struct, frozen=True, kw_only=True):
     timeout_seconds: float = 10.0
     idle_seconds: float = 0.5  # sleep when nothing is due
     retry_delays: tuple[timedelta, ...] = RETRY_DELAYS
+    secret_key: bytes = b""  # opens the stored secrets (webhooks/secret_box.py); the CLI derives it
 
 
 def message_body(d: queries.Claimed) -> bytes:
@@ -42,10 +44,11 @@ def message_body(d: queries.Claimed) -> bytes:
     })
 
 
-def signing_secrets(d: queries.Claimed, now: datetime) -> list[str]:
+def signing_secrets(d: queries.Claimed, now: datetime, key: bytes = b"") -> list[str]:
+    """The secrets in the clear (secret_box: stored encrypted, or plaintext from before encryption)."""
     if d.previous_secret and d.previous_secret_until and d.previous_secret_until > now:
-        return [d.secret, d.previous_secret]
-    return [d.secret]
+        return [open_secret(key, d.secret), open_secret(key, d.previous_secret)]
+    return [open_secret(key, d.secret)]
 
 
 async def deliver_one(pool: asyncpg.Pool, http: httpx.AsyncClient, d: queries.Claimed, options: WorkerOptions) -> None:
@@ -55,12 +58,19 @@ async def deliver_one(pool: asyncpg.Pool, http: httpx.AsyncClient, d: queries.Cl
     error: str | None = None
     excerpt = ""
     started = time.monotonic()
-    if problem := await resolve_problem(d.url, allow_loopback=options.allow_loopback):
+    secrets_: list[str] = []
+    try:
+        secrets_ = signing_secrets(d, now, options.secret_key)
+    except (SecretBoxError, ValueError) as exc:  # no key, or another key: nothing can be signed (retried)
+        error = str(exc)[:EXCERPT_CHARS]
+    if error is not None:
+        pass
+    elif problem := await resolve_problem(d.url, allow_loopback=options.allow_loopback):
         error = f"refused: {problem}"
     else:
         try:
             response = await http.post(d.url, content=body,
-                                       headers=signed_headers(str(d.message_id), now, body, signing_secrets(d, now)))
+                                       headers=signed_headers(str(d.message_id), now, body, secrets_))
             status = response.status_code
             excerpt = response.text[:EXCERPT_CHARS]
         except httpx.HTTPError as exc:

@@ -22,13 +22,16 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from inspect_api.app import create_app
 from inspect_api.settings import Settings
+from inspect_api.webhooks.secret_box import derive_key
 from inspect_api.webhooks.worker import WorkerOptions, run_once
+from tests.integration.conftest import TEST_JWT_SECRET
 from tests.integration.factories import World, login_as
 from tests.integration.shared import fast_settings
 from tests.integration.webhook_receiver import receiver
 
 Client = AsyncTestClient[Litestar]
-NO_WAIT = WorkerOptions(allow_loopback=True, retry_delays=(timedelta(0),) * 4, idle_seconds=0.05)
+NO_WAIT = WorkerOptions(allow_loopback=True, retry_delays=(timedelta(0),) * 4, idle_seconds=0.05,
+                        secret_key=derive_key("", TEST_JWT_SECRET))  # the app's key (webhooks/secret_box.py)
 
 
 @pytest.fixture
@@ -199,7 +202,8 @@ async def test_only_admins_manage_endpoints(client: Client, world: World) -> Non
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "WEBHOOK_ALLOW_LOOPBACK": "true"}
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "WEBHOOK_ALLOW_LOOPBACK": "true",
+           "JWT_SECRET": settings.jwt_secret}  # the stored secrets' key derives from it (secret_box.py)
     return subprocess.Popen([sys.executable, "-m", "inspect_api.cli", "worker", "--lease-seconds", "2", "--batch", "1"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

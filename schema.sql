@@ -245,6 +245,21 @@ BEGIN
 END $$;
 
 --
+-- Name: proof_counts_for_fairness(jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.proof_counts_for_fairness(proof jsonb, exclude_from text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN exclude_from IS NULL OR proof IS NULL OR jsonb_typeof(proof -> 'integrity') IS DISTINCT FROM 'object'
+            THEN true
+        ELSE coalesce(array_position(ARRAY['ok', 'review', 'suspect'], proof -> 'integrity' ->> 'level')
+                      < array_position(ARRAY['ok', 'review', 'suspect'], exclude_from), true)
+    END
+$$;
+
+--
 -- Name: refuse_published_form_version_change(); Type: FUNCTION; Schema: public; Owner: -
 --
 

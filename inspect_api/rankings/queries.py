@@ -82,6 +82,7 @@ class PeriodVisitRow(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     visited_on: date
     score: float
+    counts: bool = True  # its proof of visit lets it into the fairness statistics
 
 
 class VisitItemRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,10 +201,13 @@ SELECT_ORG_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="")
 SELECT_REGION_SCOPE_SCORES: Final = _SCOPE_SCORES.format(region_filter="AND b.region_id = $7")
 
 # The inspector report reads released submissions of one period (not the roll-ups: who inspected is not in
-# them), by the (org_id, branch_id, visited_on) index; a month of a 1M-visit org is ~40k rows.
+# them), by the (org_id, branch_id, visited_on) index; a month of a 1M-visit org is ~40k rows. `counts`:
+# whether the released revision's proof of visit lets it into the fairness statistics, when visits whose
+# integrity reaches level $5 are left out (NULL: every visit counts): proof_counts_for_fairness, the
+# submissions feature's SQL face of proof.counts_for_fairness (submissions/sql/).
 SELECT_PERIOD_VISITS: Final = """
 SELECT s.id AS submission_id, s.branch_id, b.code, b.name_zh, b.name_en, s.inspector_id, u.email, s.visited_on,
-       s.total_percent::float8 AS score
+       s.total_percent::float8 AS score, proof_counts_for_fairness(r.proof, $5::text) AS counts
 FROM submissions s
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
@@ -314,8 +318,11 @@ async def scope_scores(
 
 async def period_visits(
     conn: asyncpg.Connection, org_id: UUID, form_key: str, start: date, end: date,
+    exclude_from: str | None = None,
 ) -> list[PeriodVisitRow]:
-    return rows_to(PeriodVisitRow, await conn.fetch(SELECT_PERIOD_VISITS, org_id, form_key, start, end))
+    """Every released scored visit of the period; `counts` False on those the integrity rule leaves out."""
+    return rows_to(PeriodVisitRow, await conn.fetch(SELECT_PERIOD_VISITS, org_id, form_key, start, end,
+                                                    exclude_from))
 
 
 async def visit_items(conn: asyncpg.Connection, org_id: UUID, submission_ids: list[UUID]) -> list[VisitItemRow]:

@@ -34,6 +34,7 @@ from inspect_api.rankings.schemas import (
     MIN_VISITS_LIMITS,
     Adjust,
     CalibrationOut,
+    ExcludeIntegrity,
     RankingsOut,
     Scope,
     TrendOut,
@@ -69,6 +70,12 @@ WindowDays = Annotated[
     QueryParameter(ge=0, le=service.MAX_CALIBRATION_WINDOW_DAYS,
                    description="calibration pairs: two inspectors' visits to one branch at most this many days "
                                "apart (0: the same day)"),
+]
+ExcludeIntegrityParam = Annotated[
+    ExcludeIntegrity,
+    QueryParameter(description="leave out of every figure the visits whose proof-of-visit integrity reaches this "
+                               "level (suspect: GPS far off, a reused photo, a photo from another day; review: any "
+                               "warning); none keeps every visit. Default suspect (proof.counts_for_fairness)"),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 500)")]
 Periods = Annotated[int, QueryParameter(ge=1, le=service.MAX_TREND_PERIODS, description="how many periods")]
@@ -151,9 +158,11 @@ class RankingsController(Controller):
         period: Period = "month",
         on: On = None,
         window_days: WindowDays = 0,
+        exclude_integrity: ExcludeIntegrityParam = "suspect",
     ) -> CalibrationOut:
         return await service.inspector_report(pool, principal, form_key=form_key, kind=period,
-                                              on=checked_day("on", on), window_days=window_days)
+                                              on=checked_day("on", on), window_days=window_days,
+                                              exclude_integrity=exclude_integrity)
 
 
 class ExportsController(Controller):

@@ -12,6 +12,8 @@ from inspect_api.rankings.stats import PeriodKind
 
 Scope = Literal["org", "region"]
 Adjust = Literal["none", "shrinkage"]  # GET /rankings?adjust=: adjusted figures beside the raw ones
+# GET /rankings/inspectors?exclude_integrity=: leave out visits whose proof-of-visit integrity reaches it.
+ExcludeIntegrity = Literal["suspect", "review", "none"]
 MIN_VISITS_LIMITS: Final = (1, 50)  # a query may set min_visits within these bounds
 DEFAULT_MIN_RANKED_VISITS: Final = 3
 
@@ -182,6 +184,10 @@ class CalibrationOut(msgspec.Struct, frozen=True, kw_only=True):
     by_item: list[ItemAgreement]
     by_pair: list[PairAgreement]
     by_inspector: list[InspectorAgreement]
+    # Visits whose proof-of-visit integrity reached this level were left out of every figure above
+    # (`visits` counts those kept); "none": every released scored visit counts.
+    exclude_integrity: ExcludeIntegrity = "suspect"
+    excluded_visits: int = 0
 
 
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):

@@ -31,6 +31,7 @@ from inspect_api.rankings.schemas import (
     Adjust,
     BranchRef,
     CalibrationOut,
+    ExcludeIntegrity,
     ItemWeakness,
     Label,
     PeriodOut,
@@ -167,16 +168,19 @@ async def rankings(
 
 async def inspector_report(
     pool: asyncpg.Pool, p: Principal, *, form_key: str, kind: PeriodKind, on: date | None = None,
-    window_days: int = 0,
+    window_days: int = 0, exclude_integrity: ExcludeIntegrity = "suspect",
 ) -> CalibrationOut:
     """QA's inspector report for the period holding `on` (the route admits admins only: it names inspectors):
     leniency fitted on the period's released scored visits, branches ranked with and without it, and agreement
-    of calibration pairs (two inspectors at one branch at most `window_days` apart)."""
+    of calibration pairs (two inspectors at one branch at most `window_days` apart). Visits whose proof of
+    visit reaches the integrity level `exclude_integrity` are left out of all of it ("none": none are)."""
     window = max(0, min(window_days, MAX_CALIBRATION_WINDOW_DAYS))
     async with pool.acquire() as conn:
         context = await queries.org_context(conn, p.org_id)
         start = period_start(kind, _day(context, on))
-        visits = await queries.period_visits(conn, p.org_id, form_key, start, next_period_start(kind, start))
+        every = await queries.period_visits(conn, p.org_id, form_key, start, next_period_start(kind, start),
+                                            exclude_from=None if exclude_integrity == "none" else exclude_integrity)
+        visits = [v for v in every if v.counts]
         # Pure Python over up to tens of thousands of visits: in a thread, not on the loop.
         paired = await asyncio.to_thread(calibration_candidates, visits, window)
         items = await queries.visit_items(conn, p.org_id, paired) if paired else []
@@ -185,7 +189,8 @@ async def inspector_report(
         form_key=form_key, period=period_out(kind, start), visits=len(visits), converged=figures.converged,
         inspectors=figures.inspectors, branches=figures.branches, window_days=window,
         calibration_pairs=figures.calibration_pairs, by_item=figures.by_item, by_pair=figures.by_pair,
-        by_inspector=figures.by_inspector,
+        by_inspector=figures.by_inspector, exclude_integrity=exclude_integrity,
+        excluded_visits=len(every) - len(visits),
     )
 
 

@@ -13,6 +13,7 @@ from inspect_api.forms.scoring import ScoreCard
 from inspect_api.photos.queries import OwnPhotoWithMatches
 from inspect_api.storage.db import one_to, row_to, rows_to
 from inspect_api.submissions.hooks import Released
+from inspect_api.submissions.proof import Integrity
 
 
 class StoredRevision(msgspec.Struct, frozen=True, kw_only=True):
@@ -299,12 +300,18 @@ class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
     form_key: str
     form_version: int
     form_version_id: UUID
+    integrity: Integrity | None = None  # only when asked for ($13), and on proofs that have the summary
 
 
+# $13: whether to read the current revision's integrity summary (proof readers only; one index lookup
+# per row of the page, none for anybody else).
 SELECT_SUMMARIES: Final = f"""
 SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s.passed,
        b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
-       f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id
+       f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
+       CASE WHEN $13::boolean THEN (
+           SELECT r.proof -> 'integrity' FROM submission_revisions r
+           WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity
 FROM submissions s
 JOIN branches b ON b.id = s.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
@@ -495,11 +502,12 @@ async def summaries(
     limit: int,
     offset: int,
     after: tuple[date, UUID],
+    with_integrity: bool = False,
 ) -> list[SummaryRow]:
     """`after`: the (visited_on, id) the page starts after (paging.FIRST_DAY, paging.LAST_UUID: the start)."""
     rows = await conn.fetch(
         SELECT_SUMMARIES, org_id, user_id, role, branch_id, status, form_key, date_from, date_to, limit, offset,
-        *after,
+        *after, with_integrity,
     )
     return rows_to(SummaryRow, rows)
 

@@ -24,6 +24,7 @@ from inspect_api.submissions.schemas import (
     GpsFix,
     InspectorRef,
     RevisionInfo,
+    ReviewSummary,
     SubmissionSummary,
     SubmissionView,
 )
@@ -35,6 +36,9 @@ TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
     "rejected": ("submitted", "approved"),
 }
 MAX_PAGE_SIZE: Final = 200
+# Who reads proofs of visit, so the integrity summary in list rows (QA: admins, and reviewers where the
+# role exists).
+PROOF_READERS: Final = ("admin", "reviewer")
 SUBMISSIONS_KEYSET: Final = Keyset("submissions", date)
 
 
@@ -172,17 +176,27 @@ async def list_submissions(
     limit: int = 50,
     offset: int = 0,
     after: str | None = None,
-) -> tuple[list[SubmissionSummary], str | None]:
+) -> tuple[list[SubmissionSummary] | list[ReviewSummary], str | None]:
     """One page, newest visit first, and the cursor of the next page (None: the last page)."""
     start = SUBMISSIONS_KEYSET.decode(after, offset=offset)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    with_integrity = principal.role in PROOF_READERS
     async with pool.acquire() as conn:
         rows = await queries.summaries(
             conn, principal.org_id, principal.user_id, principal.role,
             branch_id=branch_id, status=status, form_key=form_key, date_from=date_from, date_to=date_to,
-            limit=limit + 1, offset=max(0, offset), after=start,
+            limit=limit + 1, offset=max(0, offset), after=start, with_integrity=with_integrity,
         )
     page, cursor = next_page(rows, limit, SUBMISSIONS_KEYSET, lambda r: (r.visited_on, r.id))
+    if with_integrity:  # the review queue: each row's proof-of-visit verdict beside it
+        return [
+            ReviewSummary(
+                id=row.id, branch=_branch(row), form=_form(row), status=row.status,  # type: ignore[arg-type]
+                total_percent=row.total_percent, passed=row.passed, visited_on=row.visited_on,
+                integrity=row.integrity,
+            )
+            for row in page
+        ], cursor
     return [
         SubmissionSummary(
             id=row.id, branch=_branch(row), form=_form(row), status=row.status,  # type: ignore[arg-type]

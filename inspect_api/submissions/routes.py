@@ -29,6 +29,7 @@ from inspect_api.submissions.schemas import (
     RejectIn,
     RescoreIn,
     RescoreReport,
+    ReviewSummary,
     SubmissionIn,
     SubmissionStatus,
     SubmissionSummary,
@@ -79,6 +80,7 @@ class SubmissionsController(Controller):
                                    correction_of=submission_id)
 
     @get("/", summary="Submissions in the caller's scope (branch managers: released only)",
+         # QA's review queue is ?status=submitted: for proof readers each row has its integrity summary.
          description="Newest visit first. Page with `after` (the `Next-Cursor` header of the previous page): "
          "every page costs what the first does. `offset` still works but is deprecated for deep pages.",
          response_headers=PAGING_HEADERS, responses=problem_responses(400))
@@ -95,7 +97,7 @@ class SubmissionsController(Controller):
         limit: PageSize = 50,
         offset: Offset = 0,
         after: After = None,
-    ) -> Response[list[SubmissionSummary]]:
+    ) -> Response[list[ReviewSummary] | list[SubmissionSummary]]:
         page, cursor = await review.list_submissions(
             pool, principal, branch_id=branch_id, status=status, form_key=form_key,
             date_from=checked_day("from", date_from), date_to=checked_day("to", date_to), limit=limit, offset=offset,

@@ -12,7 +12,7 @@ from msgspec import Meta
 
 from inspect_api.forms.answers import Answer
 from inspect_api.forms.scoring import ScoreCard, ScoreChange
-from inspect_api.submissions.proof import ProofOfVisit
+from inspect_api.submissions.proof import Integrity, ProofOfVisit
 
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
@@ -86,6 +86,13 @@ class SubmissionSummary(msgspec.Struct, frozen=True, kw_only=True):
     total_percent: float | None
     passed: bool
     visited_on: date
+
+
+class ReviewSummary(SubmissionSummary, frozen=True, kw_only=True):
+    """A list row for those who read proofs of visit (the QA review queue): with the current revision's
+    integrity summary (level and every reason; None for proofs stored before the summary existed)."""
+
+    integrity: Integrity | None
 
 
 class RevisionInfo(msgspec.Struct, frozen=True, kw_only=True):

@@ -167,6 +167,11 @@ def test_qa_reviews_a_submission_with_its_proof_then_approves_releases_and_rejec
     page.shot("review-queue")
 
     reused, plain = scenario.queue
+    # Each result's integrity verdict with its reasons (#18): the reused photo is suspect, the plain one
+    # (no EXIF capture time) is for review.
+    suspect = page.one(f"tr[data-submission='{reused}'] .integrity").text
+    assert suspect.startswith("suspect") and "resembles photos of other submissions" in suspect
+    assert page.one(f"tr[data-submission='{plain}'] .integrity").text.startswith("review")
     page.one(f"tr[data-submission='{reused}'] a.open").click()
     page.settled()
     detail = page.wait_text("Proof of visit")
@@ -174,6 +179,7 @@ def test_qa_reviews_a_submission_with_its_proof_then_approves_releases_and_rejec
     assert INSPECTOR_NAME in detail and "31.23010, 121.47020" in detail and CLOCK_TIME.search(detail)
     assert "null" not in detail and "undefined" not in detail
     assert "resembles photos of other submissions" in page.text("#warnings")
+    assert page.text("#integrity").startswith("suspect")
     # The reused photo beside the earlier inspection's photo it resembles.
     reuse = page.one(".reuse")
     assert len(reuse.find_elements("css selector", "figure")) == 2 and "earlier inspection" in reuse.text

@@ -308,7 +308,7 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         assert accepted.status_code == 200, accepted.text
         forbidden_keys = {"inspector", "inspector_id", "inspector_name", "started_at", "finished_at", "gps",
                           "gps_latitude", "gps_longitude", "proof", "client_id", "exif_latitude", "exif_longitude",
-                          "exif_taken_at", "taken_at", "received_at", "submitted_at"}
+                          "exif_taken_at", "taken_at", "received_at", "submitted_at", "integrity"}
         ids = {
             "submission_id": arranged["submission_id"], "photo_id": arranged["photo_id"],
             "action_id": arranged["action_id"], "visit_id": arranged["visit_id"], "branch_id": str(world.a.b11),

@@ -9,8 +9,18 @@ import { branchName, label, t } from "../i18n.js";
 import { thumbnail } from "../photos.js";
 import { PAGE_SIZE, pager, statusBadge, table } from "../widgets.js";
 
+// A proof-of-visit verdict: its level as a badge, every reason beside it (the API sends it to QA only).
+function integrityCell(integrity) {
+  if (!integrity) return h("span", { class: "badge integrity" }, t("integrity.unknown"));
+  return h("div", { class: "integrity" },
+    h("span", { class: `badge integrity-${integrity.level}` }, t(`integrity.${integrity.level}`)),
+    integrity.reasons.length
+      ? h("ul", { class: "reasons" }, integrity.reasons.map((r) => h("li", { class: `reason-${r.level}` }, r.message)))
+      : null);
+}
+
 export function submissionsTable(rows) {
-  return table([
+  const columns = [
     { title: t("col.visited"), cell: (s) => s.visited_on },
     { title: t("col.branch"), cell: (s) => h("a", { href: `#/submission/${s.id}`, class: "open" },
       branchName(s.branch)) },
@@ -18,7 +28,9 @@ export function submissionsTable(rows) {
     { title: t("col.score"), class: "num", cell: (s) => fmt(s.total_percent) },
     { title: t("col.result"), cell: (s) => (s.passed ? t("detail.passed") : t("detail.failed")) },
     { title: t("col.status"), cell: (s) => statusBadge(s.status) },
-  ], rows, { rowAttrs: (s) => ({ "data-submission": s.id }) });
+  ];
+  if (rows.some((s) => "integrity" in s)) columns.push({ title: t("col.integrity"), cell: (s) => integrityCell(s.integrity) });
+  return table(columns, rows, { rowAttrs: (s) => ({ "data-submission": s.id }) });
 }
 
 export async function reviewPage(root, route) {
@@ -121,6 +133,7 @@ async function proofSection(view) {
   return h("section", { class: "proof", id: "proof" },
     h("h2", {}, t("detail.proof")),
     h("dl", { class: "facts" },
+      h("dt", {}, t("col.integrity")), h("dd", { id: "integrity" }, integrityCell(proof.integrity)),
       h("dt", {}, t("detail.distance")), h("dd", {}, proof.gps_distance_m === null ? "–" : `${fmt(proof.gps_distance_m, 0)} m`),
       h("dt", {}, t("detail.window")), h("dd", {}, proof.within_window === null ? "–" : proof.within_window ? t("yes") : t("no"))),
     proof.warnings.length

@@ -176,3 +176,31 @@ async def test_every_role_revokes_its_own_sessions_only(
     reasons = dict(await pool.fetch("SELECT id::text, end_reason FROM device_sessions WHERE id = ANY($1::uuid[])",
                                     [own, someone_elses]))
     assert reasons == {own: "revoked", someone_elses: None}
+
+
+# Action assignee and priority (#17, PATCH /actions/{id}): admins in the org, regional leads in their
+# regions; branch managers, inspectors and reviewers never.
+PATCH_ACTION = {"admin": ADMIN_ALL, "regional_lead": LEAD_R1, "branch_manager": NEVER, "inspector": NEVER,
+                "reviewer": NEVER}
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("role", ROLES)
+async def test_patch_action_matrix(
+    client: AsyncTestClient, world: World, tokens: Tokens, pool: asyncpg.Pool, role: str, scope: str
+) -> None:
+    org_id, branch_id, inspector_id = submission_target(world, scope)
+    async with pool.acquire() as conn:
+        submission_id = await make_submission(conn, org_id, branch_id, inspector_id, world.form_version_id,
+                                              status="released")
+        action_id = await conn.fetchval(
+            """INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
+                                    title_en, priority, evidence_required, due_on)
+               SELECT $1, $2, $3, r.id, 'perm', 'p1', '问题', 'problem', 'normal', false, current_date + 7
+               FROM submission_revisions r WHERE r.submission_id = $3 RETURNING id""",
+            org_id, branch_id, submission_id)
+    response = await client.patch(f"/actions/{action_id}", json={"priority": "urgent"}, headers=tokens[role])
+    expected = PATCH_ACTION[role][SCOPES.index(scope)]
+    assert response.status_code == expected, response.text
+    priority = await pool.fetchval("SELECT priority FROM actions WHERE id = $1", action_id)
+    assert priority == ("urgent" if expected == 200 else "normal")

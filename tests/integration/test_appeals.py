@@ -151,8 +151,8 @@ async def test_appeal_accepted_corrects_the_result_and_rankings(
     assert [(r["revision"], r["total_percent"]) for r in after["revisions"]] == [
         (1, before["total_percent"]), (2, after["total_percent"])]
     assert (await get(client, f"/submissions/{submission_id}", manager))["total_percent"] == after["total_percent"]
-    old_card = await db.fetchval("SELECT score_card FROM submission_revisions WHERE submission_id = $1 AND revision = 1",
-                                 submission_id)
+    old_card = await db.fetchval(
+        "SELECT score_card FROM submission_revisions WHERE submission_id = $1 AND revision = 1", submission_id)
     assert old_card["total_percent"] == before["total_percent"]
     assert (await get(client, f"/appeals/{appeal['id']}", admin))["disputed_score"]["total_percent"] == \
         before["total_percent"]

@@ -34,7 +34,14 @@ from inspect_api.programmes.routes import routes as programme_routes
 from inspect_api.rankings import rollups
 from inspect_api.rankings.routes import routes as ranking_routes
 from inspect_api.reports.routes import routes as report_routes
-from inspect_api.resources import lifespan_for, provide_blobs, provide_pool, provide_settings, provide_stores
+from inspect_api.resources import (
+    lifespan_for,
+    provide_blobs,
+    provide_pool,
+    provide_read_pool,
+    provide_settings,
+    provide_stores,
+)
 from inspect_api.settings import Settings
 from inspect_api.storage.kv_store import PostgresStore
 from inspect_api.submissions.hooks import on_correction, on_release
@@ -118,6 +125,7 @@ def create_app(settings: Settings) -> Litestar:
             "blobs": Provide(provide_blobs, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "stores": Provide(provide_stores, sync_to_thread=False),
+            "read_pool": Provide(provide_read_pool),  # DATABASE_READ_URL's replica or the primary
         },
         plugins=[problem_details_plugin(), StrictStructSchemaPlugin()],
         logging_config=logging_config(),

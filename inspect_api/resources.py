@@ -18,6 +18,7 @@ from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
 from inspect_api.storage.changes import ChangeFeed
 from inspect_api.storage.db import create_pool
+from inspect_api.storage.read_pool import ReadRouter
 
 
 class Resources(msgspec.Struct):
@@ -26,6 +27,7 @@ class Resources(msgspec.Struct):
     changes: ChangeFeed
     principals: PrincipalCache
     rankings: RankingsCache
+    reads: ReadRouter  # the primary, or DATABASE_READ_URL's replica when it has replayed the org's writes
 
 
 class Stores(msgspec.Struct, frozen=True):
@@ -42,17 +44,25 @@ async def open_resources(settings: Settings) -> Resources:
     pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     changes = ChangeFeed(settings.database_url)
     principals = principal_cache(changes, settings.principal_cache_seconds)
+    replica: asyncpg.Pool | None = None
     try:
+        if settings.database_read_url:
+            replica = await create_pool(settings.database_read_url, min_size=settings.db_pool_min,
+                                        max_size=settings.db_pool_max)
         await changes.start()
     except BaseException:
+        if replica is not None:
+            await replica.close()
         await pool.close()
         raise
     return Resources(pool=pool, blobs=BlobStore(settings.s3), changes=changes, principals=principals,
-                     rankings=RankingsCache())
+                     rankings=RankingsCache(), reads=ReadRouter(pool, replica))
 
 
 async def close_resources(resources: Resources) -> None:
     await resources.changes.close()
+    if resources.reads.replica is not None:
+        await resources.reads.replica.close()
     await resources.pool.close()
 
 
@@ -86,6 +96,11 @@ def provide_pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
     return request.app.state.resources.pool
 
 
+async def provide_read_pool(request: Request[Any, Any, Any]) -> asyncpg.Pool:
+    """The pool for the caller's heavy reads: the replica when it has replayed the org's last write."""
+    return await request.app.state.resources.reads.pool_for(request.user.org_id)
+
+
 def provide_blobs(request: Request[Any, Any, Any]) -> BlobStore:
     return request.app.state.resources.blobs
 
@@ -102,6 +117,7 @@ def provide_settings(request: Request[Any, Any, Any]) -> Settings:
 # (auth/principal.py): `pool: Pool`, `blobs: Blobs`, `settings: AppSettings`, or `stores: AllStores`
 # when it needs all three.
 Pool = NamedDependency[asyncpg.Pool]
+ReadPool = NamedDependency[asyncpg.Pool]  # `read_pool: ReadPool`: rankings, roll-ups, exports (read_pool.py)
 Blobs = NamedDependency[BlobStore]
 AppSettings = NamedDependency[Settings]
 AllStores = NamedDependency[Stores]

@@ -58,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     password_parallelism: int = 4
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # A streaming replica for the heavy reads (storage/read_pool.py); None: everything on the primary.
+    database_read_url: str | None = None
     # How long a worker may reuse an authenticated caller. Changes to users reach every worker at
     # commit through LISTEN/NOTIFY; this bounds the damage should a notification go missing unseen.
     # 0 loads the caller from Postgres on every request.
@@ -173,6 +175,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         password_parallelism=_read_int(env, "PASSWORD_PARALLELISM", 4),
         db_pool_min=_read_int(env, "DB_POOL_MIN", 2),
         db_pool_max=_read_int(env, "DB_POOL_MAX", 10),
+        database_read_url=(_check_url("DATABASE_READ_URL", env["DATABASE_READ_URL"].strip(), ("postgresql", "postgres"))
+                           if env.get("DATABASE_READ_URL", "").strip() else None),
         principal_cache_seconds=_read_int(env, "PRINCIPAL_CACHE_SECONDS", 30, minimum=0),
         photo_max_pixels=_read_int(env, "PHOTO_MAX_PIXELS", 50_000_000),
         photo_decode_workers=_read_int(env, "PHOTO_DECODE_WORKERS", 2),

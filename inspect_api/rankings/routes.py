@@ -41,7 +41,7 @@ from inspect_api.rankings.schemas import (
     WeaknessOut,
 )
 from inspect_api.rankings.stats import PeriodKind
-from inspect_api.resources import Pool
+from inspect_api.resources import Pool, ReadPool
 
 
 def provide_rankings_cache(request: Request[Any, Any, Any]) -> RankingsCache:
@@ -97,7 +97,7 @@ class RankingsController(Controller):
     async def rankings(
         self,
         principal: Caller,
-        pool: Pool,
+        read_pool: ReadPool,
         rankings_cache: NamedDependency[RankingsCache],
         form_key: FormKey,
         period: Period = "month",
@@ -109,7 +109,7 @@ class RankingsController(Controller):
         offset: Offset = 0,
         adjust: AdjustParam = "none",
     ) -> RankingsOut:
-        return await service.rankings(pool, principal, form_key=form_key, kind=period,
+        return await service.rankings(read_pool, principal, form_key=form_key, kind=period,
                                       on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                       min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache,
                                       adjust=adjust)
@@ -119,14 +119,14 @@ class RankingsController(Controller):
     async def trend(
         self,
         principal: Caller,
-        pool: Pool,
+        read_pool: ReadPool,
         branch_id: FromQuery[UUID],
         form_key: FormKey,
         period: Period = "month",
         periods: Periods = 12,
         on: On = None,
     ) -> TrendOut:
-        return await service.trend(pool, principal, branch_id=branch_id, form_key=form_key, kind=period,
+        return await service.trend(read_pool, principal, branch_id=branch_id, form_key=form_key, kind=period,
                                    periods=periods, on=checked_day("on", on))
 
     @get("/weakness", summary="Failure rate per item, with items failing at consecutive visits",
@@ -134,14 +134,14 @@ class RankingsController(Controller):
     async def weakness(
         self,
         principal: Caller,
-        pool: Pool,
+        read_pool: ReadPool,
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
         branch_id: FromQuery[UUID | None] = None,
         region_id: FromQuery[UUID | None] = None,
     ) -> WeaknessOut:
-        return await service.weakness(pool, principal, form_key=form_key, kind=period, on=checked_day("on", on),
+        return await service.weakness(read_pool, principal, form_key=form_key, kind=period, on=checked_day("on", on),
                                       branch_id=branch_id, region_id=region_id)
 
 
@@ -176,6 +176,7 @@ class ExportsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
+        read_pool: ReadPool,
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
@@ -183,7 +184,7 @@ class ExportsController(Controller):
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Stream:
-        export = await exports.rankings_csv(pool, principal, form_key=form_key, kind=period,
+        export = await exports.rankings_csv(read_pool, principal, form_key=form_key, kind=period,
                                             on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
         await record_export(pool, principal, "rankings.csv", {
@@ -197,6 +198,7 @@ class ExportsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
+        read_pool: ReadPool,
         form_key: FormKey,
         period: Period = "month",
         on: On = None,
@@ -204,7 +206,7 @@ class ExportsController(Controller):
         region_id: FromQuery[UUID | None] = None,
         min_visits: MinVisits = None,
     ) -> Response[bytes]:
-        export = await exports.rankings_xlsx(pool, principal, form_key=form_key, kind=period,
+        export = await exports.rankings_xlsx(read_pool, principal, form_key=form_key, kind=period,
                                              on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                             min_visits=min_visits)
         await record_export(pool, principal, "rankings.xlsx", {

@@ -171,7 +171,8 @@ async def test_rankings_cached_on_b_follow_a_release_through_a(
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "WEBHOOK_ALLOW_LOOPBACK": "true"}
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "WEBHOOK_ALLOW_LOOPBACK": "true",
+           "JWT_SECRET": settings.jwt_secret}  # the app's: webhook secrets may be sealed with a key from it
     return subprocess.Popen([sys.executable, "-m", "inspect_api.cli", "worker", "--batch", "1"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -119,15 +119,15 @@ BEGIN
         ) stored),
         'target', (SELECT to_jsonb(target) FROM (
             SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
-                   v.status AS visit_status, b.timezone, b.latitude, b.longitude
+                   v.status AS visit_status, b.timezone, b.latitude, b.longitude, true AS adhoc_allowed
             FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
             WHERE in_visit IS NOT NULL AND v.org_id = in_org AND v.id = in_visit AND v.inspector_id = in_inspector
             UNION ALL
             SELECT NULL::uuid, b.id, in_form_version, 'adhoc', NULL::timestamptz, NULL::timestamptz, NULL,
-                   b.timezone, b.latitude, b.longitude
-            FROM branches b JOIN orgs o ON o.id = b.org_id
+                   b.timezone, b.latitude, b.longitude,
+                   (org_setting(in_org, 'allow_adhoc_submissions'))::boolean  -- false: intake answers 422
+            FROM branches b
             WHERE in_visit IS NULL AND b.org_id = in_org AND b.id = in_branch AND b.active
-              AND coalesce((o.settings->>'allow_adhoc_submissions')::boolean, false)
         ) target),
         'photos', (SELECT coalesce(jsonb_agg(to_jsonb(photo) ORDER BY photo.id), '[]') FROM (
             SELECT own.id, own.status, own.object_key, own.content_type, own.size_bytes,
@@ -163,6 +163,40 @@ BEGIN
     PERFORM pg_notify('principal_changed', COALESCE(changed->>'user_id', changed->>'id'));
     RETURN NULL;
 END $$;
+
+--
+-- Name: org_setting(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.org_setting(p_org uuid, p_key text) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT org_settings(p_org) -> p_key
+$$;
+
+--
+-- Name: org_setting_defaults(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.org_setting_defaults() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT '{"mystery_revisit_days": 30, "allow_adhoc_submissions": false, "min_ranked_visits": 3,
+             "show_peer_names": false}'::jsonb
+$$;
+
+--
+-- Name: org_settings(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.org_settings(p_org uuid) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT jsonb_object_agg(d.key, CASE WHEN jsonb_typeof(o.settings -> d.key) = jsonb_typeof(d.value)
+                                        THEN o.settings -> d.key ELSE d.value END)
+    FROM jsonb_each(org_setting_defaults()) d
+    LEFT JOIN orgs o ON o.id = p_org
+$$;
 
 --
 -- Name: phash_masks32(integer); Type: FUNCTION; Schema: public; Owner: -

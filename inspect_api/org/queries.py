@@ -8,13 +8,14 @@ $3 role). Users are admin-only: their scope is the org.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from inspect_api.auth.principal import Principal
-from inspect_api.org.schemas import BranchOut, OrgOut, RegionOut, UserOut
+from inspect_api.org.schemas import BranchOut, OrgOut, OrgSettings, RegionOut, UserOut
 from inspect_api.storage.db import one_to, row_to, rows_to
 
 
@@ -24,31 +25,64 @@ def _scope(p: Principal) -> tuple[UUID, UUID, str]:
 
 # ---- org ---------------------------------------------------------------------------------------
 
-SELECT_ORG: Final = "SELECT id, slug, name, settings FROM orgs WHERE id = $1"
+# Settings are read through org_settings() (org/sql/org_settings.sql): typed, defaults filled in.
+SELECT_ORG: Final = "SELECT id, slug, name, org_settings(id) AS settings FROM orgs WHERE id = $1"
+SELECT_ORG_FOR_UPDATE: Final = SELECT_ORG + " FOR UPDATE"
 
 
-async def get_org(conn: asyncpg.Connection, org_id: UUID) -> OrgOut | None:
-    return row_to(OrgOut, await conn.fetchrow(SELECT_ORG, org_id))
+def _settings(stored: dict[str, Any]) -> OrgSettings:
+    """org_settings()'s JSON as OrgSettings. A value stored out of bounds (written around PATCH /org)
+    reads as its default rather than failing the request."""
+    try:
+        return msgspec.convert(stored, OrgSettings)
+    except msgspec.ValidationError:
+        kept = {}
+        for name in OrgSettings.__struct_fields__:
+            try:
+                msgspec.convert({name: stored.get(name)}, OrgSettings)
+                kept[name] = stored[name]
+            except (msgspec.ValidationError, KeyError):
+                pass
+        return msgspec.convert(kept, OrgSettings)
 
 
+def _org(row: asyncpg.Record | None) -> OrgOut | None:
+    if row is None:
+        return None
+    return OrgOut(id=row["id"], slug=row["slug"], name=row["name"], settings=_settings(row["settings"]))
+
+
+async def get_org(conn: asyncpg.Connection, org_id: UUID, *, lock: bool = False) -> OrgOut | None:
+    return _org(await conn.fetchrow(SELECT_ORG_FOR_UPDATE if lock else SELECT_ORG, org_id))
+
+
+SELECT_ORG_SETTINGS: Final = "SELECT org_settings($1)"
+
+
+async def org_settings(conn: asyncpg.Connection, org_id: UUID) -> OrgSettings:
+    """THE read of an org's settings in Python (every feature that needs one calls this)."""
+    return _settings(await conn.fetchval(SELECT_ORG_SETTINGS, org_id))
+
+
+# RETURNING cannot read the new settings through org_settings() (the statement's snapshot is the old
+# row), so the caller reads the org again.
 UPDATE_ORG: Final = """
 UPDATE orgs SET name = COALESCE($2, name), settings = settings || $3::jsonb
 WHERE id = $1
-RETURNING id, slug, name, settings
+RETURNING id
 """
 
 
 async def update_org(conn: asyncpg.Connection, org_id: UUID, name: str | None, settings: dict) -> OrgOut | None:
-    return row_to(OrgOut, await conn.fetchrow(UPDATE_ORG, org_id, name, settings))
-
-
-SELECT_REVISIT_DAYS: Final = """
-SELECT COALESCE((settings->>'mystery_revisit_days')::int, $2) FROM orgs WHERE id = $1
-"""
+    if await conn.fetchval(UPDATE_ORG, org_id, name, settings) is None:
+        return None
+    return await get_org(conn, org_id)
 
 
 async def mystery_revisit_days(conn: asyncpg.Connection, org_id: UUID, default: int) -> int:
-    return int(await conn.fetchval(SELECT_REVISIT_DAYS, org_id, default))
+    """The org's mystery_revisit_days (OrgSettings; `default` is kept for callers and is also
+    OrgSettings' default)."""
+    return (await org_settings(conn, org_id)).mystery_revisit_days
 
 
 # ---- regions -----------------------------------------------------------------------------------

@@ -54,11 +54,12 @@ class OrgController(Controller):
     tags = ("org",)
     opt = roles("admin")
 
-    @get("/", summary="The caller's org and its rules")
+    @get("/", summary="The caller's org and its settings (every setting, defaults filled in)")
     async def get_org(self, principal: Caller, pool: Pool) -> OrgOut:
         return await service.get_org(pool, principal)
 
-    @patch("/", summary="Rename the org or change its rules (e.g. mystery_revisit_days)")
+    @patch("/", summary="Rename the org or change any of its settings (partial; audited before/after)",
+           responses=problem_responses(400, 403))
     async def update_org(self, principal: Caller, pool: Pool, data: JSONBody[OrgPatch]) -> OrgOut:
         return await service.update_org(pool, principal, data)
 

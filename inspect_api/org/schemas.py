@@ -16,6 +16,8 @@ from inspect_api.auth.principal import Role
 from inspect_api.auth.schemas import Email, NewPassword
 
 DEFAULT_MYSTERY_REVISIT_DAYS: Final = 30
+DEFAULT_MIN_RANKED_VISITS: Final = 3  # rankings/schemas.py has the same default for orgs without the setting
+MIN_RANKED_VISITS_BOUNDS: Final = (1, 50)  # = rankings' MIN_VISITS_LIMITS (its query parameter's bounds)
 
 Code = Annotated[
     str,
@@ -166,8 +168,29 @@ class UserOut(msgspec.Struct, frozen=True, kw_only=True):
 # ---- org ---------------------------------------------------------------------------------------
 
 
-class OrgSettings(msgspec.Struct, frozen=True, kw_only=True):
-    mystery_revisit_days: int = DEFAULT_MYSTERY_REVISIT_DAYS
+AllowAdhoc = Annotated[bool, Meta(description=(
+    "whether inspectors may submit without a scheduled visit (branch_id + form_version_id); when false "
+    "such a submission answers 422 naming this setting"))]
+MinRankedVisits = Annotated[int, Meta(ge=MIN_RANKED_VISITS_BOUNDS[0], le=MIN_RANKED_VISITS_BOUNDS[1], description=(
+    "released visits a branch needs in a period to be ranked (rankings' min_visits query parameter "
+    "overrides it per request)"))]
+ShowPeerNames = Annotated[bool, Meta(description=(
+    "whether branch managers see other branches' names in rankings (false: peers are anonymous)"))]
+MysteryRevisitDays = Annotated[int, Meta(ge=0, le=365, description=(
+    "days an inspector stays away from a branch after a mystery visit there (scheduling and the job board); "
+    "0 turns the rule off"))]
+
+
+class OrgSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every org setting the service reads (#17), with its default. Read in one place: org/queries.py
+    org_settings() in Python, org/sql/org_settings.sql org_setting()/org_settings() in SQL (same keys and
+    defaults, checked by a test). A new setting is a field here, a key in org_setting_defaults() and a
+    field of OrgPatch."""
+
+    mystery_revisit_days: MysteryRevisitDays = DEFAULT_MYSTERY_REVISIT_DAYS
+    allow_adhoc_submissions: AllowAdhoc = False
+    min_ranked_visits: MinRankedVisits = DEFAULT_MIN_RANKED_VISITS
+    show_peer_names: ShowPeerNames = False
 
 
 class OrgOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,5 +201,10 @@ class OrgOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OrgPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Any subset: the name and any setting of OrgSettings (same bounds). Absent members keep their value."""
+
     name: OrgName | UnsetType = UNSET
-    mystery_revisit_days: RevisitDays | UnsetType = UNSET
+    mystery_revisit_days: MysteryRevisitDays | UnsetType = UNSET
+    allow_adhoc_submissions: AllowAdhoc | UnsetType = UNSET
+    min_ranked_visits: MinRankedVisits | UnsetType = UNSET
+    show_peer_names: ShowPeerNames | UnsetType = UNSET

@@ -66,12 +66,19 @@ async def get_org(pool: asyncpg.Pool, p: Principal) -> OrgOut:
 
 
 async def update_org(pool: asyncpg.Pool, p: Principal, patch: OrgPatch) -> OrgOut:
-    settings = {} if patch.mystery_revisit_days is UNSET else {"mystery_revisit_days": patch.mystery_revisit_days}
-    name = None if patch.name is UNSET else patch.name
+    """Rename and/or change any settings (partial). The whole typed settings object is written, so the
+    stored JSON always holds every setting; an audit row `org.updated` keeps before and after."""
+    changes = _changes(patch)
+    name = changes.pop("name", None)
     async with pool.acquire() as conn, conn.transaction():
-        org = await queries.update_org(conn, p.org_id, name, settings)
-    if org is None:
-        raise NotFound("no such org")
+        before = await queries.get_org(conn, p.org_id, lock=True)
+        if before is None:
+            raise NotFound("no such org")
+        settings = msgspec.structs.replace(before.settings, **changes)
+        org = await queries.update_org(conn, p.org_id, name, msgspec.to_builtins(settings))
+        if org is None:
+            raise NotFound("no such org")
+        await record(conn, p, "org.updated", target_type="org", target_id=org.id, before=before, after=org)
     return org
 
 

@@ -117,15 +117,14 @@ class ItemRow(msgspec.Struct, frozen=True, kw_only=True):
     branches_recurring: int
 
 
+# The org's settings through org_settings() (org/sql/org_settings.sql: typed, defaults filled in).
 SELECT_ORG_CONTEXT: Final = """
-SELECT CASE WHEN jsonb_typeof(o.settings->'min_ranked_visits') = 'number'
-            THEN (o.settings->>'min_ranked_visits')::int END AS min_ranked_visits,
-       CASE WHEN jsonb_typeof(o.settings->'show_peer_names') = 'boolean'
-            THEN (o.settings->>'show_peer_names')::boolean END AS show_peer_names,
+SELECT (s.v->>'min_ranked_visits')::int AS min_ranked_visits,
+       (s.v->>'show_peer_names')::boolean AS show_peer_names,
        (SELECT max((now() AT TIME ZONE z.timezone)::date)
         FROM (SELECT DISTINCT timezone FROM branches WHERE org_id = o.id) z) AS today,
        (SELECT g.generation FROM rankings_generations g WHERE g.org_id = o.id) AS generation
-FROM orgs o WHERE o.id = $1
+FROM orgs o CROSS JOIN LATERAL (SELECT org_settings(o.id) AS v) s WHERE o.id = $1
 """
 
 SELECT_REGION_VISIBLE: Final = "SELECT $4::uuid IN (SELECT visible_region_ids($1, $2, $3))"

@@ -114,7 +114,12 @@ def _new_target(target: VisitTarget | None, data: SubmissionIn) -> VisitTarget:
             extra={"errors": [{"field": "visit_id", "message": "required without branch_id/form_version_id"}]},
         )
     if target is None:
-        raise NotFound(f"branch {data.branch_id} not found, or ad-hoc inspections are off for this org")
+        raise NotFound(f"branch {data.branch_id} not found")
+    if not target.adhoc_allowed:
+        message = ("ad-hoc inspections are off for this org (org setting allow_adhoc_submissions is false): "
+                   "submit against a scheduled visit_id")
+        raise InvalidInput(message, extra={"errors": [{"field": "visit_id", "message": message},
+                                                      {"field": "allow_adhoc_submissions", "message": message}]})
     return target
 
 

@@ -49,11 +49,12 @@ class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     latitude: float | None
     longitude: float | None
+    adhoc_allowed: bool = True  # an ad-hoc target: the org setting allow_adhoc_submissions
 
 
 class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
     stored: ClaimedRevision | None  # what was stored under the client_id (a retry, or another's key)
-    target: VisitTarget | None  # None: no such visit of the caller's, or branch (or ad-hoc is off)
+    target: VisitTarget | None  # None: no such visit of the caller's, or no such active branch
     photos: list[IntakePhoto]  # the caller's unattached photos among those named
 
 

@@ -35,7 +35,7 @@ def branch_body(world: World, **changes: Any) -> dict[str, Any]:
 
 async def test_org_rules_default_and_change(client: AsyncTestClient, admin: dict[str, str]) -> None:
     org = await client.get("/org", headers=admin)
-    assert org.json()["settings"] == {"mystery_revisit_days": 30}
+    assert org.json()["settings"]["mystery_revisit_days"] == 30  # every setting: test_org_settings.py
     changed = await client.patch("/org", json={"mystery_revisit_days": 7}, headers=admin)
     assert changed.json()["settings"]["mystery_revisit_days"] == 7
     assert (await client.patch("/org", json={"mystery_revisit_days": -1}, headers=admin)).status_code == 400

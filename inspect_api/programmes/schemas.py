@@ -18,15 +18,18 @@ OccurrenceStatus = Literal["scheduled", "submitted", "cancelled", "missed"]
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 FormKey = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)", description="a form's key")]
-Weekday = Annotated[int, Meta(ge=1, le=7, description="ISO weekday: 1 = Monday .. 7 = Sunday")]
-Weekdays = Annotated[list[Weekday], Meta(min_length=1, max_length=7)]
+# A Literal, not a bounded int: Litestar drops the bounds of a list's items from the schema.
+Weekday = Literal[1, 2, 3, 4, 5, 6, 7]
+Weekdays = Annotated[list[Weekday], Meta(min_length=1, max_length=7,
+                                         description="ISO weekdays: 1 = Monday .. 7 = Sunday")]
 LocalTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$(?!\n)",
                                 description="HH:MM, local time in each branch's own time zone")]
 VisitsPerPeriod = Annotated[int, Meta(ge=1, le=31)]
 Cap = Annotated[int, Meta(ge=1, le=1000, description="at most this many of the programme's visits per inspector "
                                                       "per period")]
 BranchIds = Annotated[list[UUID], Meta(min_length=1, max_length=5000)]
-BranchCodes = Annotated[list[Annotated[str, Meta(min_length=1, max_length=32)]], Meta(min_length=1, max_length=5000)]
+# Items unconstrained on purpose (Litestar would drop item bounds from the schema): an unknown code is a 422.
+BranchCodes = Annotated[list[str], Meta(min_length=1, max_length=5000, description="branch codes")]
 Day = Annotated[date, Meta(description="YYYY-MM-DD")]
 
 

@@ -75,6 +75,14 @@ DOMAIN_RULES: Final = {
     "GET /exports/rankings.xlsx": "region_id with scope=region",
     # a branch or a region, not both
     "GET /rankings/weakness": "branch_id or region_id",
+    # programmes (#17): exactly one of region_id / branch_ids / branch_codes, each naming rows in the caller's
+    # scope; the form key names a form with a published version; the window ends after it starts, ends_on
+    # is not before starts_on (after merging with the stored programme); CSV rows name known branch codes;
+    # the assignee is an active inspector
+    "POST /programmes": "one branch selection, rows exist, window and date order",
+    "PATCH /programmes/{programme_id}": "window and date order with the stored ones, branches exist",
+    "POST /programmes/{programme_id}/branches": "CSV rows name branch codes",
+    "POST /programmes/occurrences/{visit_id}/assign": "the user is an active inspector",
 }
 CONFIG = "\n".join([
     "[checks.positive_data_acceptance]",

@@ -1517,6 +1517,12 @@ CREATE INDEX action_events_action_idx ON public.action_events USING btree (actio
 CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, branch_id, status, due_on);
 
 --
+-- Name: actions_org_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_org_due_idx ON public.actions USING btree (org_id, due_on, array_position(ARRAY['urgent'::text, 'high'::text, 'normal'::text, 'low'::text], priority), created_at, id);
+
+--
 -- Name: actions_reminders_due; Type: INDEX; Schema: public; Owner: -
 --
 

@@ -110,3 +110,59 @@ def link_headers(cursor: str | None, path: str, query: dict[str, str]) -> dict[s
     params = {k: v for k, v in query.items() if k not in ("after", "offset")}
     params["after"] = cursor
     return {NEXT_CURSOR_HEADER: cursor, "Link": f'<{path}?{urlencode(params)}>; rel="next"'}
+
+
+_PARSERS: Final = {
+    date: lambda text: date.fromisoformat(text) if "T" not in text else _raise(),
+    datetime: lambda text: _aware(datetime.fromisoformat(text)),
+    int: int,
+    UUID: UUID,
+}
+
+
+def _raise() -> None:
+    raise ValueError
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError
+    return value
+
+
+class TupleKeyset:
+    """A cursor over an ascending sort key of several columns, the last one the row id (e.g. /actions:
+    due date, priority rank, created_at, id). The SQL compares `(cols...) > (cursor...)`."""
+
+    def __init__(self, name: str, kinds: tuple[type, ...], start: tuple[object, ...]) -> None:
+        self.name = name
+        self.kinds = kinds
+        self.start = start  # sorts before every real row
+
+    def encode(self, *parts: object) -> str:
+        text = "|".join(p.isoformat() if isinstance(p, date) else str(p) for p in parts)
+        return base64.urlsafe_b64encode(f"v1|{self.name}|{text}".encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str | None, *, offset: int = 0) -> tuple[object, ...]:
+        if cursor is None:
+            return self.start
+        if offset:
+            raise _bad("offset", "cannot be combined with after (a cursor already says where the page starts)")
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            version, name, *texts = raw.split("|")
+            if version != "v1" or name != self.name or len(texts) != len(self.kinds):
+                raise ValueError
+            return tuple(_PARSERS[kind](text) for kind, text in zip(self.kinds, texts, strict=True))
+        except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
+            raise _bad("after", "not a cursor of this list (pass the Next-Cursor header of the previous page)") \
+                from None
+
+
+def next_tuple_page(rows: Sequence[R], limit: int, keyset: TupleKeyset,
+                    key_of: Callable[[R], tuple[object, ...]]) -> tuple[list[R], str | None]:
+    """Like next_page, for a TupleKeyset."""
+    if len(rows) <= limit:
+        return list(rows), None
+    page = list(rows[:limit])
+    return page, keyset.encode(*key_of(page[-1]))

@@ -6,7 +6,7 @@ RELEASED submissions at branches in visible_branch_ids. Out of scope and unknown
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from uuid import UUID
 
@@ -136,9 +136,13 @@ WHERE {SCOPE}
   AND ($7::text IS NULL OR a.form_key = $7)
   AND (NOT $8 OR (a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
   AND ($9 OR $6::text = 'merged' OR a.status <> 'merged')
+  AND (a.due_on, array_position(ARRAY['urgent', 'high', 'normal', 'low'], a.priority), a.created_at, a.id)
+      > ($12::date, $13::int, $14::timestamptz, $15::uuid)  -- keyset (paging.py; migration 0043's index)
 ORDER BY a.due_on, array_position(ARRAY['urgent', 'high', 'normal', 'low'], a.priority), a.created_at, a.id
 LIMIT $10 OFFSET $11
 """
+PRIORITY_RANK: Final = {"urgent": 1, "high": 2, "normal": 3, "low": 4}  # array_position in the ORDER BY
+ACTIONS_START: Final = (date(1, 1, 1), 0, datetime(1, 1, 1, tzinfo=UTC), UUID(int=0))
 
 SELECT_EVENTS: Final = """
 SELECT e.id, e.kind, e.from_status, e.to_status, e.note, e.photo_id, e.submission_id,
@@ -287,11 +291,13 @@ async def action(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: st
 
 
 async def actions(
-    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, filters: ListFilters, limit: int, offset: int
+    conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, filters: ListFilters, limit: int, offset: int,
+    after: tuple[object, ...] = ACTIONS_START,
 ) -> list[ActionRow]:
+    """`after`: (due_on, priority rank, created_at, id) the page starts after (ACTIONS_START: the start)."""
     rows = await conn.fetch(
         SELECT_ACTIONS, org_id, user_id, role, filters.branch_id, filters.region_id, filters.status,
-        filters.form_key, filters.overdue_only, filters.include_merged, limit, offset,
+        filters.form_key, filters.overdue_only, filters.include_merged, limit, offset, *after,
     )
     return rows_to(ActionRow, rows)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -31,6 +31,7 @@ from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
 from inspect_api.exports import CSV_MEDIA_TYPE, attachment
+from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset
 from inspect_api.resources import AppSettings, Blobs, Pool
 
@@ -44,9 +45,13 @@ class ActionsController(Controller):
     tags = ("actions",)
     opt = roles("admin", "regional_lead", "branch_manager")
 
-    @get("/", summary="Follow-up actions in the caller's scope, earliest due first")
+    @get("/", summary="Follow-up actions in the caller's scope, earliest due first",
+         description="Page with `after` (the `Next-Cursor` header of the previous page): every page costs "
+         "what the first does. `offset` still works but is deprecated for deep pages.",
+         response_headers=PAGING_HEADERS, responses=problem_responses(400))
     async def list_actions(
         self,
+        request: Request,
         principal: Caller,
         pool: Pool,
         branch_id: FromQuery[UUID | None] = None,
@@ -57,10 +62,13 @@ class ActionsController(Controller):
         include_merged: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[ActionOut]:
+        after: After = None,
+    ) -> Response[list[ActionOut]]:
         filters = ListFilters(branch_id=branch_id, region_id=region_id, status=status, form_key=form_key,
                               overdue_only=overdue, include_merged=include_merged)
-        return await service.list_actions(pool, principal, filters, limit=limit, offset=offset)
+        page, cursor = await service.list_actions_page(pool, principal, filters, limit=limit, offset=offset,
+                                                       after=after)
+        return Response(page, headers=link_headers(cursor, request.url.path, dict(request.query_params)))
 
     @get("/overdue", summary="Pending actions past their due date, per branch or region")
     async def overdue(

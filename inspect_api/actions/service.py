@@ -4,6 +4,7 @@ outside the caller's scope is a 404; an illegal move a 409 naming the allowed on
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Final
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from inspect_api.actions.schemas import (
 from inspect_api.audit.service import record
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import InvalidInput, NotFound
+from inspect_api.paging import TupleKeyset, next_tuple_page
 from inspect_api.photos.service import VerifiedPhoto, attach_photos, verify_photos
 from inspect_api.settings import Settings
 from inspect_api.storage.blobs import BlobStore
@@ -92,6 +94,23 @@ async def list_actions(
         rows = await queries.actions(conn, p.org_id, p.user_id, p.role, filters,
                                      max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset))
     return [action_out(r) for r in rows]
+
+
+ACTIONS_KEYSET: Final = TupleKeyset("actions", (date, int, datetime, UUID), queries.ACTIONS_START)
+
+
+async def list_actions_page(
+    pool: asyncpg.Pool, p: Principal, filters: ListFilters, *, limit: int = 50, offset: int = 0,
+    after: str | None = None,
+) -> tuple[list[ActionOut], str | None]:
+    """One page, earliest due first, and the next page's cursor (None: the last page)."""
+    start = ACTIONS_KEYSET.decode(after, offset=offset)
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    async with pool.acquire() as conn:
+        rows = await queries.actions(conn, p.org_id, p.user_id, p.role, filters, limit + 1, max(0, offset), start)
+    page, cursor = next_tuple_page(
+        rows, limit, ACTIONS_KEYSET, lambda r: (r.due_on, queries.PRIORITY_RANK[r.priority], r.created_at, r.id))
+    return [action_out(r) for r in page], cursor
 
 
 async def _locked(conn: asyncpg.Connection, p: Principal, action_id: UUID) -> LockedAction:

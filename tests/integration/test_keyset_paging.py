@@ -148,3 +148,44 @@ async def test_deep_page_is_an_index_range_scan(world: World, db) -> None:
             assert "ROW(visited_on, id) <" in scan["Index Cond"].replace("(s.", "(").replace(" s.", " ")
             # The scan stops after the page: it never reads the 20,000 rows before the cursor.
             assert scan["Actual Rows"] <= 51, scan
+
+
+async def test_actions_page_by_cursor_in_their_order(client, world: World, db) -> None:
+    headers = await login_as(client, world.a.admin)
+    async with db.acquire() as conn:
+        submission = await conn.fetchval(
+            """INSERT INTO submissions (org_id, branch_id, form_version_id, inspector_id, mode, status,
+                                        current_revision, passed, visited_on, released_at)
+               VALUES ($1, $2, $3, $4, 'adhoc', 'released', 1, false, current_date, now()) RETURNING id""",
+            world.a.id, world.a.b11, world.form_version_id, world.a.inspector.id)
+        revision = await conn.fetchval(
+            """INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
+                                                 score_card, started_at, finished_at, proof)
+               VALUES ($1, $2, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}') RETURNING id""",
+            world.a.id, submission)
+        await conn.execute(
+            """INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
+                                    title_en, priority, evidence_required, due_on)
+               SELECT $1, $2, $3, $4, 'f', 'item-' || g, '标题', 'Title',
+                      (ARRAY['urgent', 'high', 'normal', 'low'])[1 + g % 4], false, current_date + (g % 3)
+               FROM generate_series(1, 23) g""",
+            world.a.id, world.a.b11, submission, revision)
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = await client.get("/actions", params={"limit": 5, **({"after": cursor} if cursor else {})},
+                                headers=headers)
+        assert page.status_code == 200, page.text
+        seen += [a["id"] for a in page.json()]
+        pages += 1
+        cursor = page.headers.get("Next-Cursor")
+        if not cursor:
+            break
+    rows = await db.fetch(
+        "SELECT id FROM actions WHERE org_id = $1 ORDER BY due_on, "
+        "array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority), created_at, id", world.a.id)
+    assert seen == [str(r["id"]) for r in rows] and len(seen) == 23 and pages == 5
+    by_offset = await client.get("/actions", params={"limit": 5, "offset": 5}, headers=headers)
+    assert [a["id"] for a in by_offset.json()] == seen[5:10]
+    bad = await client.get("/actions", params={"after": Keyset("submissions", date).encode(date.today(), LAST_UUID)},
+                           headers=headers)
+    assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["after"]

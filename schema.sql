@@ -101,6 +101,21 @@ BEGIN
 END $$;
 
 --
+-- Name: form_version_retired(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.form_version_retired(p_org uuid, p_form_version uuid) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM form_versions v
+        JOIN form_retirements r ON r.form_id = v.form_id AND r.org_id = p_org
+                               AND (r.version IS NULL OR r.version = v.version)
+        WHERE v.id = p_form_version
+    )
+$$;
+
+--
 -- Name: intake_context(uuid, uuid, uuid, uuid, uuid, uuid, uuid[], uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -119,13 +134,15 @@ BEGIN
         ) stored),
         'target', (SELECT to_jsonb(target) FROM (
             SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
-                   v.status AS visit_status, b.timezone, b.latitude, b.longitude, true AS adhoc_allowed
+                   v.status AS visit_status, b.timezone, b.latitude, b.longitude, true AS adhoc_allowed,
+                   form_version_retired(in_org, v.form_version_id) AS form_retired
             FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
             WHERE in_visit IS NOT NULL AND v.org_id = in_org AND v.id = in_visit AND v.inspector_id = in_inspector
             UNION ALL
             SELECT NULL::uuid, b.id, in_form_version, 'adhoc', NULL::timestamptz, NULL::timestamptz, NULL,
                    b.timezone, b.latitude, b.longitude,
-                   (org_setting(in_org, 'allow_adhoc_submissions'))::boolean  -- false: intake answers 422
+                   (org_setting(in_org, 'allow_adhoc_submissions'))::boolean,  -- false: intake answers 422
+                   form_version_retired(in_org, in_form_version)  -- true: no new submissions (#17)
             FROM branches b
             WHERE in_visit IS NULL AND b.org_id = in_org AND b.id = in_branch AND b.active
         ) target),
@@ -616,6 +633,21 @@ CREATE SEQUENCE public.events_id_seq
 --
 
 ALTER SEQUENCE public.events_id_seq OWNED BY public.events.id;
+
+--
+-- Name: form_retirements; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.form_retirements (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    form_id uuid NOT NULL,
+    version integer,
+    reason text DEFAULT ''::text NOT NULL,
+    retired_by uuid,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT form_retirements_version_check CHECK ((version > 0))
+);
 
 --
 -- Name: form_versions; Type: TABLE; Schema: public; Owner: -
@@ -1239,6 +1271,13 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
 --
+-- Name: form_retirements form_retirements_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_retirements
+    ADD CONSTRAINT form_retirements_pkey PRIMARY KEY (id);
+
+--
 -- Name: form_versions form_versions_form_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1605,6 +1644,12 @@ CREATE INDEX events_feed ON public.events USING btree (org_id, xid, id);
 --
 
 CREATE INDEX events_subject ON public.events USING btree (subject_id, subject_seq);
+
+--
+-- Name: form_retirements_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX form_retirements_key ON public.form_retirements USING btree (org_id, form_id, COALESCE(version, 0));
 
 --
 -- Name: form_versions_hash_idx; Type: INDEX; Schema: public; Owner: -
@@ -2013,6 +2058,20 @@ ALTER TABLE ONLY public.device_sessions
 
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: form_retirements form_retirements_form_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_retirements
+    ADD CONSTRAINT form_retirements_form_id_fkey FOREIGN KEY (form_id) REFERENCES public.forms(id) ON DELETE CASCADE;
+
+--
+-- Name: form_retirements form_retirements_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.form_retirements
+    ADD CONSTRAINT form_retirements_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 --
 -- Name: form_versions form_versions_form_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -36,6 +36,7 @@ class VersionRow(msgspec.Struct, frozen=True, kw_only=True):
     published_at: datetime | None
     title_zh: str
     title_en: str
+    retired: bool = False  # the caller's org retired this version or its form (#17)
 
 
 class VersionWithDocument(VersionRow, frozen=True, kw_only=True):
@@ -44,7 +45,8 @@ class VersionWithDocument(VersionRow, frozen=True, kw_only=True):
 
 _VERSION_COLUMNS: Final = """
     v.id AS form_version_id, f.id AS form_id, f.key, f.org_id, v.version, v.status, v.content_hash,
-    v.created_at, v.published_at, v.document->'title'->>'zh' AS title_zh, v.document->'title'->>'en' AS title_en
+    v.created_at, v.published_at, v.document->'title'->>'zh' AS title_zh, v.document->'title'->>'en' AS title_en,
+    form_version_retired($1, v.id) AS retired
 """
 _VISIBLE: Final = "(f.org_id IS NULL OR f.org_id = $1)"
 
@@ -61,7 +63,7 @@ RETURNING id, org_id, key
 SELECT_LATEST_PUBLISHED: Final = f"""
 SELECT DISTINCT ON (f.id) {_VERSION_COLUMNS}
 FROM forms f JOIN form_versions v ON v.form_id = f.id
-WHERE {_VISIBLE} AND v.status = 'published'
+WHERE {_VISIBLE} AND v.status = 'published' AND NOT form_version_retired($1, v.id)
 ORDER BY f.id, v.version DESC
 """
 SELECT_VERSIONS: Final = f"""
@@ -97,6 +99,15 @@ WHERE form_id = $1 AND version = $2 AND status = 'draft'
 RETURNING id
 """
 SELECT_VERSION_STATUS: Final = "SELECT status FROM form_versions WHERE form_id = $1 AND version = $2"
+# $1 org, $2 form, $3 version (NULL: the whole form), $4 reason, $5 who. Already retired: no row.
+INSERT_RETIREMENT: Final = """
+INSERT INTO form_retirements (org_id, form_id, version, reason, retired_by) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (org_id, form_id, coalesce(version, 0)) DO NOTHING
+RETURNING id
+"""
+SELECT_FORM_RETIRED: Final = """
+SELECT EXISTS (SELECT 1 FROM form_retirements WHERE org_id = $1 AND form_id = $2 AND version IS NULL)
+"""
 
 
 def _decode_document(row: asyncpg.Record) -> VersionWithDocument:
@@ -169,3 +180,13 @@ async def publish_draft(conn: asyncpg.Connection, form_id: UUID, version: int) -
 
 async def version_status(conn: asyncpg.Connection, form_id: UUID, version: int) -> VersionStatus | None:
     return await conn.fetchval(SELECT_VERSION_STATUS, form_id, version)
+
+
+async def retire(conn: asyncpg.Connection, org_id: UUID, form_id: UUID, version: int | None, reason: str,
+                 retired_by: UUID | None) -> bool:
+    """Record the retirement; False when it was already retired so."""
+    return await conn.fetchval(INSERT_RETIREMENT, org_id, form_id, version, reason, retired_by) is not None
+
+
+async def form_retired(conn: asyncpg.Connection, org_id: UUID, form_id: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_FORM_RETIRED, org_id, form_id))

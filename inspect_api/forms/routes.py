@@ -13,7 +13,16 @@ from inspect_api.errors import problem_responses
 from inspect_api.forms import service
 from inspect_api.forms.download import form_download
 from inspect_api.forms.model import FormDocument
-from inspect_api.forms.schemas import FormVersionOut, FormVersionSummary, Lang, summary
+from inspect_api.forms.schemas import (
+    RETIRE_DESCRIPTION,
+    FormVersionOut,
+    FormVersionSummary,
+    Lang,
+    RetiredOut,
+    RetireIn,
+    retired_out,
+    summary,
+)
 from inspect_api.params import VersionNumber
 from inspect_api.resources import Pool, resources_of
 
@@ -111,6 +120,30 @@ class FormsController(Controller):
         self, principal: Caller, pool: Pool, key: str, version: VersionNumber,
     ) -> FormVersionSummary:
         return summary(await service.publish(pool, principal.org_id, key, version, actor=principal))
+
+    @post(
+        "/{key:str}/retire",
+        opt=roles("admin"),
+        status_code=200,
+        summary="Retire a form (every version) for this org: no new visits or submissions, history kept",
+        description=RETIRE_DESCRIPTION,
+        responses=problem_responses(404, 409),
+    )
+    async def retire_form(self, principal: Caller, pool: Pool, key: str, data: RetireIn) -> RetiredOut:
+        return retired_out(await service.retire(pool, principal, key, None, data.reason))
+
+    @post(
+        "/{key:str}/versions/{version:int}/retire",
+        opt=roles("admin"),
+        status_code=200,
+        summary="Retire one published version for this org: no new visits or submissions, history kept",
+        description=RETIRE_DESCRIPTION,
+        responses=problem_responses(404, 409),
+    )
+    async def retire_version(
+        self, principal: Caller, pool: Pool, key: str, version: VersionNumber, data: RetireIn
+    ) -> RetiredOut:
+        return retired_out(await service.retire(pool, principal, key, version, data.reason))
 
 
 routes = [FormsController]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -22,6 +22,9 @@ class FormVersionSummary(msgspec.Struct, frozen=True, kw_only=True):
     title: dict[str, str] | str
     content_hash: str
     published_at: datetime | None
+    # Lists only (#17): whether the caller's org retired this version or its form (no new visits or
+    # submissions; history keeps it). null in a version download, whose bytes never change.
+    retired: bool | None = None
 
 
 class FormVersionOut(FormVersionSummary, frozen=True, kw_only=True):
@@ -43,6 +46,7 @@ def summary(row: VersionRow, lang: Lang | None = None) -> FormVersionSummary:
         title=_title(row, lang),
         content_hash=row.content_hash,
         published_at=row.published_at,
+        retired=row.retired,
     )
 
 
@@ -60,6 +64,35 @@ def localize(value: Any, lang: Lang) -> Any:
 def full_version(row: VersionWithDocument, lang: Lang | None) -> FormVersionOut:
     document = msgspec.to_builtins(row.document)
     return FormVersionOut(
-        **msgspec.structs.asdict(summary(row, lang)),
+        **(msgspec.structs.asdict(summary(row, lang)) | {"retired": None}),
         document=document if lang is None else localize(document, lang),
     )
+
+
+# ---- retirement (#17) --------------------------------------------------------------------------
+
+RETIRE_DESCRIPTION = (
+    "For the caller's org only (a catalogue form stays usable by other orgs). Afterwards scheduling a "
+    "visit with a retired version, or a first submission against it, answers 422 naming form_version_id; "
+    "GET /forms no longer lists it (an older, unretired version of the form is listed instead), "
+    "GET /forms/{key}/versions marks it retired, and visits, submissions, score cards, reports and exports "
+    "made with it stay as they are (a submission stays pinned to its version). Corrections of rejected "
+    "results keep their version. Retiring again answers 409; a `form.retired` event and an audit row are "
+    "written with it."
+)
+
+
+class RetireIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class RetiredOut(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    version: int | None  # null: the whole form
+    reason: str
+    versions: list[FormVersionSummary]
+
+
+def retired_out(retired: Any) -> RetiredOut:
+    return RetiredOut(key=retired.key, version=retired.version, reason=retired.reason,
+                      versions=[summary(v) for v in retired.versions])

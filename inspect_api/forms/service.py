@@ -142,6 +142,43 @@ async def publish(pool: asyncpg.Pool, org_id: UUID, key: str, version: int, *, a
     return published
 
 
+class Retired(msgspec.Struct, frozen=True, kw_only=True):
+    """The `form.retired` event's payload and the retire endpoints' answer."""
+
+    key: str
+    version: int | None  # None: the whole form
+    reason: str
+    versions: list[VersionRow]  # the form's published versions as they stand now (retired flags)
+
+
+async def retire(pool: asyncpg.Pool, p: Principal, key: str, version: int | None, reason: str) -> Retired:
+    """Retire a form (every version, also later ones) or one published version for the caller's org
+    (#17): no new visits or submissions against it; it leaves GET /forms; history, reports and exports
+    keep it. A catalogue form is retired for this org only. Retiring again: 409. One transaction with a
+    `form.retired` event and an audit row."""
+    async with pool.acquire() as conn, conn.transaction():
+        form = await _form_or_404(conn, p.org_id, key)
+        await queries.lock_form(conn, form.id)
+        if version is not None:
+            status = await queries.version_status(conn, form.id, version)
+            if status is None:
+                raise NotFound(f"form {key!r} has no version {version}")
+            if status != "published":
+                raise Conflict(f"form {key!r} version {version} is a draft: delete or replace it instead")
+            if await queries.form_retired(conn, p.org_id, form.id):
+                raise Conflict(f"form {key!r} is already retired (every version)")
+        if not await queries.retire(conn, p.org_id, form.id, version, reason, p.user_id):
+            what = f"form {key!r}" if version is None else f"form {key!r} version {version}"
+            raise Conflict(f"{what} is already retired")
+        retired = Retired(key=key, version=version, reason=reason,
+                          versions=await queries.versions_of(conn, p.org_id, form.id, include_drafts=False))
+        subject = next((v.form_version_id for v in retired.versions if v.version == version), form.id)
+        await emit(conn, p.org_id, "form.retired", subject, retired)
+        await record(conn, p, "form.retired", target_type="form" if version is None else "form_version",
+                     target_id=subject, after={"key": key, "version": version, "reason": reason})
+    return retired
+
+
 async def seed_catalogue(conn: asyncpg.Connection, forms: Sequence[FormDocument]) -> list[SeedOutcome]:
     """Publish each seed form into the shared catalogue unless its content is already the latest."""
     outcomes: list[SeedOutcome] = []

@@ -94,6 +94,7 @@ class FormRow(msgspec.Struct, frozen=True):
 FORM_BY_KEY: Final = """
 SELECT f.id,
        (SELECT fv.id FROM form_versions fv WHERE fv.form_id = f.id AND fv.status = 'published'
+          AND NOT form_version_retired($1, fv.id)  -- #17: a retired version takes no new visits
         ORDER BY fv.version DESC LIMIT 1) AS published_version_id
 FROM forms f WHERE f.key = $2 AND (f.org_id = $1 OR f.org_id IS NULL)
 ORDER BY f.org_id NULLS LAST LIMIT 1
@@ -252,6 +253,7 @@ SELECT p.id, p.org_id, p.form_id, p.mode, p.branch_rule, p.region_id, p.period_k
        p.days_of_week::int[] AS days_of_week, to_char(p.window_start_time, 'HH24:MI') AS window_start_time,
        to_char(p.window_end_time, 'HH24:MI') AS window_end_time, p.starts_on, p.ends_on, p.created_by,
        (SELECT fv.id FROM form_versions fv WHERE fv.form_id = p.form_id AND fv.status = 'published'
+          AND NOT form_version_retired(p.org_id, fv.id)  -- #17: a retired version takes no new visits
         ORDER BY fv.version DESC LIMIT 1) AS version_id
 FROM programmes p
 """

@@ -107,6 +107,7 @@ def _new_target(target: VisitTarget | None, data: SubmissionIn) -> VisitTarget:
             raise NotFound(f"visit {data.visit_id} not found")
         if target.visit_status == "cancelled":
             raise Conflict(f"visit {data.visit_id} was cancelled")
+        _refuse_retired(target, "visit_id")
         return target
     if data.branch_id is None or data.form_version_id is None:
         raise InvalidInput(
@@ -120,7 +121,15 @@ def _new_target(target: VisitTarget | None, data: SubmissionIn) -> VisitTarget:
                    "submit against a scheduled visit_id")
         raise InvalidInput(message, extra={"errors": [{"field": "visit_id", "message": message},
                                                       {"field": "allow_adhoc_submissions", "message": message}]})
+    _refuse_retired(target, "form_version_id")
     return target
+
+
+def _refuse_retired(target: VisitTarget, field: str) -> None:
+    """A retired form version takes no new submission (#17); corrections keep their version."""
+    if target.form_retired:
+        message = f"form version {target.form_version_id} is retired for this org: no new submissions against it"
+        raise InvalidInput(message, extra={"errors": [{"field": field, "message": message}]})
 
 
 async def _correctable(

@@ -50,6 +50,7 @@ class VisitTarget(msgspec.Struct, frozen=True, kw_only=True):
     latitude: float | None
     longitude: float | None
     adhoc_allowed: bool = True  # an ad-hoc target: the org setting allow_adhoc_submissions
+    form_retired: bool = False  # the org retired the form version: no new submissions against it
 
 
 class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):

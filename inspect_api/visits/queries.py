@@ -140,10 +140,12 @@ async def lock_inspector(conn: asyncpg.Connection, org_id: UUID, user_id: UUID) 
 class FormVersionRow(msgspec.Struct, frozen=True):
     id: UUID
     status: str
+    retired: bool = False  # the org retired it (forms/sql/form_version_retired.sql): no new visits
 
 
 USABLE_FORM_VERSION: Final = """
-SELECT fv.id, fv.status FROM form_versions fv JOIN forms f ON f.id = fv.form_id
+SELECT fv.id, fv.status, form_version_retired($1, fv.id) AS retired
+FROM form_versions fv JOIN forms f ON f.id = fv.form_id
 WHERE fv.id = $2 AND (f.org_id IS NULL OR f.org_id = $1)
 """
 

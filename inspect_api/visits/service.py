@@ -46,6 +46,8 @@ async def _reference_problems(conn: asyncpg.Connection, p: Principal, data: Visi
         problems.append(("form_version_id", "no such form version"))
     elif version.status != "published":
         problems.append(("form_version_id", "the form version is a draft: publish it first"))
+    elif version.retired:
+        problems.append(("form_version_id", "the form version is retired: schedule a current version"))
     return problems
 
 

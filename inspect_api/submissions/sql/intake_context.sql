@@ -29,13 +29,15 @@ BEGIN
         ) stored),
         'target', (SELECT to_jsonb(target) FROM (
             SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
-                   v.status AS visit_status, b.timezone, b.latitude, b.longitude, true AS adhoc_allowed
+                   v.status AS visit_status, b.timezone, b.latitude, b.longitude, true AS adhoc_allowed,
+                   form_version_retired(in_org, v.form_version_id) AS form_retired
             FROM visits v JOIN branches b ON b.id = v.branch_id AND b.org_id = v.org_id
             WHERE in_visit IS NOT NULL AND v.org_id = in_org AND v.id = in_visit AND v.inspector_id = in_inspector
             UNION ALL
             SELECT NULL::uuid, b.id, in_form_version, 'adhoc', NULL::timestamptz, NULL::timestamptz, NULL,
                    b.timezone, b.latitude, b.longitude,
-                   (org_setting(in_org, 'allow_adhoc_submissions'))::boolean  -- false: intake answers 422
+                   (org_setting(in_org, 'allow_adhoc_submissions'))::boolean,  -- false: intake answers 422
+                   form_version_retired(in_org, in_form_version)  -- true: no new submissions (#17)
             FROM branches b
             WHERE in_visit IS NULL AND b.org_id = in_org AND b.id = in_branch AND b.active
         ) target),

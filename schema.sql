@@ -558,7 +558,9 @@ CREATE TABLE public.branches (
     address text DEFAULT ''::text NOT NULL,
     active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    format text,
     CONSTRAINT branches_code_check CHECK ((code <> ''::text)),
+    CONSTRAINT branches_format_check CHECK ((format ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
     CONSTRAINT branches_latitude_check CHECK (((latitude >= ('-90'::integer)::double precision) AND (latitude <= (90)::double precision))),
     CONSTRAINT branches_longitude_check CHECK (((longitude >= ('-180'::integer)::double precision) AND (longitude <= (180)::double precision)))
 );

@@ -109,7 +109,8 @@ def _tighten(node: Any, components: dict[str, Any], seen: set[str]) -> bool:
             free_text = _tighten(components[name], components, seen)
     if "pattern" not in node and "enum" not in node and "const" not in node:
         # Litestar puts the format of an optional value beside its `oneOf: [string, null]`.
-        if node.get("format") in _DATED_FORMATS:
+        # (isinstance: a `properties` map walked as a node may hold a member named "format".)
+        if isinstance(node.get("format"), str) and node["format"] in _DATED_FORMATS:
             node["pattern"] = DAY_RANGE_PATTERN
         elif _is_string_schema(node) and "format" not in node:
             node["pattern"] = NO_NUL_PATTERN

@@ -2,9 +2,10 @@
 (region codes) and writes everything in one statement, or nothing.
 
 Format: UTF-8 with or without a BOM, comma-separated, a header row, one branch per row.
-    code,name_zh,name_en,region_code,timezone,latitude,longitude,address,active
+    code,name_zh,name_en,region_code,timezone,latitude,longitude,address,active,format
 Required columns: code, name_zh, name_en, region_code, timezone. Optional: latitude + longitude
-(both or neither), address, active (true/false/1/0/yes/no/是/否; empty = true).
+(both or neither), address, active (true/false/1/0/yes/no/是/否; empty = true), format (the branch's
+peer group in rankings, a lower-case slug; empty = none).
 Rows are numbered like a spreadsheet: the header is row 1, the first branch row 2.
 """
 
@@ -17,10 +18,20 @@ from typing import Any, Final
 import msgspec
 
 from inspect_api.org.rules import coordinates_problem, timezone_problem
-from inspect_api.org.schemas import Address, Code, ImportRowError, Latitude, Longitude, NameEn, NameZh, Timezone
+from inspect_api.org.schemas import (
+    Address,
+    BranchFormat,
+    Code,
+    ImportRowError,
+    Latitude,
+    Longitude,
+    NameEn,
+    NameZh,
+    Timezone,
+)
 
 REQUIRED_COLUMNS: Final = ("code", "name_zh", "name_en", "region_code", "timezone")
-OPTIONAL_COLUMNS: Final = ("latitude", "longitude", "address", "active")
+OPTIONAL_COLUMNS: Final = ("latitude", "longitude", "address", "active", "format")
 MAX_ROWS: Final = 5000
 _TRUE: Final = frozenset({"", "true", "1", "yes", "y", "是"})
 _FALSE: Final = frozenset({"false", "0", "no", "n", "否"})
@@ -45,6 +56,7 @@ class CsvBranch(msgspec.Struct, frozen=True, kw_only=True):
     longitude: float | None
     address: str
     active: bool
+    format: str | None = None
 
 
 def _constraint_message(exc: msgspec.ValidationError) -> str:
@@ -121,6 +133,11 @@ def _parse_row(row_number: int, cells: dict[str, str]) -> tuple[CsvBranch | None
     if active not in _TRUE | _FALSE:
         fail("active", f"{cells['active']!r} is not true or false")
     values["active"] = active in _TRUE
+    values["format"] = None
+    if cells.get("format", "") != "":
+        values["format"], problem = _check(BranchFormat, cells["format"])
+        if problem:
+            fail("format", problem)
     if errors:
         return None, errors
     return CsvBranch(row=row_number, **values), []

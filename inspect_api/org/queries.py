@@ -155,7 +155,7 @@ async def delete_region(conn: asyncpg.Connection, p: Principal, region_id: UUID)
 
 _BRANCH_COLUMNS: Final = """
     b.id, b.region_id, r.code AS region_code, b.code, b.name_zh, b.name_en, b.timezone, b.latitude,
-    b.longitude, b.address, b.active, b.created_at"""
+    b.longitude, b.address, b.active, b.created_at, b.format"""
 _VISIBLE_BRANCH: Final = "b.org_id = $1 AND b.id IN (SELECT visible_branch_ids($1, $2, $3))"
 
 LIST_BRANCHES: Final = f"""
@@ -203,8 +203,9 @@ async def existing_branch_ids(conn: asyncpg.Connection, org_id: UUID, ids: Seque
 
 
 INSERT_BRANCH: Final = """
-INSERT INTO branches (org_id, region_id, code, name_zh, name_en, timezone, latitude, longitude, address, active)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO branches (org_id, region_id, code, name_zh, name_en, timezone, latitude, longitude, address, active,
+                      format)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id
 """
 
@@ -222,16 +223,18 @@ async def insert_branch(
     longitude: float | None,
     address: str,
     active: bool,
+    format: str | None = None,
 ) -> UUID:
     return await conn.fetchval(
-        INSERT_BRANCH, org_id, region_id, code, name_zh, name_en, timezone, latitude, longitude, address, active
+        INSERT_BRANCH, org_id, region_id, code, name_zh, name_en, timezone, latitude, longitude, address, active,
+        format,
     )
 
 
 UPDATE_BRANCH: Final = """
 UPDATE branches AS b
 SET region_id = $5, code = $6, name_zh = $7, name_en = $8, timezone = $9, latitude = $10, longitude = $11,
-    address = $12, active = $13
+    address = $12, active = $13, format = $14
 WHERE b.org_id = $1 AND b.id IN (SELECT visible_branch_ids($1, $2, $3)) AND b.id = $4
 RETURNING b.id
 """
@@ -251,6 +254,7 @@ async def update_branch(conn: asyncpg.Connection, p: Principal, b: BranchOut) ->
         b.longitude,
         b.address,
         b.active,
+        b.format,
     )
     return found is not None
 
@@ -264,15 +268,17 @@ async def delete_branch(conn: asyncpg.Connection, p: Principal, branch_id: UUID)
 
 # One statement for the whole import: parallel arrays unnested into rows, created or updated by code.
 UPSERT_BRANCHES: Final = """
-INSERT INTO branches AS b (org_id, code, name_zh, name_en, region_id, timezone, latitude, longitude, address, active)
-SELECT $1, t.code, t.name_zh, t.name_en, t.region_id, t.timezone, t.latitude, t.longitude, t.address, t.active
+INSERT INTO branches AS b (org_id, code, name_zh, name_en, region_id, timezone, latitude, longitude, address, active,
+                           format)
+SELECT $1, t.code, t.name_zh, t.name_en, t.region_id, t.timezone, t.latitude, t.longitude, t.address, t.active,
+       t.format
 FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::float8[], $8::float8[], $9::text[],
-            $10::boolean[])
-     AS t (code, name_zh, name_en, region_id, timezone, latitude, longitude, address, active)
+            $10::boolean[], $11::text[])
+     AS t (code, name_zh, name_en, region_id, timezone, latitude, longitude, address, active, format)
 ON CONFLICT (org_id, code) DO UPDATE
 SET name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en, region_id = EXCLUDED.region_id,
     timezone = EXCLUDED.timezone, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-    address = EXCLUDED.address, active = EXCLUDED.active
+    address = EXCLUDED.address, active = EXCLUDED.active, format = EXCLUDED.format
 RETURNING (xmax = 0) AS created
 """
 
@@ -291,6 +297,7 @@ async def upsert_branches(conn: asyncpg.Connection, org_id: UUID, columns: dict[
         columns["longitude"],
         columns["address"],
         columns["active"],
+        columns["format"],
     )
     created = sum(1 for row in rows if row["created"])
     return created, len(rows) - created

@@ -41,6 +41,10 @@ Timezone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA ti
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Address = Annotated[str, Meta(max_length=500)]
+BranchFormat = Annotated[str, Meta(
+    pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$(?!\n)",
+    description="the branch's format, a short lower-case slug the org chooses (e.g. forecourt, highway, urban): "
+                "its peer group in rankings with peer=format; null: not set")]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=200)]
 OrgName = Annotated[str, Meta(min_length=1, max_length=200)]
 RevisitDays = Annotated[int, Meta(ge=0, le=365, description="0 turns the mystery revisit rule off")]
@@ -83,6 +87,7 @@ class BranchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     longitude: Longitude | None = None
     address: Address = ""
     active: bool = True
+    format: BranchFormat | None = None
 
 
 class BranchPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -95,6 +100,7 @@ class BranchPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     longitude: Longitude | UnsetType | None = UNSET
     address: Address | UnsetType = UNSET
     active: bool | UnsetType = UNSET
+    format: BranchFormat | UnsetType | None = UNSET
 
 
 class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +116,7 @@ class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
     address: str
     active: bool
     created_at: datetime
+    format: str | None = None
 
 
 class ImportRowError(msgspec.Struct, frozen=True, kw_only=True):

@@ -237,6 +237,7 @@ async def import_branches(pool: asyncpg.Pool, p: Principal, body: bytes) -> Impo
             "longitude": [r.longitude for r in rows],
             "address": [r.address for r in rows],
             "active": [r.active for r in rows],
+            "format": [r.format for r in rows],
         }
         created, updated = await queries.upsert_branches(conn, p.org_id, columns)
     return ImportResult(created=created, updated=updated, codes=[r.code for r in rows])

@@ -6,7 +6,7 @@ with and without ranks, calibration agreement)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from uuid import UUID
 
 import msgspec
@@ -35,32 +35,51 @@ from inspect_api.rankings.schemas import (
     InspectorLeniency,
     ItemAgreement,
     PairAgreement,
+    Peer,
     Shrinkage,
 )
 
 PLACES = 4  # adjusted scores are compared (and shown) at the means' precision, so equal ones tie exactly
 
 
-def shrinkage_by_branch(rows: Sequence[ScoredBranchRow]) -> tuple[dict[UUID, AdjustedStats], Shrinkage]:
-    # Regions as small ints: the maths hashes groups often, and UUID hashing is slow in Python.
+def peer_key(row: ScoredBranchRow, peer: Peer) -> Hashable:
+    """The peer group of a branch: its region, its format (None, not set, is a group of its own) or one
+    group for the whole scope."""
+    if peer == "region":
+        return row.region_id
+    if peer == "format":
+        return row.format
+    return None
+
+
+def shrinkage_by_branch(
+    rows: Sequence[ScoredBranchRow], peer: Peer = "region",
+) -> tuple[dict[UUID, AdjustedStats], Shrinkage]:
+    """Every scored branch of the scope shrunk toward its peer group's mean (`peer`), ranked over the scope,
+    within its region and within its peer group."""
+    # Groups as small ints: the maths hashes groups often, and UUID hashing is slow in Python.
+    group_index: dict[Hashable, int] = {}
     region_index: dict[UUID, int] = {}
-    samples = [BranchSample(key=index, group=region_index.setdefault(r.region_id, len(region_index)), n=r.scored,
-                            mean=r.mean, variance=r.variance) for index, r in enumerate(rows)]
+    samples = [BranchSample(key=index, group=group_index.setdefault(peer_key(r, peer), len(group_index)),
+                            n=r.scored, mean=r.mean, variance=r.variance) for index, r in enumerate(rows)]
+    regions = [region_index.setdefault(r.region_id, len(region_index)) for r in rows]
     shrunk, model = shrink(samples)
     adjusted = [round(s.adjusted, PLACES) for s in shrunk]
     overall = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda _: None)
-    regional = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda index: shrunk[index].group)
+    regional = peer_ranks(range(len(shrunk)), adjusted.__getitem__, regions.__getitem__)
+    peers = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda index: shrunk[index].group)
     out: dict[UUID, AdjustedStats] = {}
-    for s, value, whole, region in zip(shrunk, adjusted, overall, regional, strict=True):
-        if whole is None or region is None:  # cannot happen: every row has a score
+    for s, value, whole, region, group in zip(shrunk, adjusted, overall, regional, peers, strict=True):
+        if whole is None or region is None or group is None:  # cannot happen: every row has a score
             continue
         out[rows[s.key].branch_id] = AdjustedStats(
             raw_mean=s.raw_mean, adjusted_mean=value, ci_low=round(s.low, 2), ci_high=round(s.high, 2),
             peer_mean=round(s.peer_mean, PLACES), weight=round(s.weight, PLACES), rank=whole.rank,
             percentile=whole.percentile, region_rank=region.rank, region_percentile=region.percentile,
+            peer_rank=group.rank, peer_percentile=group.percentile,
         )
     summary = Shrinkage(branches=len(rows), sigma2=None if model.sigma2 is None else round(model.sigma2, PLACES),
-                        tau2=round(model.tau2, PLACES))
+                        tau2=round(model.tau2, PLACES), peer_group=peer)
     return out, summary
 
 

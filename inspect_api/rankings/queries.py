@@ -68,6 +68,7 @@ class ScoredBranchRow(msgspec.Struct, frozen=True, kw_only=True):
     scored: int
     mean: float
     variance: float | None
+    format: str | None = None  # the branch's format (peer=format); None: not set
 
 
 class PeriodVisitRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,7 +187,7 @@ SELECT_REGION_RANKING_PAGE: Final = _RANKING_PAGE.format(region_filter="AND b.re
 # Only for adjust=shrinkage: every scored branch of the scope in the period (σ², τ² and the adjusted ranks
 # are over the whole scope, not the page). The same roll-up rows the page reads; the same two-statement split.
 _SCOPE_SCORES: Final = """
-SELECT b.id AS branch_id, b.region_id, c.scored, c.mean, c.variance
+SELECT b.id AS branch_id, b.region_id, c.scored, c.mean, c.variance, b.format
 FROM branches b
 JOIN rollup_branch_periods c
   ON c.org_id = b.org_id AND c.form_key = $4 AND c.period_kind = $5 AND c.period_start = $6 AND c.branch_id = b.id
@@ -208,6 +209,7 @@ SELECT_PERIOD_VISITS: Final = """
 SELECT s.id AS submission_id, s.branch_id, b.code, b.name_zh, b.name_en, s.inspector_id, u.email, s.visited_on,
        s.total_percent::float8 AS score, proof_counts_for_fairness(r.proof, $5::text) AS counts
 FROM submissions s
+JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 JOIN branches b ON b.id = s.branch_id AND b.org_id = s.org_id

@@ -35,6 +35,7 @@ from inspect_api.rankings.schemas import (
     Adjust,
     CalibrationOut,
     ExcludeIntegrity,
+    Peer,
     RankingsOut,
     Scope,
     TrendOut,
@@ -70,6 +71,11 @@ WindowDays = Annotated[
     QueryParameter(ge=0, le=service.MAX_CALIBRATION_WINDOW_DAYS,
                    description="calibration pairs: two inspectors' visits to one branch at most this many days "
                                "apart (0: the same day)"),
+]
+PeerParam = Annotated[
+    Peer | None,
+    QueryParameter(description="with adjust=shrinkage: the peer group each branch is pulled toward and ranked in "
+                               "(adjusted.peer_rank): region (default), format (the branch attribute) or all"),
 ]
 ExcludeIntegrityParam = Annotated[
     ExcludeIntegrity,
@@ -108,11 +114,12 @@ class RankingsController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
         adjust: AdjustParam = "none",
+        peer: PeerParam = None,
     ) -> RankingsOut:
         return await service.rankings(read_pool, principal, form_key=form_key, kind=period,
                                       on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
                                       min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache,
-                                      adjust=adjust)
+                                      adjust=adjust, peer=peer)
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))

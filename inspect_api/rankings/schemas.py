@@ -14,6 +14,10 @@ Scope = Literal["org", "region"]
 Adjust = Literal["none", "shrinkage"]  # GET /rankings?adjust=: adjusted figures beside the raw ones
 # GET /rankings/inspectors?exclude_integrity=: leave out visits whose proof-of-visit integrity reaches it.
 ExcludeIntegrity = Literal["suspect", "review", "none"]
+# GET /rankings?adjust=shrinkage&peer=: whose mean a branch is shrunk toward and ranked among (peer_rank):
+# its region's branches, its format's (the branch attribute; branches without one form their own group)
+# or all the scope's.
+Peer = Literal["region", "format", "all"]
 MIN_VISITS_LIMITS: Final = (1, 50)  # a query may set min_visits within these bounds
 DEFAULT_MIN_RANKED_VISITS: Final = 3
 
@@ -51,7 +55,10 @@ class AdjustedStats(msgspec.Struct, frozen=True, kw_only=True):
     branch with few visits is pulled toward its peer group (its region; the whole scope for a region with
     fewer than 3 scored branches). Every branch with a scored visit is ranked on it (no min_visits: few
     visits already count for less); `rank` / `percentile` over the scope, `region_rank` / `region_percentile`
-    within the branch's region. The 95% interval is the posterior one (normal), clipped to 0..100."""
+    within the branch's region. The 95% interval is the posterior one (normal), clipped to 0..100.
+    With peer=format (or all) the peer group is the branch's format (or the whole scope) instead of its
+    region, for peer_mean and the shrinkage; `peer_rank` / `peer_percentile` rank it within that group
+    (with peer=region they equal region_rank / region_percentile, with all rank / percentile)."""
 
     raw_mean: float
     adjusted_mean: float
@@ -63,6 +70,8 @@ class AdjustedStats(msgspec.Struct, frozen=True, kw_only=True):
     percentile: float
     region_rank: int
     region_percentile: float
+    peer_rank: int = 0  # 0 only in pages cached before the field existed
+    peer_percentile: float = 0.0
 
 
 class Shrinkage(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,7 +79,7 @@ class Shrinkage(msgspec.Struct, frozen=True, kw_only=True):
     is shrunk) and between-branch variance τ² (method of moments, floored at 0), over `branches` scored ones."""
 
     method: Literal["empirical_bayes"] = "empirical_bayes"
-    peer_group: Literal["region"] = "region"
+    peer_group: Peer = "region"
     branches: int
     sigma2: float | None
     tau2: float

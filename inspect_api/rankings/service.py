@@ -35,6 +35,7 @@ from inspect_api.rankings.schemas import (
     ItemWeakness,
     Label,
     PeriodOut,
+    Peer,
     RankingsOut,
     Scope,
     TrendOut,
@@ -120,11 +121,17 @@ async def rankings(
     offset: int = 0,
     cache: RankingsCache | None = None,
     adjust: Adjust = "none",
+    peer: Peer | None = None,
 ) -> RankingsOut:
     """The ranking of one form in the period holding `on` (default: today, the branches' local date).
     `limit=None` returns every row (exports). With a cache, a page computed under the org's current
     roll-up generation is served again (see rankings/cache.py). adjust=shrinkage adds the empirical-Bayes
-    figures (schemas.AdjustedStats) from one more read of the scope's scored roll-up rows; page order unchanged."""
+    figures (schemas.AdjustedStats) from one more read of the scope's scored roll-up rows; page order unchanged.
+    `peer` (with adjust=shrinkage only; default region) is the group each branch is shrunk toward and ranked in."""
+    if peer is not None and adjust == "none":
+        raise InvalidInput("peer groups rank the adjusted scores: ask for adjust=shrinkage too",
+                           extra={"errors": [{"field": "peer", "message": "goes with adjust=shrinkage"}]})
+    peer = peer or "region"
     async with pool.acquire() as conn:
         context = await queries.org_context(conn, p.org_id)
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
@@ -135,7 +142,7 @@ async def rankings(
         # Admins all see the same page; anyone else's depends on their own scope.
         viewer = None if p.role == "admin" else (p.user_id, p.role, p.region_ids, p.branch_ids)
         key = (form_key, kind, start, threshold, size, max(0, offset), region_id, viewer,
-               bool(context.show_peer_names), adjust)
+               bool(context.show_peer_names), adjust, peer)
         if cache is not None and (hit := cache.get(p.org_id, context.generation, key)) is not None:
             return hit
         page = await queries.ranking_page(
@@ -153,7 +160,7 @@ async def rankings(
     shrinkage = None
     if scored is not None:
         # Pure Python over the scope's branches (thousands at most): off the loop all the same.
-        adjusted, shrinkage = await asyncio.to_thread(shrinkage_by_branch, scored)
+        adjusted, shrinkage = await asyncio.to_thread(shrinkage_by_branch, scored, peer)
         rows = [msgspec.structs.replace(row, adjusted=adjusted.get(source.branch_id))
                 for row, source in zip(rows, page.rows, strict=True)]
     out = RankingsOut(

@@ -602,6 +602,7 @@ SELECT {_BRANCH_BRIEF} AS branch,
        count(*) FILTER (WHERE v.status = 'scheduled' AND v.inspector_id IS NULL AND v.window_end > $6) AS open,
        count(*) FILTER (WHERE v.status = 'scheduled' AND v.inspector_id IS NOT NULL AND v.window_end > $6)
            AS assigned,
+       count(*) FILTER (WHERE v.status = 'scheduled' AND v.window_end <= $6) AS overdue,
        count(*) FILTER (WHERE v.status = 'submitted') AS completed,
        count(*) FILTER (WHERE v.status = 'missed') AS missed
 FROM visits v JOIN branches b ON b.id = v.branch_id
@@ -615,3 +616,33 @@ async def coverage(
     conn: asyncpg.Connection, p: Principal, programme_id: UUID, period: date, now: datetime
 ) -> list[CoverageRow]:
     return rows_to(CoverageRow, await conn.fetch(COVERAGE, *_scope(p), programme_id, period, now))
+
+
+# $4 now, $5 form key or NULL, $6..$7 the period [start, end) as the branch's local dates of window_start.
+SCOPE_COVERAGE: Final = f"""
+SELECT {_BRANCH_BRIEF} AS branch,
+       count(*) FILTER (WHERE v.status <> 'cancelled') AS planned,
+       count(*) FILTER (WHERE v.status = 'scheduled' AND v.inspector_id IS NULL AND v.window_end > $4) AS open,
+       count(*) FILTER (WHERE v.status = 'scheduled' AND v.inspector_id IS NOT NULL AND v.window_end > $4)
+           AS assigned,
+       count(*) FILTER (WHERE v.status = 'scheduled' AND v.window_end <= $4) AS overdue,
+       count(*) FILTER (WHERE v.status = 'submitted') AS completed,
+       count(*) FILTER (WHERE v.status = 'missed') AS missed
+FROM visits v JOIN branches b ON b.id = v.branch_id
+JOIN form_versions fv ON fv.id = v.form_version_id JOIN forms f ON f.id = fv.form_id
+WHERE v.org_id = $1 AND $3 IN ('admin', 'regional_lead') AND v.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
+  AND ($5::text IS NULL OR f.key = $5)
+  AND (v.window_start AT TIME ZONE b.timezone)::date >= $6 AND (v.window_start AT TIME ZONE b.timezone)::date < $7
+  AND ($8::uuid IS NULL OR b.region_id = $8)
+GROUP BY b.id, b.code, b.name_zh, b.name_en, b.timezone
+ORDER BY b.code, b.id
+LIMIT $9 OFFSET $10
+"""
+
+
+async def scope_coverage(
+    conn: asyncpg.Connection, p: Principal, now: datetime, form_key: str | None, start: date, end: date,
+    region_id: UUID | None, limit: int, offset: int,
+) -> list[CoverageRow]:
+    rows = await conn.fetch(SCOPE_COVERAGE, *_scope(p), now, form_key, start, end, region_id, limit, offset)
+    return rows_to(CoverageRow, rows)

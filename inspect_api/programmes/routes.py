@@ -18,7 +18,7 @@ Branch managers get 403 on all of them: programmes and occurrences tell when (my
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
@@ -42,6 +42,7 @@ from inspect_api.programmes.schemas import (
     ProgrammeOut,
     ProgrammePatch,
     ProgrammeStatus,
+    ScopeCoverageOut,
     WorkloadOut,
 )
 from inspect_api.resources import Pool
@@ -128,6 +129,26 @@ class ProgrammesController(Controller):
         on: Annotated[date | None, day_param("a day inside the period (default: today)")] = None,
     ) -> CoverageOut:
         return await service.coverage(pool, principal, programme_id, checked_day("on", on))
+
+    @get("/coverage", responses=problem_responses(403, 422),
+         summary="Coverage per branch in a period: planned, open, assigned, overdue, completed, missed visits",
+         description="Every visit (one-off or a programme's) whose window starts in the period, by the branch's "
+         "local date; branches in the caller's scope that have visits, by code. The visit-count side of "
+         "/rankings (which scores released results only): a missed visit shows here.")
+    async def scope_coverage(
+        self,
+        principal: Caller,
+        pool: Pool,
+        period: FromQuery[Literal["week", "month", "quarter"]] = "month",
+        on: Annotated[date | None, day_param("a day inside the period (default: today)")] = None,
+        form_key: Annotated[str | None, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$(?!\n)",
+                                                       description="only visits of this form")] = None,
+        region_id: FromQuery[UUID | None] = None,
+        limit: Limit = 200,
+        offset: Offset = 0,
+    ) -> ScopeCoverageOut:
+        return await service.scope_coverage(pool, principal, kind=period, on=checked_day("on", on),
+                                            form_key=form_key, region_id=region_id, limit=limit, offset=offset)
 
     @post("/occurrences/{visit_id:uuid}/assign", status_code=200, responses=problem_responses(403, 404, 409, 422),
           summary="Give an occurrence to an inspector (409 names the revisit rule or the cap when it applies)")

@@ -204,6 +204,7 @@ class CoverageRow(msgspec.Struct, frozen=True, kw_only=True):
     planned: int  # occurrences in the period (not cancelled)
     open: int  # not assigned yet, window not over
     assigned: int  # assigned, window not over
+    overdue: int  # window over, not submitted, not (yet) marked missed
     completed: int
     missed: int
 
@@ -211,4 +212,14 @@ class CoverageRow(msgspec.Struct, frozen=True, kw_only=True):
 class CoverageOut(msgspec.Struct, frozen=True, kw_only=True):
     programme_id: UUID
     period_start: date
+    rows: list[CoverageRow]
+
+
+class ScopeCoverageOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Every visit (one-off and programme) whose window starts in the period (the branch's local date), per
+    branch in the caller's scope that has any: the coverage beside /rankings' scores."""
+
+    period: Literal["week", "month", "quarter"]
+    period_start: date
+    form_key: str | None
     rows: list[CoverageRow]

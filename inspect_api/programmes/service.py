@@ -10,7 +10,7 @@ open occurrences a pause gives up, `visit.missed` from the missed-visit job (pro
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from inspect_api.programmes.schemas import (
     ProgrammeIn,
     ProgrammeOut,
     ProgrammePatch,
+    ScopeCoverageOut,
     WorkloadOut,
 )
 
@@ -306,6 +307,25 @@ async def coverage(pool: asyncpg.Pool, p: Principal, programme_id: UUID, on: dat
         start = planning.period_start(programme.period, on or now.date())
         rows = await queries.coverage(conn, p, programme_id, start, now)
     return CoverageOut(programme_id=programme_id, period_start=start, rows=rows)
+
+
+async def scope_coverage(
+    pool: asyncpg.Pool, p: Principal, *, kind: str, on: date | None, form_key: str | None, region_id: UUID | None,
+    limit: int, offset: int,
+) -> ScopeCoverageOut:
+    """Planned, open, assigned, overdue, completed and missed visits per branch in a period (week: ISO,
+    Monday first), one-off and programme visits alike, read by the branch's local date of the window."""
+    now = datetime.now(UTC)
+    day = on or now.date()
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        end = start + timedelta(days=7)
+    else:
+        start = planning.period_start(kind, day)  # type: ignore[arg-type]
+        end = planning.next_period_start(kind, start)  # type: ignore[arg-type]
+    async with pool.acquire() as conn:
+        rows = await queries.scope_coverage(conn, p, now, form_key, start, end, region_id, limit, offset)
+    return ScopeCoverageOut(period=kind, period_start=start, form_key=form_key, rows=rows)  # type: ignore[arg-type]
 
 
 # ---- assignment -----------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ LISTS = {
     "/programmes": {"admin": 200, "regional_lead": 200},
     "/programmes/jobs": {"inspector": 200},
     "/programmes/workload": {"admin": 200, "regional_lead": 200, "inspector": 200},
+    "/programmes/coverage": {"admin": 200, "regional_lead": 200},
 }
 
 

@@ -291,10 +291,21 @@ async def test_missed_visits_the_job_events_lists_workload_and_coverage(
     assert coverage.status_code == 200, coverage.text
     (branch_row,) = coverage.json()["rows"]
     assert branch_row["missed"] >= 1 and branch_row["branch"]["id"] == str(world.a.b11)
+    # The scope's coverage beside /rankings: one-off and programme visits of the period, per branch.
+    lead = await login_as(client, world.a.lead)
+    month = await db.fetchval("SELECT (window_start AT TIME ZONE 'Asia/Shanghai')::date FROM visits WHERE id = $1",
+                              late["id"])  # the branch's local date of the moved window
+    scoped = await client.get("/programmes/coverage", params={"period": "month", "on": month.isoformat(),
+                                                              "form_key": FORM_KEY}, headers=lead)
+    assert scoped.status_code == 200, scoped.text
+    by_branch = {r["branch"]["id"]: r for r in scoped.json()["rows"]}
+    assert set(by_branch) <= {str(world.a.b11), str(world.a.b12)}  # the lead's r1 only
+    assert by_branch[str(world.a.b11)]["missed"] >= 1
+    manager = await login_as(client, world.a.manager)
+    assert (await client.get("/programmes/coverage", headers=manager)).status_code == 403
     # A phone that syncs after the window still submits: intake accepts a missed visit.
     await db.execute("UPDATE visits SET status = 'submitted' WHERE id = $1", late["id"])
     # The manager's feed shows none of it.
-    manager = await login_as(client, world.a.manager)
     feed = await client.get("/events", headers=manager)
     assert not [e for e in feed.json()["events"] if e["type"].startswith("visit.")]
     assert {j.name for j in programme_jobs.periodic_jobs()} == {"programmes.generate", "visits.missed"}

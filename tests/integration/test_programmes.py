@@ -14,6 +14,8 @@ from litestar.testing import AsyncTestClient
 
 from inspect_api.programmes import jobs as programme_jobs
 from tests.integration.factories import World, login_as, make_user
+from tests.integration.fuel_visit import Fuel, fuel_fixture  # noqa: F401  (fixture)
+from tests.integration.phone import answers_for, submission_body
 
 FORM_KEY = "catalogue-test"  # the factories' published catalogue form
 
@@ -337,3 +339,19 @@ async def test_programmes_are_in_openapi(client: AsyncTestClient, db: asyncpg.Po
                  "/programmes/occurrences/{visit_id}/assign", "/programmes/workload",
                  "/programmes/{programme_id}/coverage", "/programmes/{programme_id}/branches"):
         assert path in paths, path
+
+
+async def test_a_missed_visit_still_takes_the_phone_s_late_submission(
+    client: AsyncTestClient, db: asyncpg.Pool, world: World, fuel: Fuel
+) -> None:
+    """Offline phones: the window passed and the job marked the visit missed before the phone synced."""
+    await db.execute("UPDATE visits SET window_start = now() - interval '2 hours', "
+                     "window_end = now() - interval '10 minutes' WHERE id = $1", fuel.visit_id)
+    async with db.acquire() as conn, conn.transaction():
+        assert await programme_jobs.mark_missed_visits(conn, datetime.now(UTC)) == 1
+    inspector = await login_as(client, world.a.inspector)
+    body = submission_body(answers_for(fuel.form), visit_id=str(fuel.visit_id))
+    response = await client.post("/submissions", json=body, headers=inspector)
+    assert response.status_code == 201, response.text
+    row = await db.fetchrow("SELECT status, missed_at FROM visits WHERE id = $1", fuel.visit_id)
+    assert row["status"] == "submitted" and row["missed_at"] is not None  # the record of the miss stays

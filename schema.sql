@@ -78,6 +78,9 @@ BEGIN
           AND (w.shape = 'admin' OR p_branch_payload IS NOT NULL)
           AND ((cardinality(w.branch_ids) = 0 AND cardinality(w.region_ids) = 0)
                OR p_branch = ANY (w.branch_ids) OR p_region = ANY (w.region_ids));
+        IF FOUND THEN
+            PERFORM pg_notify('webhook_due', '');
+        END IF;
     END IF;
     RETURN v_id;
 END $$;

@@ -99,28 +99,65 @@ async def run_once(pool: asyncpg.Pool, http: httpx.AsyncClient, options: WorkerO
     return len(batch)
 
 
+NOTIFY_CHANNEL: Final = "webhook_due"  # emit_event() notifies it when it queued a delivery
+
+
+async def _listen(pool: asyncpg.Pool, wake: asyncio.Event) -> asyncpg.pool.PoolConnectionProxy | None:
+    """Hold one pooled connection LISTENing on webhook_due; None (poll only) when that fails. The pool
+    drops the listener when the connection goes back (asyncpg does on release)."""
+    try:
+        conn = await pool.acquire()
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("webhook worker: no LISTEN connection, polling only: %s", exc)
+        return None
+    try:
+        await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())  # type: ignore[arg-type]
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("webhook worker: LISTEN failed, polling only: %s", exc)
+        await pool.release(conn)
+        return None
+    return conn
+
+
+async def _idle(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Until a delivery is queued (NOTIFY), `stop` is set, or `seconds` pass (the poll: retries come due
+    without a notification)."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 async def run_worker(pool: asyncpg.Pool, options: WorkerOptions, stop: asyncio.Event | None = None) -> None:
-    """Deliver until `stop` is set (or the task is cancelled)."""
+    """Deliver until `stop` is set (or the task is cancelled). Idle, it wakes on NOTIFY webhook_due (a new
+    delivery committed) or after `idle_seconds`, whichever comes first."""
     stop = stop or asyncio.Event()
-    async with httpx.AsyncClient(timeout=options.timeout_seconds, follow_redirects=False, trust_env=False) as http:
-        while not stop.is_set():
-            try:
-                done = await run_once(pool, http, options)
-            except (OSError, asyncpg.PostgresError) as exc:  # the database went away: try again shortly
-                log.warning("webhook worker: %s", exc)
-                done = 0
-            if not done:
+    wake = asyncio.Event()
+    listener = await _listen(pool, wake)
+    try:
+        async with httpx.AsyncClient(timeout=options.timeout_seconds, follow_redirects=False,
+                                     trust_env=False) as http:
+            while not stop.is_set():
+                wake.clear()  # a notification from here on wakes the idle wait below
                 try:
-                    await asyncio.wait_for(stop.wait(), options.idle_seconds)
-                except TimeoutError:
-                    pass
+                    done = await run_once(pool, http, options)
+                except (OSError, asyncpg.PostgresError) as exc:  # the database went away: try again shortly
+                    log.warning("webhook worker: %s", exc)
+                    done = 0
+                if not done:
+                    await _idle(stop, wake, options.idle_seconds)
+    finally:
+        if listener is not None:
+            await pool.release(listener)
 
 
 async def run_from_dsn(dsn: str, options: WorkerOptions, stop: asyncio.Event | None = None) -> None:
     """`inspect-api worker` and the worker `inspect-api dev` starts: its own small pool."""
     from inspect_api.storage.db import create_pool
 
-    pool = await create_pool(dsn, min_size=1, max_size=max(2, options.batch // 4))
+    pool = await create_pool(dsn, min_size=1, max_size=max(2, options.batch // 4) + 1)  # + the LISTEN one
     try:
         await run_worker(pool, options, stop)
     finally:

@@ -86,3 +86,29 @@ def test_seal_and_open() -> None:
     assert derive_key("k" * 32, "a") == derive_key("k" * 32, "b") != derive_key("", "a")
     with pytest.raises(ValueError, match="WEBHOOK_SECRET_KEY"):
         derive_key("short", "x")
+
+
+async def test_an_idle_worker_wakes_on_the_notification(client: Client, world: World, db: asyncpg.Pool) -> None:
+    """An idle worker whose poll is an hour away still delivers a new change: emit_event's NOTIFY
+    webhook_due wakes it (webhooks/worker.py)."""
+    import asyncio
+
+    from inspect_api.webhooks.worker import run_worker
+
+    admin = await login_as(client, world.a.admin)
+    with receiver() as hook:
+        await _endpoint(client, admin, hook.url, event_types=["branch.updated"])
+        stop = asyncio.Event()
+        sleepy = msgspec.structs.replace(NO_WAIT, idle_seconds=3600.0)
+        worker = asyncio.create_task(run_worker(db, sleepy, stop))
+        try:
+            await asyncio.sleep(0.5)  # let it find nothing and go idle
+            await _rename(client, admin, world.a.b11, "Woken")
+            for _ in range(600):
+                if hook.received:
+                    break
+                await asyncio.sleep(0.1)
+            assert [m.json["data"]["payload"]["name_en"] for m in hook.received] == ["Woken"]
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)

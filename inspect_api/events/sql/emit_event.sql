@@ -6,6 +6,8 @@
 -- 3. One pending delivery per enabled webhook endpoint that wants it (type, branch/region filter, and a
 --    branch-manager-shaped endpoint only for events a branch manager may see). `webhook.ping` events
 --    are delivered only to the endpoint that asked (webhooks/service.ping).
+-- 4. When a delivery was queued, NOTIFY webhook_due (sent at commit, once per transaction): idle
+--    workers LISTEN and claim at once instead of at their next poll (webhooks/worker.py).
 CREATE OR REPLACE FUNCTION emit_event(
     p_org uuid, p_type text, p_subject uuid, p_branch uuid, p_region uuid, p_payload jsonb, p_branch_payload jsonb
 ) RETURNS bigint
@@ -32,6 +34,9 @@ BEGIN
           AND (w.shape = 'admin' OR p_branch_payload IS NOT NULL)
           AND ((cardinality(w.branch_ids) = 0 AND cardinality(w.region_ids) = 0)
                OR p_branch = ANY (w.branch_ids) OR p_region = ANY (w.region_ids));
+        IF FOUND THEN
+            PERFORM pg_notify('webhook_due', '');
+        END IF;
     END IF;
     RETURN v_id;
 END $$;

@@ -65,6 +65,7 @@ FORM_KEY: Final = "fuel-attendant"
 PASSWORD: Final = "bench password, not a secret"
 HASH_ENV: Final = {"PASSWORD_TIME_COST": "1", "PASSWORD_MEMORY_KIB": "8192", "PASSWORD_PARALLELISM": "1"}
 REGIONS: Final = 20
+APP_PORT: int | None = None  # --app-port
 # Scored items of the fuel form with a made-up failure rate each (p5/p6 are conditional in the form;
 # here they are always judged, which only makes the item roll-ups bigger).
 ITEMS: Final = (
@@ -301,7 +302,7 @@ def summary(times: list[float]) -> dict[str, float]:
 
 async def measure(database_url: str, facts: dict[str, Any], month: date, runs: int, deadline: Deadline
                   ) -> dict[str, Any]:
-    port = free_port()
+    port = APP_PORT or free_port()
     server = start_server(database_url, port)
     tally = StatusTally()
     try:
@@ -580,7 +581,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40, help="timed requests per endpoint variant")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds for the whole run")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--pg-port", type=int, default=None, help="embedded PostgreSQL's port (default: a free one)")
+    parser.add_argument("--app-port", type=int, default=None, help="the app's port (default: a free one)")
     args = parser.parse_args()
+    global APP_PORT
+    APP_PORT = args.app_port
     stop_cleanly_on_sigterm()
     deadline = Deadline(args.timeout)
     postgres = None
@@ -589,7 +594,7 @@ def main() -> int:
         server_dsn = os.environ["DATABASE_URL"]
     else:
         base = Path(tempfile.mkdtemp(prefix="inspect-rankings-bench-"))
-        postgres = EmbeddedPostgres(base / "postgres")
+        postgres = EmbeddedPostgres(base / "postgres", port=args.pg_port)
         server_dsn = postgres.start()
     try:
         asyncio.run(run(args, server_dsn, deadline))

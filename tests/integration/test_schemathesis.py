@@ -83,6 +83,8 @@ DOMAIN_RULES: Final = {
     "PATCH /programmes/{programme_id}": "window and date order with the stored ones, branches exist",
     "POST /programmes/{programme_id}/branches": "CSV rows name branch codes",
     "POST /programmes/occurrences/{visit_id}/assign": "the user is an active inspector",
+    # the named assignee is an active admin, regional lead or branch manager who sees the action's branch
+    "PATCH /actions/{action_id}": "the assignee sees the action's branch",
 }
 CONFIG = "\n".join([
     "[checks.positive_data_acceptance]",

@@ -83,6 +83,11 @@ DOMAIN_RULES: Final = {
     "PATCH /programmes/{programme_id}": "window and date order with the stored ones, branches exist",
     "POST /programmes/{programme_id}/branches": "CSV rows name branch codes",
     "POST /programmes/occurrences/{visit_id}/assign": "the user is an active inspector",
+    # appeals (#17): the submission is a released result of the caller's branches (unknown, foreign and
+    # unreleased alike, so nothing is learnt of a visit before its release) and the item is on its form;
+    # corrected answers fit the pinned form version and change only the disputed item
+    "POST /appeals": "a released result of the caller's branches, the item is on its form",
+    "POST /appeals/{appeal_id}/accept": "answers fit the form version, only the disputed item",
     # the named assignee is an active admin, regional lead or branch manager who sees the action's branch
     "PATCH /actions/{action_id}": "the assignee sees the action's branch",
 }

@@ -837,6 +837,23 @@ CREATE TABLE public.regions (
 );
 
 --
+-- Name: review_comments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.review_comments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    item_key text,
+    body text NOT NULL,
+    share_with_branch boolean DEFAULT false NOT NULL,
+    author_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT review_comments_body_check CHECK (((length(body) >= 1) AND (length(body) <= 4000))),
+    CONSTRAINT review_comments_item_key_check CHECK (((item_key IS NULL) OR ((length(item_key) >= 1) AND (length(item_key) <= 200))))
+);
+
+--
 -- Name: rollup_branch_periods; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -985,10 +1002,15 @@ CREATE TABLE public.submissions (
     reviewed_at timestamp with time zone,
     released_at timestamp with time zone,
     reject_reason text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
     CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
     CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
     CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_hold_complete CHECK (((held_at IS NULL) = (hold_reason IS NULL))),
     CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_released_not_held CHECK (((status <> 'released'::text) OR (held_at IS NULL))),
     CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
 );
 
@@ -1409,6 +1431,13 @@ ALTER TABLE ONLY public.regions
     ADD CONSTRAINT regions_pkey PRIMARY KEY (id);
 
 --
+-- Name: review_comments review_comments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.review_comments
+    ADD CONSTRAINT review_comments_pkey PRIMARY KEY (id);
+
+--
 -- Name: rollup_branch_periods rollup_branch_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1723,6 +1752,12 @@ CREATE INDEX programme_branches_branch_idx ON public.programme_branches USING bt
 CREATE INDEX programmes_org_idx ON public.programmes USING btree (org_id, created_at);
 
 --
+-- Name: review_comments_submission_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX review_comments_submission_idx ON public.review_comments USING btree (submission_id, created_at, id);
+
+--
 -- Name: rollup_branch_periods_branch_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1745,6 +1780,12 @@ CREATE INDEX submissions_branch_idx ON public.submissions USING btree (org_id, b
 --
 
 CREATE INDEX submissions_inspector_idx ON public.submissions USING btree (inspector_id, submitted_at);
+
+--
+-- Name: submissions_on_hold_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_on_hold_idx ON public.submissions USING btree (org_id) WHERE (held_at IS NOT NULL);
 
 --
 -- Name: submissions_org_visited_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -2175,6 +2216,27 @@ ALTER TABLE ONLY public.rankings_generations
 
 ALTER TABLE ONLY public.regions
     ADD CONSTRAINT regions_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: review_comments review_comments_author_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.review_comments
+    ADD CONSTRAINT review_comments_author_id_fkey FOREIGN KEY (author_id) REFERENCES public.users(id);
+
+--
+-- Name: review_comments review_comments_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.review_comments
+    ADD CONSTRAINT review_comments_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
+
+--
+-- Name: review_comments review_comments_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.review_comments
+    ADD CONSTRAINT review_comments_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
 
 --
 -- Name: rollup_branch_periods rollup_branch_periods_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

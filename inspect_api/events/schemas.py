@@ -15,7 +15,7 @@ EventType = Literal[
     "visit.scheduled", "visit.cancelled", "visit.missed", "visit.assigned",  # assigned: #17 programmes
     "form.published", "form.retired",
     "submission.received", "submission.approved", "submission.released", "submission.rejected",
-    "submission.revised",
+    "submission.revised", "submission.held", "submission.unheld", "submission.commented",  # #17 QA
     "action.opened", "action.moved", "action.commented", "action.rechecked", "action.updated",
     "action.due_soon", "action.overdue",
     "appeal.opened", "appeal.accepted", "appeal.rejected", "appeal.withdrawn",

@@ -82,6 +82,7 @@ class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
     branch_id: UUID
     form_version_id: UUID
     mode: str
+    held: bool = False  # on hold (#17); read by reviewable_for_update only
 
 
 class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,6 +118,8 @@ class SubmissionRow(msgspec.Struct, frozen=True, kw_only=True):
     answers: list[dict[str, Any]]
     score_card: ScoreCard
     proof: dict[str, Any]
+    held_at: datetime | None = None  # on hold (#17): since when, and why
+    hold_reason: str | None = None
 
 
 class RevisionInfoRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -241,7 +244,10 @@ TRANSITION: Final = """
 UPDATE submissions
 SET status = $3, reviewed_by = $4, reviewed_at = now(),
     released_at = CASE WHEN $3 = 'released' THEN now() END,
-    reject_reason = $5
+    reject_reason = $5,
+    held_at = CASE WHEN $3 = 'rejected' THEN NULL ELSE held_at END,  -- a rejection ends a hold (#17)
+    held_by = CASE WHEN $3 = 'rejected' THEN NULL ELSE held_by END,
+    hold_reason = CASE WHEN $3 = 'rejected' THEN NULL ELSE hold_reason END
 WHERE org_id = $1 AND id = $2 AND status = ANY($6::text[])
 RETURNING id
 """
@@ -268,7 +274,7 @@ b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en
 f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
 u.id AS inspector_id, u.display_name AS inspector_name,
 r.revision, r.client_id, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude, r.gps_accuracy_m,
-r.comment, r.answers, r.score_card, r.proof
+r.comment, r.answers, r.score_card, r.proof, s.held_at, s.hold_reason
 """
 _ROW_JOINS: Final = """
 FROM submissions s
@@ -284,7 +290,8 @@ SELECT_SUBMISSION: Final = f"SELECT {_ROW_COLUMNS} {_ROW_JOINS} WHERE s.id = $4 
 # The submission a reviewer acts on, locked, in the caller's scope (a reviewer's regions; admin: org).
 # $1 org, $2 user, $3 role, $4 submission.
 SELECT_REVIEWABLE_FOR_UPDATE: Final = f"""
-SELECT s.id, s.inspector_id, s.status, s.current_revision, s.visit_id, s.branch_id, s.form_version_id, s.mode
+SELECT s.id, s.inspector_id, s.status, s.current_revision, s.visit_id, s.branch_id, s.form_version_id, s.mode,
+       s.held_at IS NOT NULL AS held
 FROM submissions s WHERE s.id = $4 AND {SCOPE}
 FOR UPDATE OF s
 """
@@ -303,6 +310,7 @@ class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
     form_version: int
     form_version_id: UUID
     integrity: Integrity | None = None  # only when asked for ($13), and on proofs that have the summary
+    on_hold: bool = False  # QA put it on hold (#17)
 
 
 # $13: whether to read the current revision's integrity summary (proof readers only; one index lookup
@@ -313,7 +321,8 @@ SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s
        f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
        CASE WHEN $13::boolean THEN (
            SELECT r.proof -> 'integrity' FROM submission_revisions r
-           WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity
+           WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
+       s.held_at IS NOT NULL AS on_hold
 FROM submissions s
 JOIN branches b ON b.id = s.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
@@ -604,3 +613,55 @@ async def write_rescores(conn: asyncpg.Connection, org_id: UUID, actor_id: UUID,
         (r.submission_id, r.card_after.total_percent, r.card_after.passed) for r in rescored])
     await conn.executemany(INSERT_RESCORE, [
         (org_id, r.submission_id, r.revision_id, actor_id, r.card_before, r.card_after, r.change) for r in rescored])
+
+
+# ---- on hold and QA comments (#17: review.py hold/unhold, comments.py) -----------------------------
+
+# $1 submission, $2 who, $3 reason (NULL: unhold). The caller holds the row (reviewable_for_update).
+SET_HOLD: Final = """
+UPDATE submissions SET held_at = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,
+       held_by = CASE WHEN $3::text IS NULL THEN NULL ELSE $2::uuid END, hold_reason = $3
+WHERE id = $1
+"""
+
+
+async def set_hold(conn: asyncpg.Connection, submission_id: UUID, user_id: UUID, reason: str | None) -> None:
+    await conn.execute(SET_HOLD, submission_id, user_id, reason)
+
+
+class CommentRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    item_key: str | None
+    body: str
+    share_with_branch: bool
+    author_id: UUID
+    author_name: str
+    created_at: datetime
+    commented_on: date  # the comment's date in the branch's time zone
+
+
+INSERT_COMMENT: Final = """
+INSERT INTO review_comments (org_id, submission_id, item_key, body, share_with_branch, author_id)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+"""
+# $1 submission, $2 shared only. Oldest first.
+SELECT_COMMENTS: Final = """
+SELECT c.id, c.item_key, c.body, c.share_with_branch, c.author_id, u.display_name AS author_name, c.created_at,
+       (c.created_at AT TIME ZONE b.timezone)::date AS commented_on
+FROM review_comments c
+JOIN users u ON u.id = c.author_id
+JOIN submissions s ON s.id = c.submission_id
+JOIN branches b ON b.id = s.branch_id
+WHERE c.submission_id = $1 AND (NOT $2 OR c.share_with_branch)
+ORDER BY c.created_at, c.id
+LIMIT 1000
+"""
+
+
+async def insert_comment(conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, item_key: str | None,
+                         body: str, share_with_branch: bool, author_id: UUID) -> UUID:
+    return await conn.fetchval(INSERT_COMMENT, org_id, submission_id, item_key, body, share_with_branch, author_id)
+
+
+async def comments(conn: asyncpg.Connection, submission_id: UUID, *, shared_only: bool) -> list[CommentRow]:
+    return rows_to(CommentRow, await conn.fetch(SELECT_COMMENTS, submission_id, shared_only))

@@ -22,9 +22,10 @@ from inspect_api.submissions.schemas import (
     BranchSubmissionView,
     FormRef,
     GpsFix,
+    Hold,
     InspectorRef,
-    RevisionInfo,
     ReviewSummary,
+    RevisionInfo,
     SubmissionSummary,
     SubmissionView,
 )
@@ -51,6 +52,8 @@ async def transition(
         if state is None:  # unknown, another org's, or outside a reviewer's regions
             raise NotFound(f"submission {submission_id} not found")
         allowed = TRANSITIONS[to_status]
+        if to_status == "released" and state.held:
+            raise Conflict(f"submission {submission_id} is on hold: unhold it before releasing")
         if not await queries.transition(
             conn, principal.org_id, submission_id, to_status, principal.user_id, reason, allowed
         ):
@@ -142,6 +145,8 @@ def full_view(row: SubmissionRow, revisions: list[queries.RevisionInfoRow], *, w
         released_at=row.released_at,
         revisions=msgspec.convert([msgspec.structs.asdict(r) for r in revisions], list[RevisionInfo]),
         proof=msgspec.convert(row.proof, ProofOfVisit) if with_proof else None,
+        hold=None if row.held_at is None or row.hold_reason is None else Hold(held_at=row.held_at,
+                                                                              reason=row.hold_reason),
     )
 
 
@@ -193,7 +198,7 @@ async def list_submissions(
             ReviewSummary(
                 id=row.id, branch=_branch(row), form=_form(row), status=row.status,  # type: ignore[arg-type]
                 total_percent=row.total_percent, passed=row.passed, visited_on=row.visited_on,
-                integrity=row.integrity,
+                integrity=row.integrity, on_hold=row.on_hold,
             )
             for row in page
         ], cursor
@@ -204,3 +209,34 @@ async def list_submissions(
         )
         for row in page
     ], cursor
+
+
+# ---- on hold (#17) -----------------------------------------------------------------------------------
+
+HOLDABLE: Final = ("submitted", "approved")
+
+
+async def set_hold(
+    pool: asyncpg.Pool, principal: Principal, submission_id: UUID, reason: str, *, hold: bool
+) -> SubmissionView:
+    """Put a submitted or approved result on hold (a reason is required), or take it off hold (the
+    reason is recorded). A held result cannot be released (409) until unheld; approve and reject still
+    work (a rejection ends the hold). Event submission.held / submission.unheld (QA's and regional leads'
+    feed: no branch manager shape) and an audit row, in the same transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        state = await queries.reviewable_for_update(conn, principal.org_id, principal.user_id, principal.role,
+                                                    submission_id)
+        if state is None:
+            raise NotFound(f"submission {submission_id} not found")
+        if hold and state.status not in HOLDABLE:
+            raise Conflict(f"submission {submission_id} is {state.status}; only a submitted or approved "
+                           "result can be put on hold")
+        if hold == state.held:
+            raise Conflict(f"submission {submission_id} is {'already' if hold else 'not'} on hold")
+        await queries.set_hold(conn, submission_id, principal.user_id, reason if hold else None)
+        action = "submission.held" if hold else "submission.unheld"
+        payload = {"submission_id": str(submission_id), "status": state.status, "on_hold": hold, "reason": reason}
+        await emit(conn, principal.org_id, action, submission_id, payload, branch_id=state.branch_id)
+        await record(conn, principal, action, target_type="submission", target_id=submission_id,
+                     before={"on_hold": state.held}, after={"on_hold": hold, "reason": reason})
+        return await _view(conn, principal, submission_id)

@@ -22,13 +22,17 @@ from inspect_api.exports import CSV_MEDIA_TYPE, attachment
 from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset, checked_day, day_param
 from inspect_api.resources import AllStores, Pool
-from inspect_api.submissions import exports, intake, rescore, review
+from inspect_api.submissions import comments, exports, intake, rescore, review
 from inspect_api.submissions.schemas import (
+    BranchComment,
     BranchSubmissionView,
+    CommentIn,
+    HoldIn,
     Receipt,
     RejectIn,
     RescoreIn,
     RescoreReport,
+    ReviewComment,
     ReviewSummary,
     SubmissionIn,
     SubmissionStatus,
@@ -153,6 +157,35 @@ class SubmissionsController(Controller):
         self, principal: Caller, pool: Pool, submission_id: UUID, data: RejectIn
     ) -> SubmissionView | BranchSubmissionView:
         return await review.transition(pool, principal, submission_id, "rejected", data.reason)
+
+    @post("/{submission_id:uuid}/hold", opt=QA, status_code=200,
+          summary="Put a submitted or approved result on hold (QA; a reason is required)",
+          description="A held result cannot be released (409) until unheld; the review queue shows on_hold. "
+          "Approve and reject still work; a rejection ends the hold.",
+          responses=problem_responses(404, 409))
+    async def hold(self, principal: Caller, pool: Pool, submission_id: UUID, data: HoldIn) -> SubmissionView:
+        return await review.set_hold(pool, principal, submission_id, data.reason, hold=True)
+
+    @post("/{submission_id:uuid}/unhold", opt=QA, status_code=200,
+          summary="Take a result off hold (QA; the reason is recorded)", responses=problem_responses(404, 409))
+    async def unhold(self, principal: Caller, pool: Pool, submission_id: UUID, data: HoldIn) -> SubmissionView:
+        return await review.set_hold(pool, principal, submission_id, data.reason, hold=False)
+
+    @post("/{submission_id:uuid}/comments", opt=QA,
+          summary="QA comments on the result or one item; share_with_branch shows it to the branch after release",
+          responses=problem_responses(404, 422))
+    async def add_comment(
+        self, principal: Caller, pool: Pool, submission_id: UUID, data: CommentIn
+    ) -> ReviewComment:
+        return await comments.add(pool, principal, submission_id, data)
+
+    @get("/{submission_id:uuid}/comments", opt=roles("admin", "reviewer", "regional_lead", "branch_manager"),
+         summary="QA's comments: every one for QA; shared ones of a released result (text and date) for the branch",
+         responses=problem_responses(404))
+    async def list_comments(
+        self, principal: Caller, pool: Pool, submission_id: UUID
+    ) -> list[ReviewComment] | list[BranchComment]:
+        return await comments.list_for(pool, principal, submission_id)
 
 
 class SubmissionExportsController(Controller):

@@ -93,6 +93,7 @@ class ReviewSummary(SubmissionSummary, frozen=True, kw_only=True):
     integrity summary (level and every reason; None for proofs stored before the summary existed)."""
 
     integrity: Integrity | None
+    on_hold: bool = False  # QA put it on hold (#17): it cannot be released until unheld
 
 
 class RevisionInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,6 +146,7 @@ class SubmissionView(msgspec.Struct, frozen=True, kw_only=True):
     released_at: datetime | None
     revisions: list[RevisionInfo]
     proof: ProofOfVisit | None = None
+    hold: Hold | None = None  # on hold (#17): since when and why; None when not held
 
 
 # ---- re-score (#18) ---------------------------------------------------------------------------
@@ -192,3 +194,49 @@ class RescoreReport(msgspec.Struct, frozen=True, kw_only=True):
     results: list[RescoreResult]
     skipped: list[RescoreSkipped]  # named ids left alone: released (frozen), other status, not found
     next_after: UUID | None  # more may match: call again with after = this
+
+
+# ---- on hold and QA comments (#17) -----------------------------------------------------------------
+
+
+class Hold(msgspec.Struct, frozen=True, kw_only=True):
+    held_at: datetime
+    reason: str
+
+
+class HoldIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    reason: Reason
+
+
+ItemKey = Annotated[str, Meta(min_length=1, max_length=200, description="an item of the submission's form")]
+
+
+class CommentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    body: Annotated[str, Meta(min_length=1, max_length=4000)]
+    item_key: ItemKey | None = None  # None: on the result as a whole
+    share_with_branch: bool = False  # shown to the branch's managers once the result is released
+
+
+class CommentAuthor(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    display_name: str
+
+
+class ReviewComment(msgspec.Struct, frozen=True, kw_only=True):
+    """What QA (admin, reviewer) reads of a comment."""
+
+    id: UUID
+    item_key: str | None
+    body: str
+    share_with_branch: bool
+    author: CommentAuthor
+    created_at: datetime
+
+
+class BranchComment(msgspec.Struct, frozen=True, kw_only=True):
+    """A shared comment as the branch reads it after the release: no author, the date only (branch's zone)."""
+
+    id: UUID
+    item_key: str | None
+    body: str
+    commented_on: date

@@ -43,6 +43,7 @@ INSPECTOR_NAME = "Qiu Mingyue (mystery shopper 7731)"
 VISIT_GPS = (31.230417, 121.470253)  # where the inspector stood: near, but not at, the branch's 31.23, 121.47
 BRANCH_ZONE = ZoneInfo("Asia/Shanghai")  # the factories' branches
 QA_COMMENT = "checked the photos before release"
+SHARED_COMMENT = "greet every customer at the pump"
 NEAR_VISIT = timedelta(minutes=10)
 
 
@@ -228,6 +229,11 @@ async def arrange(client: AsyncTestClient, http: httpx.AsyncClient, db: asyncpg.
     submission_id = receipt.json()["submission_id"]
     received = datetime.fromisoformat(receipt.json()["received_at"])
     admin = await login_as(client, world.a.admin)
+    # QA's comments (#17), written before the release: the shared one reaches the manager (text, date).
+    for comment in ({"body": SHARED_COMMENT, "item_key": "p1_greeting", "share_with_branch": True},
+                    {"body": f"QA only: {INSPECTOR_NAME} stood at {VISIT_GPS[0]}"}):
+        assert (await client.post(f"/submissions/{submission_id}/comments", json=comment,
+                                  headers=admin)).status_code == 201
     for step in ("approve", "release"):
         done = await client.post(f"/submissions/{submission_id}/{step}", headers=admin)
         assert done.status_code == 200, done.text
@@ -352,6 +358,8 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
             assert scanned[path].status_code == 200, (path, scanned[path].status_code)
         # The PDFs were read as words (their text is what was scanned), not as compressed bytes.
         assert "B11" in " ".join(body_texts(scanned["/submissions/{submission_id}/report.pdf"]))
+        shared = scanned["/submissions/{submission_id}/comments"].json()  # #17: the shared one only
+        assert [(c["body"], c["item_key"]) for c in shared] == [(SHARED_COMMENT, "p1_greeting")]
         events = scanned["/actions/{action_id}"].json()["events"]
         assert [e["kind"] for e in events] == ["created", "comment", "status", "comment"], events
         assert events[0]["actor"] is None and events[1]["note"] == QA_COMMENT

@@ -118,7 +118,7 @@ async def test_admin_changes_never_reach_another_org(client: AsyncTestClient, wo
     assert len(ids(await client.get("/users", headers=bravo_admin))) == 6
 
 
-@pytest.mark.parametrize("decision", ["approve", "reject"])
+@pytest.mark.parametrize("decision", ["approve", "reject", "hold", "comments"])
 @pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize("role", ROLES)
 async def test_review_matrix(
@@ -126,17 +126,23 @@ async def test_review_matrix(
 ) -> None:
     async with pool.acquire() as conn:
         submission_id = await make_submission(conn, *submission_target(world, scope), world.form_version_id)
-    body = {"reason": "photos do not show the forecourt"} if decision == "reject" else None
+    body = {"reject": {"reason": "photos do not show the forecourt"}, "hold": {"reason": "waiting for a receipt"},
+            "comments": {"body": "photo 2 is blurred"}}.get(decision)
     response = await client.post(f"/submissions/{submission_id}/{decision}", json=body, headers=tokens[role])
     expected = REVIEW[role][SCOPES.index(scope)]
+    if expected == 200 and decision == "comments":
+        expected = 201
     assert response.status_code == expected, response.text
-    status, reviewed_by = await pool.fetchrow("SELECT status, reviewed_by FROM submissions WHERE id = $1",
-                                              submission_id)
-    if expected == 200:
+    status, reviewed_by, held = await pool.fetchrow(
+        "SELECT status, reviewed_by, held_at IS NOT NULL FROM submissions WHERE id = $1", submission_id)
+    comments = await pool.fetchval("SELECT count(*) FROM review_comments WHERE submission_id = $1", submission_id)
+    if expected < 300 and decision in ("approve", "reject"):
         assert status == {"approve": "approved", "reject": "rejected"}[decision]
         assert reviewed_by == world.a.user(role).id
     else:
         assert status == "submitted" and reviewed_by is None
+    assert held == (expected == 200 and decision == "hold")
+    assert comments == (1 if expected == 201 else 0)
 
 
 async def device_session(client: AsyncTestClient, email: str, device: str) -> str:

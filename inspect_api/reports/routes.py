@@ -12,6 +12,7 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
+from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
@@ -54,6 +55,8 @@ class SubmissionReportController(Controller):
     ) -> Response[bytes]:
         body = await service.submission_pdf(stores.pool, stores.blobs, stores.settings, principal, submission_id,
                                             lang)
+        await record_export(stores.pool, principal, "submission-report.pdf",
+                            {"submission_id": submission_id, "lang": lang})
         return _pdf(body, f"submission-{submission_id}.pdf")
 
 
@@ -83,6 +86,8 @@ class BranchReportController(Controller):
     ) -> Response[bytes]:
         body = await service.branch_pdf(stores.pool, principal, branch_id, form_key=form_key, kind=period,
                                         on=checked_day("on", on), lang=lang)
+        await record_export(stores.pool, principal, "branch-report.pdf", {
+            "branch_id": branch_id, "form_key": form_key, "period": period, "on": on, "lang": lang})
         return _pdf(body, f"branch-{branch_id}-{period}.pdf")
 
 

@@ -1,5 +1,5 @@
-"""Exports downloaded are audited (#16): every CSV/xlsx export route records who downloaded which
-export with which filters; a refused export (bad filter, wrong role) records nothing."""
+"""Exports downloaded are audited (#16): every CSV/xlsx export route (and the PDF reports) records who
+downloaded which export with which filters; a refused export (bad filter, wrong role) records nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ FORM = "fuel-attendant"
 
 
 async def test_every_export_download_is_audited_with_its_filters(
-    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool  # noqa: F811
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
 ) -> None:
     admin, manager = await login_as(client, world.a.admin), await login_as(client, world.a.manager)
     downloads = [
@@ -44,3 +44,22 @@ async def test_every_export_download_is_audited_with_its_filters(
     inspector = await login_as(client, world.a.inspector)
     assert (await client.get("/exports/actions.csv", headers=inspector)).status_code == 403
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'export.downloaded'") == before
+
+
+async def test_a_pdf_report_download_is_audited(
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
+) -> None:
+    from tests.integration.phone import answers_for, submission_body
+
+    inspector, admin = await login_as(client, world.a.inspector), await login_as(client, world.a.admin)
+    receipt = await client.post("/submissions", json=submission_body(answers_for(fuel.form),
+                                                                      visit_id=str(fuel.visit_id)), headers=inspector)
+    submission_id = receipt.json()["submission_id"]
+    response = await client.get(f"/submissions/{submission_id}/report.pdf", params={"lang": "en"}, headers=admin)
+    assert response.status_code == 200, response.text
+    row = await db.fetchrow("SELECT actor_id, target_id, after FROM audit_log WHERE action = 'export.downloaded'")
+    assert (row["actor_id"], row["target_id"]) == (world.a.admin.id, "submission-report.pdf")
+    assert row["after"] == {"submission_id": submission_id, "lang": "en"}
+    assert (await client.get(f"/submissions/{submission_id}/report.pdf", headers=await login_as(
+        client, world.a.manager))).status_code == 404  # not released: not theirs to read, nothing recorded
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'export.downloaded'") == 1

@@ -14,9 +14,11 @@ from inspect_api.storage.db import create_pool
 
 
 def _counting_job(name: str, calls: list[datetime], gate: asyncio.Event | None = None,
-                  every: timedelta = timedelta(minutes=5)) -> PeriodicJob:
+                  every: timedelta = timedelta(minutes=5), started: asyncio.Event | None = None) -> PeriodicJob:
     async def run(conn: asyncpg.Connection, now: datetime) -> int:
         calls.append(now)
+        if started is not None:
+            started.set()
         if gate is not None:
             await gate.wait()  # hold the row lock while the other runner looks
         await conn.execute("SELECT 1")
@@ -30,11 +32,11 @@ async def test_two_runners_at_once_run_a_due_job_once(db: asyncpg.Pool, settings
     try:
         calls: list[datetime] = []
         gate = asyncio.Event()
-        job = _counting_job("test.once", calls, gate)
+        started = asyncio.Event()
+        job = _counting_job("test.once", calls, gate, started=started)
         now = datetime.now(UTC)
         first = asyncio.create_task(run_due(db, now, jobs=(job,)))
-        while not calls:  # the first runner holds the job's row
-            await asyncio.sleep(0.01)
+        await started.wait()  # the first runner holds the job's row
         second = await run_due(other, now, jobs=(job,))  # skips the locked row, does not wait
         assert second == []
         gate.set()

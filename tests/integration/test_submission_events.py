@@ -38,7 +38,7 @@ def position(event: dict[str, Any]) -> tuple[int, int]:
 
 
 async def test_every_submission_event_in_commit_order_and_the_managers_feed_only_after_release(
-    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool  # noqa: F811
+    client: AsyncTestClient, world: World, fuel: Fuel, db: asyncpg.Pool
 ) -> None:
     inspector, admin = await login_as(client, world.a.inspector), await login_as(client, world.a.admin)
     manager = await login_as(client, world.a.manager)

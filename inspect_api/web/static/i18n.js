@@ -69,7 +69,7 @@ const STRINGS = {
     "page.prev": "‹ Previous", "page.next": "Next ›", "page.range": "{first}–{last} of {total}",
     "page.range_open": "{first}–{last}",
     "loading": "Loading…", "error": "Error: {message}",
-    "priority.high": "high", "priority.normal": "normal",
+    "priority.high": "high", "priority.normal": "normal", "priority.urgent": "urgent", "priority.low": "low",
   },
   zh: {
     "app.title": "检查结果看板",
@@ -139,7 +139,7 @@ const STRINGS = {
     "page.prev": "‹ 上一页", "page.next": "下一页 ›", "page.range": "第 {first}–{last} 条,共 {total} 条",
     "page.range_open": "第 {first}–{last} 条",
     "loading": "加载中…", "error": "出错:{message}",
-    "priority.high": "高", "priority.normal": "普通",
+    "priority.high": "高", "priority.normal": "普通", "priority.urgent": "紧急", "priority.low": "低",
   },
 };
 

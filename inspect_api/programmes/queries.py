@@ -457,25 +457,35 @@ _JOB_FORM: Final = ("jsonb_build_object('key', f.key, 'version', fv.version, "
                     "'title_zh', fv.document->'title'->>'zh', 'title_en', fv.document->'title'->>'en')")
 
 # $1 org, $2 inspector, $3 now, $4 mystery_revisit_days (0 = off): open occurrences of active programmes
-# at active branches that the inspector may claim under the revisit rule and the programme's cap.
+# at active branches that the inspector may claim under the revisit rule and the programme's cap. The
+# inspector's own visits (a few hundred at most) are read once (`mine`) and every open occurrence is checked
+# against them: a correlated count over the programme's visits per row was quadratic (30 s for 16,000 open
+# occurrences).
 JOB_BOARD: Final = f"""
+WITH me AS (
+    SELECT id FROM users WHERE id = $2 AND org_id = $1 AND role = 'inspector' AND active
+), mine AS MATERIALIZED (
+    SELECT o.branch_id, o.mode, o.window_start, o.window_end, o.programme_id, o.period_start
+    FROM visits o JOIN me ON o.inspector_id = me.id
+    WHERE o.org_id = $1 AND o.status <> 'cancelled'
+), taken AS (
+    SELECT programme_id, period_start, count(*) AS n FROM mine WHERE programme_id IS NOT NULL
+    GROUP BY programme_id, period_start
+)
 SELECT v.id, v.mode, v.window_start, v.window_end, {_JOB_BRANCH} AS branch, {_JOB_FORM} AS form
 FROM visits v
+JOIN me ON true
 JOIN programmes p ON p.id = v.programme_id AND p.status = 'active'
 JOIN branches b ON b.id = v.branch_id AND b.active
 JOIN form_versions fv ON fv.id = v.form_version_id JOIN forms f ON f.id = fv.form_id
+LEFT JOIN taken t ON t.programme_id = v.programme_id AND t.period_start = v.period_start
 WHERE v.org_id = $1 AND v.inspector_id IS NULL AND v.status = 'scheduled' AND v.window_end > $3
-  AND EXISTS (SELECT 1 FROM users me WHERE me.id = $2 AND me.org_id = $1 AND me.role = 'inspector' AND me.active)
   AND ($4 = 0 OR NOT EXISTS (
-      SELECT 1 FROM visits o
-      WHERE o.org_id = $1 AND o.inspector_id = $2 AND o.branch_id = v.branch_id AND o.status <> 'cancelled'
-        AND (v.mode = 'mystery' OR o.mode = 'mystery')
+      SELECT 1 FROM mine o
+      WHERE o.branch_id = v.branch_id AND (v.mode = 'mystery' OR o.mode = 'mystery')
         AND o.window_start < v.window_end + make_interval(days => $4)
         AND o.window_end > v.window_start - make_interval(days => $4)))
-  AND (p.inspector_cap_per_period IS NULL OR p.inspector_cap_per_period > (
-      SELECT count(*) FROM visits c
-      WHERE c.programme_id = p.id AND c.period_start = v.period_start AND c.inspector_id = $2
-        AND c.status <> 'cancelled'))
+  AND (p.inspector_cap_per_period IS NULL OR coalesce(t.n, 0) < p.inspector_cap_per_period)
   AND ($5::timestamptz IS NULL OR v.window_end > $5)
   AND ($6::timestamptz IS NULL OR v.window_start < $6)
 ORDER BY v.window_start, v.id

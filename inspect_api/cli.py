@@ -1,4 +1,4 @@
-"""`inspect-api` command: dev (embedded engines), serve, worker, migrate, seed, cleanup-uploads."""
+"""`inspect-api` command: dev (embedded engines), serve, worker, migrate, seed, cleanup-uploads, create-org."""
 
 from __future__ import annotations
 
@@ -214,6 +214,41 @@ def cmd_cleanup_uploads(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_org(args: argparse.Namespace) -> int:
+    """A new org and its admin (#17, org/onboarding.py); needs only DATABASE_URL (PASSWORD_* for the hash
+    cost). Prints the admin's one-time password once; a taken slug or e-mail exits 2, nothing written."""
+    from inspect_api.auth.passwords import hasher_for
+    from inspect_api.org.onboarding import OnboardingError, create_org
+    from inspect_api.storage.db import create_pool
+
+    env = os.environ
+    if not env.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL: required but not set")
+    try:  # the same variables and defaults as settings.py (argon2id 3, 65536 KiB, 4)
+        hasher = hasher_for(int(env.get("PASSWORD_TIME_COST", 3)), int(env.get("PASSWORD_MEMORY_KIB", 65536)),
+                            int(env.get("PASSWORD_PARALLELISM", 4)))
+    except ValueError as exc:
+        raise SettingsError(f"PASSWORD_*: {exc}") from exc
+
+    async def run() -> Any:
+        pool = await create_pool(env["DATABASE_URL"], min_size=1, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                return await create_org(conn, hasher, name=args.name, slug=args.slug, admin_email=args.admin_email,
+                                        admin_name=args.admin_name)
+        finally:
+            await pool.close()
+
+    try:
+        made = asyncio.run(run())
+    except OnboardingError as exc:
+        return _fail(str(exc))
+    print(f"org {made.slug!r} created: {made.name} ({made.org_id})")
+    print(f"admin {made.admin_email} ({made.admin_id})")
+    print(f"one-time password (shown once; change it after the first login): {made.password}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inspect-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = sub.add_parser("cleanup-uploads", help="delete photo upload slots never attached (S3 + rows)")
     cleanup.add_argument("--older-than-hours", type=float, default=24.0)
     cleanup.set_defaults(handler=cmd_cleanup_uploads)
+
+    create_org = sub.add_parser("create-org", help="create an org and its admin; prints a one-time password")
+    create_org.add_argument("--name", required=True)
+    create_org.add_argument("--admin-email", required=True)
+    create_org.add_argument("--slug", help="default: from the name (required when the name has no latin letters)")
+    create_org.add_argument("--admin-name", help="the admin's display name (default: the e-mail's name)")
+    create_org.set_defaults(handler=cmd_create_org)
 
     worker = sub.add_parser("worker", help="deliver webhooks, run periodic jobs (DATABASE_URL); any number at once")
     worker.add_argument("--batch", type=int, default=20, help="deliveries claimed (and sent concurrently) at a time")

@@ -55,7 +55,8 @@ class ProgrammeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class ProgrammePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Changes apply to periods generated from now on; occurrences already generated stay as they are."""
+    """Occurrences already generated stay as they are; the rules place what is generated from now on (a
+    higher visits_per_period also adds the missing n to the periods already generated)."""
 
     name: Name | UnsetType = UNSET
     visits_per_period: VisitsPerPeriod | UnsetType = UNSET

@@ -11,10 +11,10 @@ const PAGES = {
   rankings: { render: rankingsPage, roles: ["admin", "regional_lead"] },
   heatmap: { render: heatmapPage, roles: ["admin", "regional_lead"] },
   overdue: { render: overduePage, roles: ["admin", "regional_lead"] },
-  review: { render: reviewPage, roles: ["admin"] },
+  review: { render: reviewPage, roles: ["admin", "reviewer"] },
   results: { render: resultsPage, roles: ["branch_manager", "regional_lead", "admin"] },
   actions: { render: actionsPage, roles: ["branch_manager", "regional_lead", "admin"] },
-  submission: { render: submissionPage, roles: ["admin", "regional_lead", "branch_manager"] },
+  submission: { render: submissionPage, roles: ["admin", "regional_lead", "branch_manager", "reviewer"] },
   action: { render: actionPage, roles: ["admin", "regional_lead", "branch_manager"] },
 };
 const NAV = {
@@ -22,8 +22,9 @@ const NAV = {
   regional_lead: ["rankings", "heatmap", "overdue", "actions"],
   branch_manager: ["results", "actions"],
   inspector: [],
+  reviewer: ["review"], // QA (#17): the review queue of its scope
 };
-const HOME = { admin: "rankings", regional_lead: "rankings", branch_manager: "results" };
+const HOME = { admin: "rankings", regional_lead: "rankings", branch_manager: "results", reviewer: "review" };
 
 export function parseHash() {
   const raw = location.hash.replace(/^#\/?/, "");

@@ -181,7 +181,7 @@ export async function submissionPage(root, route) {
     view.reject_reason ? h("p", { class: "error" }, t("detail.rejected", { reason: view.reject_reason })) : null,
     facts(view),
     view.comment ? h("blockquote", { class: "comment", id: "inspector-comment" }, h("strong", {}, t("detail.comment")), " ", view.comment) : null);
-  if (route.user.role === "admin" && view.status) append(root, decisions(view, root));
+  if (["admin", "reviewer"].includes(route.user.role) && view.status) append(root, decisions(view, root));
   append(root, scoreCard(view, index));
   if (view.proof) append(root, await proofSection(view));
   append(root, answersTable(view, index));

@@ -307,7 +307,9 @@ def profile_runs(product: ServerProcess, world: LiveWorld, database_url: str, au
         raw = out_dir / f"{name}.txt"
         path = "/submissions" if name == "intake" else FORM_PATH
         py_spy = str(Path(sys.executable).parent / "py-spy")
-        spy = subprocess.Popen([py_spy, "record", "--pid", str(product.pids()[-1]), "--duration", str(args.duration),
+        # The uvicorn process itself (one worker serves in-process); its other descendants are the photo
+        # decode processes, which the last pid named before (a profile of an idle forkserver child).
+        spy = subprocess.Popen([py_spy, "record", "--pid", str(product.pids()[0]), "--duration", str(args.duration),
                                 "--rate", "250", "--format", "raw", "--output", str(raw), "--threads"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result = checked_run(name, database_url, {"url": product.base_url + path, **options},

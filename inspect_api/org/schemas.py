@@ -47,7 +47,6 @@ BranchFormat = Annotated[str, Meta(
                 "its peer group in rankings with peer=format; null: not set")]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=200)]
 OrgName = Annotated[str, Meta(min_length=1, max_length=200)]
-RevisitDays = Annotated[int, Meta(ge=0, le=365, description="0 turns the mystery revisit rule off")]
 IdList = Annotated[list[UUID], Meta(max_length=1000)]
 
 

@@ -171,8 +171,20 @@ def tighten_request_schemas(document: dict[str, Any]) -> None:
                     free_text_parameter = True
             _tighten(operation.get("requestBody"), components, seen)
             responses = operation.get("responses", {})
+            _lists_of_either_shape(responses)
             if free_text_parameter and "422" not in responses and "400" in responses:
                 responses["422"] = responses["400"] | {"description": "Unprocessable Entity"}
+
+
+def _lists_of_either_shape(responses: dict[str, Any]) -> None:
+    """A role-dependent list (`list[ReviewSummary] | list[SubmissionSummary]`) is documented as `oneOf` two
+    arrays, which an empty list (valid under both) violates: say `anyOf` for a choice between arrays."""
+    for response in responses.values():
+        for media in (response.get("content") or {}).values() if isinstance(response, dict) else ():
+            schema = media.get("schema") if isinstance(media, dict) else None
+            options = schema.get("oneOf") if isinstance(schema, dict) else None
+            if options and all(isinstance(o, dict) and o.get("type") == "array" for o in options):
+                schema["anyOf"] = schema.pop("oneOf")
 
 
 _provide_openapi_schema = OpenAPIPlugin.provide_openapi_schema

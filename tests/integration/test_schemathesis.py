@@ -88,6 +88,10 @@ DOMAIN_RULES: Final = {
     # corrected answers fit the pinned form version and change only the disputed item
     "POST /appeals": "a released result of the caller's branches, the item is on its form",
     "POST /appeals/{appeal_id}/accept": "answers fit the form version, only the disputed item",
+    # re-score (#18): submission_ids or a form_key names the results, and form_version goes with form_key
+    "POST /submissions/rescore": "submission_ids or form_key, form_version with form_key",
+    # a QA comment on an item names an item of the result's own form version (#17)
+    "POST /submissions/{submission_id}/comments": "the item is on the result's form",
     # the named assignee is an active admin, regional lead or branch manager who sees the action's branch
     "PATCH /actions/{action_id}": "the assignee sees the action's branch",
 }

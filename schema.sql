@@ -170,6 +170,18 @@ END
 $$;
 
 --
+-- Name: mystery_revisit_clash(text, timestamp with time zone, timestamp with time zone, text, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mystery_revisit_clash(p_mode text, p_start timestamp with time zone, p_end timestamp with time zone, p_other_mode text, p_other_start timestamp with time zone, p_other_end timestamp with time zone, p_days integer) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT (p_mode = 'mystery' OR p_other_mode = 'mystery')
+       AND p_other_start < p_end + make_interval(days => p_days)
+       AND p_other_end > p_start - make_interval(days => p_days)
+$$;
+
+--
 -- Name: notify_principal_changed(); Type: FUNCTION; Schema: public; Owner: -
 --
 

@@ -411,14 +411,12 @@ class RevisitConflict(msgspec.Struct, frozen=True):
     window_start: datetime
 
 
-# The mystery revisit rule, as visits apply it: another non-cancelled visit of the inspector at the branch
-# whose window comes within `days` of this one, either of them a mystery visit.
+# Another non-cancelled visit of the inspector at the branch that clashes with this occurrence under the
+# mystery revisit rule (the rule itself: visits/sql/mystery_revisit_clash.sql).
 REVISIT_CONFLICT: Final = """
 SELECT o.id, o.mode, o.window_start FROM visits o
 WHERE o.org_id = $1 AND o.inspector_id = $2 AND o.branch_id = $3 AND o.status <> 'cancelled' AND o.id <> $8
-  AND ($6 = 'mystery' OR o.mode = 'mystery')
-  AND o.window_start < $5::timestamptz + make_interval(days => $7)
-  AND o.window_end > $4::timestamptz - make_interval(days => $7)
+  AND mystery_revisit_clash($6, $4::timestamptz, $5::timestamptz, o.mode, o.window_start, o.window_end, $7)
 ORDER BY o.window_start LIMIT 1
 """
 
@@ -482,9 +480,8 @@ LEFT JOIN taken t ON t.programme_id = v.programme_id AND t.period_start = v.peri
 WHERE v.org_id = $1 AND v.inspector_id IS NULL AND v.status = 'scheduled' AND v.window_end > $3
   AND ($4 = 0 OR NOT EXISTS (
       SELECT 1 FROM mine o
-      WHERE o.branch_id = v.branch_id AND (v.mode = 'mystery' OR o.mode = 'mystery')
-        AND o.window_start < v.window_end + make_interval(days => $4)
-        AND o.window_end > v.window_start - make_interval(days => $4)))
+      WHERE o.branch_id = v.branch_id
+        AND mystery_revisit_clash(v.mode, v.window_start, v.window_end, o.mode, o.window_start, o.window_end, $4)))
   AND (p.inspector_cap_per_period IS NULL OR coalesce(t.n, 0) < p.inspector_cap_per_period)
   AND ($5::timestamptz IS NULL OR v.window_end > $5)
   AND ($6::timestamptz IS NULL OR v.window_start < $6)

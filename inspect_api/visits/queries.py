@@ -161,14 +161,12 @@ class RevisitConflict(msgspec.Struct, frozen=True):
     window_start: datetime
 
 
-# Another live visit of the same inspector at the same branch whose window comes within `days` of
-# the new one, where either visit is a mystery visit.
+# Another live visit of the same inspector at the same branch that clashes with the new one under the
+# mystery revisit rule (visits/sql/mystery_revisit_clash.sql).
 REVISIT_CONFLICT: Final = """
 SELECT v.id, v.mode, v.window_start FROM visits v
 WHERE v.org_id = $1 AND v.inspector_id = $2 AND v.branch_id = $3 AND v.status <> 'cancelled'
-  AND ($6 = 'mystery' OR v.mode = 'mystery')
-  AND v.window_start < $5::timestamptz + make_interval(days => $7)
-  AND v.window_end > $4::timestamptz - make_interval(days => $7)
+  AND mystery_revisit_clash($6, $4::timestamptz, $5::timestamptz, v.mode, v.window_start, v.window_end, $7)
 ORDER BY v.window_start
 LIMIT 1
 """

@@ -85,16 +85,20 @@ async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopO
     )
     if not candidates:
         return LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
-    own = await queries.own_actions(conn, facts.revision_id)
-    outcome = decide(candidates, own, facts.visited_on)
+    outcome = decide(candidates, await queries.own_actions(conn, facts.revision_id), facts.visited_on)
+    await _apply(conn, outcome)
+    await queries.insert_system_events(conn, facts.id, outcome.events)
+    return outcome
+
+
+async def _apply(conn: asyncpg.Connection, outcome: LoopOutcome) -> None:
+    """Write what a recheck decided (its history rows are the caller's)."""
     if outcome.rechecked_ok:
         await queries.mark_rechecked_ok(conn, outcome.rechecked_ok)
     if outcome.reopened:
         await queries.reopen_recurring(conn, outcome.reopened)
     if outcome.merged:
         await queries.mark_merged(conn, outcome.merged)
-    await queries.insert_system_events(conn, facts.id, outcome.events)
-    return outcome
 
 
 async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopOutcome:
@@ -112,7 +116,7 @@ async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopO
         await queries.mark_rechecked_ok(conn, [a.id for a in cleared])
         events.extend((a.id, "recheck", a.status, "rechecked_ok",
                        f"the corrected result no longer fails {a.item_key}") for a in cleared)
-    opened = await queries.open_at_correction(conn, new.revision_id, new.form_key, corrected.corrected_at)
+    opened = await queries.open_at_release(conn, new.revision_id, new.form_key, corrected.corrected_at)
     before = {i.key: i.status for i in old.score_card.items}
     changed = {i.key for i in new.score_card.items if before.get(i.key) != i.status}
     candidates = []
@@ -125,12 +129,7 @@ async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopO
     outcome = LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
     if candidates:
         outcome = decide(candidates, await queries.own_actions(conn, new.revision_id), new.visited_on)
-        if outcome.rechecked_ok:
-            await queries.mark_rechecked_ok(conn, outcome.rechecked_ok)
-        if outcome.reopened:
-            await queries.reopen_recurring(conn, outcome.reopened)
-        if outcome.merged:
-            await queries.mark_merged(conn, outcome.merged)
+        await _apply(conn, outcome)
     events.extend(outcome.events)
     if events:
         await queries.insert_system_events(conn, new.id, events)

@@ -177,7 +177,8 @@ TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE id = $1"
 # The visit's own follow-up actions, opened at the release (the branch learns of them then; nothing
 # exists before), from the follow_ups of the released revision's score card, read by the ScoreCard's own
 # field names. Dated at the release $3, never the receive time that would date the visit finer than its
-# day. $1 the released revision, $2 the form key.
+# day. $1 the released revision, $2 the form key. A corrected released result (#17 appeals) opens its new
+# revision's follow-ups the same way, at the correction, except those carried over from the previous one.
 OPEN_AT_RELEASE: Final = """
 WITH opened AS (
     INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
@@ -190,6 +191,7 @@ WITH opened AS (
          jsonb_to_recordset(r.score_card -> 'follow_ups')
              AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
     WHERE r.id = $1
+    ON CONFLICT (revision_id, item_key) DO NOTHING  -- a correction: follow-ups carried over are there
     RETURNING id
 )
 INSERT INTO action_events (action_id, kind, to_status, created_at)
@@ -215,28 +217,6 @@ FOR UPDATE OF a
 
 SELECT_OWN_ACTIONS: Final = """
 SELECT id, item_key, status, due_on, priority FROM actions WHERE revision_id = $1 FOR UPDATE
-"""
-
-# A corrected released result (#17 appeals): the same as OPEN_AT_RELEASE for the new revision, except
-# for items whose follow-up was carried over from the previous revision (already there). $3: when.
-OPEN_AT_CORRECTION: Final = """
-WITH opened AS (
-    INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
-                         priority, evidence_required, due_on, created_at, updated_at)
-    SELECT s.org_id, s.branch_id, s.id, r.id, $2, f.item, f.title ->> 'zh', f.title ->> 'en',
-           CASE WHEN f.critical THEN 'high' ELSE 'normal' END, f.evidence_required,
-           s.visited_on + f.due_in_days, $3, $3
-    FROM submission_revisions r
-    JOIN submissions s ON s.id = r.submission_id,
-         jsonb_to_recordset(r.score_card -> 'follow_ups')
-             AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
-    WHERE r.id = $1
-    ON CONFLICT (revision_id, item_key) DO NOTHING
-    RETURNING id
-)
-INSERT INTO action_events (action_id, kind, to_status, created_at)
-SELECT id, 'created', 'open', $3 FROM opened
-RETURNING action_id
 """
 
 # Is there a released visit after this one in its series (branch x form key)? Then that later visit
@@ -382,11 +362,6 @@ async def insert_system_events(
     columns = [list(c) for c in zip(*rows, strict=True)]
     await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id)
 
-
-async def open_at_correction(conn: asyncpg.Connection, revision_id: UUID, form_key: str,
-                             at: datetime) -> list[UUID]:
-    """The ids of the actions opened."""
-    return [r["action_id"] for r in await conn.fetch(OPEN_AT_CORRECTION, revision_id, form_key, at)]
 
 
 async def move_to_revision(conn: asyncpg.Connection, action_ids: list[UUID], revision_id: UUID) -> None:

@@ -25,9 +25,32 @@ CREATE FUNCTION public.bump_rankings_generation() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO rankings_generations AS g (org_id, generation)
-    SELECT DISTINCT org_id, 1 FROM changed_rows
-    ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1;
+    WITH bumped AS (
+        INSERT INTO rankings_generations AS g (org_id, generation)
+        SELECT DISTINCT org_id, 1 FROM changed_rows
+        ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1
+        RETURNING g.org_id, g.generation
+    )
+    INSERT INTO rankings_changes (org_id, generation, everything)
+    SELECT org_id, generation, true FROM bumped;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: bump_rankings_generation_for_org(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.bump_rankings_generation_for_org() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH bumped AS (
+        INSERT INTO rankings_generations AS g (org_id, generation) VALUES (NEW.id, 1)
+        ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1
+        RETURNING g.org_id, g.generation
+    )
+    INSERT INTO rankings_changes (org_id, generation, everything)
+    SELECT org_id, generation, true FROM bumped;
     RETURN NULL;
 END $$;
 
@@ -168,6 +191,47 @@ BEGIN
     )::text);
 END
 $$;
+
+--
+-- Name: log_rankings_rollup_change(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.log_rankings_rollup_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF (SELECT count(*) FROM changed_rows) > 256 THEN
+        WITH bumped AS (
+            INSERT INTO rankings_generations AS g (org_id, generation)
+            SELECT DISTINCT org_id, 1 FROM changed_rows
+            ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1
+            RETURNING g.org_id, g.generation
+        )
+        INSERT INTO rankings_changes (org_id, generation, everything)
+        SELECT org_id, generation, true FROM bumped;
+    ELSE
+        WITH bumped AS (
+            INSERT INTO rankings_generations AS g (org_id, generation)
+            SELECT DISTINCT org_id, 1 FROM changed_rows
+            ON CONFLICT (org_id) DO UPDATE SET generation = g.generation + 1
+            RETURNING g.org_id, g.generation
+        )
+        INSERT INTO rankings_changes (org_id, generation, everything, form_keys, period_kinds, period_starts,
+                                      branch_ids)
+        SELECT b.org_id, b.generation, false, k.form_keys, k.period_kinds, k.period_starts, k.branch_ids
+        FROM bumped b
+        CROSS JOIN LATERAL (
+            SELECT array_agg(c.form_key) AS form_keys, array_agg(c.period_kind) AS period_kinds,
+                   array_agg(c.period_start) AS period_starts, array_agg(c.branch_id) AS branch_ids
+            FROM changed_rows c WHERE c.org_id = b.org_id
+        ) k;
+    END IF;
+    DELETE FROM rankings_changes c
+    USING rankings_generations g
+    WHERE g.org_id IN (SELECT DISTINCT org_id FROM changed_rows) AND c.org_id = g.org_id
+      AND c.generation <= g.generation - rankings_changes_kept();
+    RETURN NULL;
+END $$;
 
 --
 -- Name: mystery_revisit_clash(text, timestamp with time zone, timestamp with time zone, text, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -324,6 +388,14 @@ CREATE FUNCTION public.proof_counts_for_fairness(proof jsonb, exclude_from text)
                       < array_position(ARRAY['ok', 'review', 'suspect'], exclude_from), true)
     END
 $$;
+
+--
+-- Name: rankings_changes_kept(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rankings_changes_kept() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT 1024::bigint $$;
 
 --
 -- Name: refuse_published_form_version_change(); Type: FUNCTION; Schema: public; Owner: -
@@ -823,6 +895,20 @@ CREATE TABLE public.programmes (
     CONSTRAINT programmes_period_kind_check CHECK ((period_kind = ANY (ARRAY['month'::text, 'quarter'::text]))),
     CONSTRAINT programmes_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text]))),
     CONSTRAINT programmes_visits_per_period_check CHECK (((visits_per_period >= 1) AND (visits_per_period <= 31)))
+);
+
+--
+-- Name: rankings_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rankings_changes (
+    org_id uuid NOT NULL,
+    generation bigint NOT NULL,
+    everything boolean NOT NULL,
+    form_keys text[] DEFAULT '{}'::text[] NOT NULL,
+    period_kinds text[] DEFAULT '{}'::text[] NOT NULL,
+    period_starts date[] DEFAULT '{}'::date[] NOT NULL,
+    branch_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL
 );
 
 --
@@ -1415,6 +1501,13 @@ ALTER TABLE ONLY public.programmes
     ADD CONSTRAINT programmes_pkey PRIMARY KEY (id);
 
 --
+-- Name: rankings_changes rankings_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rankings_changes
+    ADD CONSTRAINT rankings_changes_pkey PRIMARY KEY (org_id, generation);
+
+--
 -- Name: rankings_generations rankings_generations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1932,6 +2025,12 @@ CREATE TRIGGER branches_updated AFTER UPDATE ON public.branches REFERENCING NEW 
 CREATE TRIGGER form_versions_immutable BEFORE DELETE OR UPDATE ON public.form_versions FOR EACH ROW EXECUTE FUNCTION public.refuse_published_form_version_change();
 
 --
+-- Name: orgs orgs_settings_updated; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orgs_settings_updated AFTER UPDATE OF settings ON public.orgs FOR EACH ROW WHEN ((old.settings IS DISTINCT FROM new.settings)) EXECUTE FUNCTION public.bump_rankings_generation_for_org();
+
+--
 -- Name: regions regions_updated; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1941,19 +2040,19 @@ CREATE TRIGGER regions_updated AFTER UPDATE ON public.regions REFERENCING NEW TA
 -- Name: rollup_branch_periods rollup_branch_periods_deleted; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER rollup_branch_periods_deleted AFTER DELETE ON public.rollup_branch_periods REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+CREATE TRIGGER rollup_branch_periods_deleted AFTER DELETE ON public.rollup_branch_periods REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.log_rankings_rollup_change();
 
 --
 -- Name: rollup_branch_periods rollup_branch_periods_inserted; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER rollup_branch_periods_inserted AFTER INSERT ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+CREATE TRIGGER rollup_branch_periods_inserted AFTER INSERT ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.log_rankings_rollup_change();
 
 --
 -- Name: rollup_branch_periods rollup_branch_periods_updated; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER rollup_branch_periods_updated AFTER UPDATE ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
+CREATE TRIGGER rollup_branch_periods_updated AFTER UPDATE ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.log_rankings_rollup_change();
 
 --
 -- Name: submission_revisions submission_score_card_frozen; Type: TRIGGER; Schema: public; Owner: -
@@ -2214,6 +2313,13 @@ ALTER TABLE ONLY public.programmes
 
 ALTER TABLE ONLY public.programmes
     ADD CONSTRAINT programmes_org_id_region_id_fkey FOREIGN KEY (org_id, region_id) REFERENCES public.regions(org_id, id);
+
+--
+-- Name: rankings_changes rankings_changes_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rankings_changes
+    ADD CONSTRAINT rankings_changes_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 --
 -- Name: rankings_generations rankings_generations_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -267,6 +267,90 @@ LIMIT 1
 """
 
 
+# ---- the held scope (#20, rankings/scope_state.py): read whole once, then only what the change log names ----
+
+class ScopeContextRow(msgspec.Struct, frozen=True, kw_only=True):
+    generation: int | None
+    min_ranked_visits: int | None
+    show_peer_names: bool | None
+    timezones: list[str]
+
+
+class ChangesRow(msgspec.Struct, frozen=True, kw_only=True):
+    generation: int | None
+    logged: int  # change-log rows over (since, generation]: complete when generation - since
+    everything: bool  # one of them was not a few roll-up rows: recompute
+    rows: list[Any] | None  # the changed branches' figures (scope_state.BranchFigures), None: none changed
+
+
+# Settings and time zones with the generation: read in the same snapshot as the scope (scope_figures).
+SELECT_SCOPE_CONTEXT: Final = """
+SELECT (SELECT g.generation FROM rankings_generations g WHERE g.org_id = o.id) AS generation,
+       (s.v->>'min_ranked_visits')::int AS min_ranked_visits, (s.v->>'show_peer_names')::boolean AS show_peer_names,
+       ARRAY(SELECT DISTINCT b.timezone FROM branches b WHERE b.org_id = o.id ORDER BY 1) AS timezones
+FROM orgs o CROSS JOIN LATERAL (SELECT org_settings(o.id) AS v) s WHERE o.id = $1
+"""
+
+# Every branch of the org with both periods' figures (the ranking page's `t`, unfiltered: the worker filters).
+_SCOPE_FIGURES: Final = """
+SELECT b.id AS branch_id, b.code, b.name_zh, b.name_en, b.region_id, b.active, b.format,
+       COALESCE(c.visits, 0) AS visits, COALESCE(c.scored, 0) AS scored, c.mean, c.variance,
+       COALESCE(c.passes, 0) AS passes,
+       COALESCE(p.visits, 0) AS prev_visits, COALESCE(p.scored, 0) AS prev_scored, p.mean AS prev_mean,
+       p.variance AS prev_variance, COALESCE(p.passes, 0) AS prev_passes
+FROM branches b
+LEFT JOIN rollup_branch_periods c
+       ON c.org_id = b.org_id AND c.form_key = $2 AND c.period_kind = $3 AND c.period_start = $4
+      AND c.branch_id = b.id
+LEFT JOIN rollup_branch_periods p
+       ON p.org_id = b.org_id AND p.form_key = $2 AND p.period_kind = $3 AND p.period_start = $5
+      AND p.branch_id = b.id
+WHERE b.org_id = $1 {branch_filter}
+"""
+SELECT_SCOPE_FIGURES: Final = _SCOPE_FIGURES.format(branch_filter="")
+
+# One statement (one snapshot): the org's generation, whether the log over (since, generation] is whole
+# and holds only roll-up changes, and the current figures of the branches it names for this form and
+# either period. A warm view (since = generation) reads the generation and an empty range of the log.
+SELECT_CHANGES_SINCE: Final = f"""
+WITH g AS (
+    SELECT generation FROM rankings_generations WHERE org_id = $1
+), log AS (
+    SELECT c.everything, c.form_keys, c.period_kinds, c.period_starts, c.branch_ids
+    FROM rankings_changes c
+    WHERE c.org_id = $1 AND c.generation > $6 AND c.generation <= (SELECT generation FROM g)
+), changed AS (
+    SELECT DISTINCT u.branch_id
+    FROM log l CROSS JOIN LATERAL unnest(l.form_keys, l.period_kinds, l.period_starts, l.branch_ids)
+         AS u (form_key, kind, start, branch_id)
+    WHERE u.form_key = $2 AND u.kind = $3 AND u.start IN ($4, $5)
+)
+SELECT (SELECT generation FROM g) AS generation, (SELECT count(*) FROM log)::int AS logged,
+       COALESCE((SELECT bool_or(everything) FROM log), false) AS everything,
+       (SELECT jsonb_agg(to_jsonb(f)) FROM ({_SCOPE_FIGURES.format(
+           branch_filter="AND b.id IN (SELECT branch_id FROM changed)")}) f) AS rows
+"""
+
+
+async def scope_context(conn: asyncpg.Connection, org_id: UUID) -> ScopeContextRow:
+    return one_to(ScopeContextRow, await conn.fetchrow(SELECT_SCOPE_CONTEXT, org_id))
+
+
+async def scope_figures(
+    conn: asyncpg.Connection, org_id: UUID, form_key: str, kind: str, start: date, previous_start: date,
+) -> list[asyncpg.Record]:
+    """Every branch of the org with both periods' figures (rows for scope_state.BranchFigures)."""
+    return await conn.fetch(SELECT_SCOPE_FIGURES, org_id, form_key, kind, start, previous_start)
+
+
+async def changes_since(
+    conn: asyncpg.Connection, org_id: UUID, form_key: str, kind: str, start: date, previous_start: date,
+    since: int,
+) -> ChangesRow:
+    return one_to(ChangesRow, await conn.fetchrow(SELECT_CHANGES_SINCE, org_id, form_key, kind, start,
+                                                  previous_start, since))
+
+
 async def org_context(conn: asyncpg.Connection, org_id: UUID) -> OrgContext:
     return one_to(OrgContext, await conn.fetchrow(SELECT_ORG_CONTEXT, org_id))
 

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
@@ -116,10 +116,13 @@ class RankingsController(Controller):
         adjust: AdjustParam = "none",
         peer: PeerParam = None,
     ) -> RankingsOut:
-        return await service.rankings(read_pool, principal, form_key=form_key, kind=period,
-                                      on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
-                                      min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache,
-                                      adjust=adjust, peer=peer)
+        page = await service.rankings_page(read_pool, principal, form_key=form_key, kind=period,
+                                           on=checked_day("on", on), scope=ranking_scope, region_id=region_id,
+                                           min_visits=min_visits, limit=limit, offset=offset, cache=rankings_cache,
+                                           adjust=adjust, peer=peer)
+        # The page's JSON is kept with it (rankings/cache.py): a repeated view sends the same bytes, not a
+        # re-encoding of the same answer. The schema stays RankingsOut's.
+        return Response(page.body(), media_type=MediaType.JSON)  # type: ignore[return-value]
 
     @get("/trend", summary="A branch's score per period over the last N periods",
          responses=problem_responses(404, 422))

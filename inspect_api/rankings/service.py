@@ -21,9 +21,9 @@ import msgspec
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Forbidden, InvalidInput, NotFound
-from inspect_api.rankings import queries
+from inspect_api.rankings import incremental, queries
 from inspect_api.rankings.adjusted import calibration_candidates, inspector_figures, shrinkage_by_branch
-from inspect_api.rankings.cache import RankingsCache
+from inspect_api.rankings.cache import Page, RankingsCache
 from inspect_api.rankings.queries import BranchPeriodsRow, OrgContext
 from inspect_api.rankings.schemas import (
     DEFAULT_MIN_RANKED_VISITS,
@@ -34,14 +34,15 @@ from inspect_api.rankings.schemas import (
     ExcludeIntegrity,
     ItemWeakness,
     Label,
-    PeriodOut,
     Peer,
+    PeriodOut,
     RankingsOut,
     Scope,
     TrendOut,
     TrendPoint,
     WeaknessOut,
 )
+from inspect_api.rankings.scope_state import page_of, scored_of
 from inspect_api.rankings.stats import (
     Moments,
     PeriodKind,
@@ -63,10 +64,9 @@ def period_out(kind: PeriodKind, start: date) -> PeriodOut:
     return PeriodOut(kind=kind, first_day=start, last_day=next_period_start(kind, start) - timedelta(days=1))
 
 
-def _min_visits(context: OrgContext, requested: int | None) -> int:
+def _min_visits(configured: int | None, requested: int | None) -> int:
     if requested is not None:
         return requested
-    configured = context.min_ranked_visits
     if configured is None:
         return DEFAULT_MIN_RANKED_VISITS
     low, high = MIN_VISITS_LIMITS
@@ -107,7 +107,12 @@ def _day(context: OrgContext, on: date | None) -> date:
     return on or context.today or date.today()
 
 
-async def rankings(
+async def rankings(pool: asyncpg.Pool, p: Principal, **query: Any) -> RankingsOut:
+    """The ranking as a value (exports, reports); rankings_page says what it is."""
+    return (await rankings_page(pool, p, **query)).out
+
+
+async def rankings_page(
     pool: asyncpg.Pool,
     p: Principal,
     *,
@@ -122,7 +127,7 @@ async def rankings(
     cache: RankingsCache | None = None,
     adjust: Adjust = "none",
     peer: Peer | None = None,
-) -> RankingsOut:
+) -> Page:
     """The ranking of one form in the period holding `on` (default: today, the branches' local date).
     `limit=None` returns every row (exports). With a cache, a page computed under the org's current
     roll-up generation is served again (see rankings/cache.py). adjust=shrinkage adds the empirical-Bayes
@@ -132,12 +137,16 @@ async def rankings(
         raise InvalidInput("peer groups rank the adjusted scores: ask for adjust=shrinkage too",
                            extra={"errors": [{"field": "peer", "message": "goes with adjust=shrinkage"}]})
     peer = peer or "region"
+    if cache is not None and p.role == "admin":
+        return await _admin_page(pool, p, cache, form_key=form_key, kind=kind, on=on, scope=scope,
+                                 region_id=region_id, min_visits=min_visits, limit=limit, offset=offset,
+                                 adjust=adjust, peer=peer)
     async with pool.acquire() as conn:
         context = await queries.org_context(conn, p.org_id)
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
         start = period_start(kind, _day(context, on))
         previous = previous_period_start(kind, start)
-        threshold = _min_visits(context, min_visits)
+        threshold = _min_visits(context.min_ranked_visits, min_visits)
         size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
         # Admins all see the same page; anyone else's depends on their own scope.
         viewer = None if p.role == "admin" else (p.user_id, p.role, p.region_ids, p.branch_ids)
@@ -156,7 +165,48 @@ async def rankings(
             raise NotFound(f"region {region_id} not found")
         scored = None if adjust == "none" else await queries.scope_scores(
             conn, p.org_id, p.user_id, p.role, form_key, kind, start, region_id)
-    rows = build_page(page, _reveal(p, bool(context.show_peer_names)))
+    out = await _answer(p, page, scored, form_key=form_key, scope=scope, region_id=region_id, kind=kind,
+                        start=start, previous=previous, threshold=threshold, show_peer_names=context.show_peer_names,
+                        peer=peer)
+    if cache is not None:
+        return cache.put(p.org_id, context.generation, key, out)
+    return Page(out)
+
+
+async def _admin_page(
+    pool: asyncpg.Pool, p: Principal, cache: RankingsCache, *, form_key: str, kind: PeriodKind, on: date | None,
+    scope: Scope | None, region_id: UUID | None, min_visits: int | None, limit: int | None, offset: int,
+    adjust: Adjust, peer: Peer,
+) -> Page:
+    """An admin's page (every region visible, every row named) cut from the held scope (rankings/incremental.py):
+    after a release the worker re-reads the changed branch, not the org (#20)."""
+    async with pool.acquire() as conn:
+        scope, region_id = await _resolve_scope(conn, p, scope, region_id)
+        held = await incremental.held_scope(conn, cache, p.org_id, form_key, kind, on)
+        threshold = _min_visits(held.context.min_ranked_visits, min_visits)
+        size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+        key = (form_key, kind, held.start, threshold, size, max(0, offset), region_id, None,
+               bool(held.context.show_peer_names), adjust, peer)
+        if (hit := cache.get(p.org_id, held.generation, key)) is not None:
+            return hit
+        page = page_of(held.figures, region_id=region_id, threshold=threshold, limit=size, offset=max(0, offset))
+        if region_id is not None and page.total == 0 and not await queries.region_visible(
+            conn, p.org_id, p.user_id, p.role, region_id
+        ):
+            raise NotFound(f"region {region_id} not found")
+    scored = None if adjust == "none" else scored_of(held.figures, region_id=region_id)
+    out = await _answer(p, page, scored, form_key=form_key, scope=scope, region_id=region_id, kind=kind,
+                        start=held.start, previous=held.previous, threshold=threshold,
+                        show_peer_names=held.context.show_peer_names, peer=peer)
+    return cache.put(p.org_id, held.generation, key, out)
+
+
+async def _answer(
+    p: Principal, page: queries.RankingPage, scored: list[queries.ScoredBranchRow] | None, *, form_key: str,
+    scope: Scope, region_id: UUID | None, kind: PeriodKind, start: date, previous: date, threshold: int,
+    show_peer_names: bool | None, peer: Peer,
+) -> RankingsOut:
+    rows = build_page(page, _reveal(p, bool(show_peer_names)))
     shrinkage = None
     if scored is not None:
         # Pure Python over the scope's branches (thousands at most): off the loop all the same.
@@ -168,8 +218,6 @@ async def rankings(
         previous_period=period_out(kind, previous), min_visits=threshold, distribution=distribution(page),
         total=page.total, rows=rows, adjustment=shrinkage,
     )
-    if cache is not None:
-        cache.put(p.org_id, context.generation, key, out)
     return out
 
 

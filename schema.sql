@@ -85,7 +85,7 @@ DECLARE
 BEGIN
     -- The branch's region as of this commit, unless the caller knows it (a branch's own events).
     IF p_region IS NULL AND p_branch IS NOT NULL THEN
-        SELECT region_id INTO p_region FROM branches WHERE id = p_branch;
+        SELECT region_id INTO p_region FROM branches WHERE org_id = p_org AND id = p_branch;
     END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended('event-subject:' || p_subject::text, 0));
     SELECT COALESCE(max(subject_seq), 0) + 1 INTO v_seq FROM events WHERE subject_id = p_subject;
@@ -93,8 +93,8 @@ BEGIN
     VALUES (p_org, p_type, p_subject, v_seq, p_branch, p_region, p_payload, p_branch_payload)
     RETURNING id INTO v_id;
     IF p_type <> 'webhook.ping' THEN
-        INSERT INTO webhook_deliveries (endpoint_id, event_id, subject_id, subject_seq)
-        SELECT w.id, v_id, p_subject, v_seq
+        INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, subject_seq)
+        SELECT w.org_id, w.id, v_id, p_subject, v_seq
         FROM webhook_endpoints w
         WHERE w.org_id = p_org AND w.enabled
           AND (cardinality(w.event_types) = 0 OR p_type = ANY (w.event_types))
@@ -502,6 +502,7 @@ CREATE TABLE public.action_events (
     photo_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     submission_id uuid,
+    org_id uuid NOT NULL,
     CONSTRAINT action_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'status'::text, 'comment'::text, 'evidence'::text, 'recheck'::text, 'merged'::text, 'assigned'::text])))
 );
 
@@ -557,7 +558,8 @@ CREATE TABLE public.actions (
 
 CREATE TABLE public.appeal_photos (
     appeal_id uuid NOT NULL,
-    photo_id uuid NOT NULL
+    photo_id uuid NOT NULL,
+    org_id uuid NOT NULL
 );
 
 --
@@ -597,7 +599,7 @@ CREATE TABLE public.appeals (
 
 CREATE TABLE public.audit_log (
     id bigint NOT NULL,
-    org_id uuid,
+    org_id uuid NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
     actor_id uuid,
     actor_role text,
@@ -661,6 +663,7 @@ CREATE TABLE public.device_session_tokens (
     session_id uuid NOT NULL,
     issued_at timestamp with time zone DEFAULT now() NOT NULL,
     rotated_at timestamp with time zone,
+    org_id uuid NOT NULL,
     CONSTRAINT device_session_tokens_token_hash_check CHECK ((octet_length(token_hash) = 32))
 );
 
@@ -1194,6 +1197,7 @@ CREATE TABLE public.webhook_attempts (
     error text,
     latency_ms integer NOT NULL,
     response_excerpt text DEFAULT ''::text NOT NULL,
+    org_id uuid NOT NULL,
     CONSTRAINT webhook_attempts_latency_ms_check CHECK ((latency_ms >= 0))
 );
 
@@ -1233,6 +1237,7 @@ CREATE TABLE public.webhook_deliveries (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     delivered_at timestamp with time zone,
+    org_id uuid NOT NULL,
     CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
 );
@@ -1316,42 +1321,42 @@ ALTER TABLE ONLY public.webhook_deliveries ALTER COLUMN id SET DEFAULT nextval('
 --
 
 ALTER TABLE ONLY public.action_events
-    ADD CONSTRAINT action_events_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT action_events_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: actions actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT actions_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: actions actions_revision_id_item_key_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_revision_id_item_key_key UNIQUE (revision_id, item_key);
+    ADD CONSTRAINT actions_revision_id_item_key_key UNIQUE (org_id, revision_id, item_key);
 
 --
 -- Name: appeal_photos appeal_photos_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.appeal_photos
-    ADD CONSTRAINT appeal_photos_pkey PRIMARY KEY (appeal_id, photo_id);
+    ADD CONSTRAINT appeal_photos_pkey PRIMARY KEY (org_id, appeal_id, photo_id);
 
 --
 -- Name: appeals appeals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.appeals
-    ADD CONSTRAINT appeals_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT appeals_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.audit_log
-    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: branches branches_org_id_code_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1361,46 +1366,46 @@ ALTER TABLE ONLY public.branches
     ADD CONSTRAINT branches_org_id_code_key UNIQUE (org_id, code);
 
 --
--- Name: branches branches_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.branches
-    ADD CONSTRAINT branches_org_id_id_key UNIQUE (org_id, id);
-
---
 -- Name: branches branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.branches
-    ADD CONSTRAINT branches_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT branches_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: device_session_tokens device_session_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.device_session_tokens
-    ADD CONSTRAINT device_session_tokens_pkey PRIMARY KEY (token_hash);
+    ADD CONSTRAINT device_session_tokens_pkey PRIMARY KEY (org_id, token_hash);
+
+--
+-- Name: device_session_tokens device_session_tokens_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.device_session_tokens
+    ADD CONSTRAINT device_session_tokens_token_hash_key UNIQUE (token_hash);
 
 --
 -- Name: device_sessions device_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.device_sessions
-    ADD CONSTRAINT device_sessions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT device_sessions_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.events
-    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT events_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: form_retirements form_retirements_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.form_retirements
-    ADD CONSTRAINT form_retirements_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT form_retirements_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: form_versions form_versions_form_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1470,35 +1475,28 @@ ALTER TABLE ONLY public.orgs
 --
 
 ALTER TABLE ONLY public.photos
-    ADD CONSTRAINT photos_object_key_key UNIQUE (object_key);
+    ADD CONSTRAINT photos_object_key_key UNIQUE (org_id, object_key);
 
 --
 -- Name: photos photos_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.photos
-    ADD CONSTRAINT photos_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT photos_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: programme_branches programme_branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.programme_branches
-    ADD CONSTRAINT programme_branches_pkey PRIMARY KEY (programme_id, branch_id);
-
---
--- Name: programmes programmes_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.programmes
-    ADD CONSTRAINT programmes_org_id_id_key UNIQUE (org_id, id);
+    ADD CONSTRAINT programme_branches_pkey PRIMARY KEY (org_id, programme_id, branch_id);
 
 --
 -- Name: programmes programmes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.programmes
-    ADD CONSTRAINT programmes_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT programmes_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: rankings_changes rankings_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1522,25 +1520,18 @@ ALTER TABLE ONLY public.regions
     ADD CONSTRAINT regions_org_id_code_key UNIQUE (org_id, code);
 
 --
--- Name: regions regions_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.regions
-    ADD CONSTRAINT regions_org_id_id_key UNIQUE (org_id, id);
-
---
 -- Name: regions regions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.regions
-    ADD CONSTRAINT regions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT regions_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: review_comments review_comments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.review_comments
-    ADD CONSTRAINT review_comments_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT review_comments_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: rollup_branch_periods rollup_branch_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1561,7 +1552,7 @@ ALTER TABLE ONLY public.rollup_item_periods
 --
 
 ALTER TABLE ONLY public.score_rescores
-    ADD CONSTRAINT score_rescores_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT score_rescores_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: submission_items submission_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1610,77 +1601,63 @@ ALTER TABLE ONLY public.submissions
 --
 
 ALTER TABLE ONLY public.user_branches
-    ADD CONSTRAINT user_branches_pkey PRIMARY KEY (user_id, branch_id);
+    ADD CONSTRAINT user_branches_pkey PRIMARY KEY (org_id, user_id, branch_id);
 
 --
 -- Name: user_regions user_regions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.user_regions
-    ADD CONSTRAINT user_regions_pkey PRIMARY KEY (user_id, region_id);
-
---
--- Name: users users_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.users
-    ADD CONSTRAINT users_org_id_id_key UNIQUE (org_id, id);
+    ADD CONSTRAINT user_regions_pkey PRIMARY KEY (org_id, user_id, region_id);
 
 --
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.users
-    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
-
---
--- Name: visits visits_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.visits
-    ADD CONSTRAINT visits_org_id_id_key UNIQUE (org_id, id);
+    ADD CONSTRAINT users_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: visits visits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.visits
-    ADD CONSTRAINT visits_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT visits_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: webhook_attempts webhook_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_attempts
-    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: webhook_deliveries webhook_deliveries_endpoint_id_event_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_endpoint_id_event_id_key UNIQUE (endpoint_id, event_id);
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_event_id_key UNIQUE (org_id, endpoint_id, event_id);
 
 --
 -- Name: webhook_deliveries webhook_deliveries_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_message_id_key UNIQUE (message_id);
+    ADD CONSTRAINT webhook_deliveries_message_id_key UNIQUE (org_id, message_id);
 
 --
 -- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_endpoints
-    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (org_id, id);
 
 --
 -- Name: action_events_action_idx; Type: INDEX; Schema: public; Owner: -
@@ -1693,6 +1670,12 @@ CREATE INDEX action_events_action_idx ON public.action_events USING btree (actio
 --
 
 CREATE INDEX actions_branch_status_idx ON public.actions USING btree (org_id, branch_id, status, due_on);
+
+--
+-- Name: actions_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_id_idx ON public.actions USING btree (id);
 
 --
 -- Name: actions_org_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -1716,7 +1699,7 @@ CREATE INDEX actions_series_idx ON public.actions USING btree (org_id, branch_id
 -- Name: appeal_photos_photo_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX appeal_photos_photo_key ON public.appeal_photos USING btree (photo_id);
+CREATE UNIQUE INDEX appeal_photos_photo_key ON public.appeal_photos USING btree (org_id, photo_id);
 
 --
 -- Name: appeals_branch_idx; Type: INDEX; Schema: public; Owner: -
@@ -1725,10 +1708,16 @@ CREATE UNIQUE INDEX appeal_photos_photo_key ON public.appeal_photos USING btree 
 CREATE INDEX appeals_branch_idx ON public.appeals USING btree (org_id, branch_id, status);
 
 --
+-- Name: appeals_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX appeals_id_idx ON public.appeals USING btree (id);
+
+--
 -- Name: appeals_one_open_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX appeals_one_open_key ON public.appeals USING btree (submission_id, COALESCE(item_key, ''::text)) WHERE (status = 'open'::text);
+CREATE UNIQUE INDEX appeals_one_open_key ON public.appeals USING btree (org_id, submission_id, COALESCE(item_key, ''::text)) WHERE (status = 'open'::text);
 
 --
 -- Name: appeals_org_opened_idx; Type: INDEX; Schema: public; Owner: -
@@ -1743,6 +1732,12 @@ CREATE INDEX appeals_org_opened_idx ON public.appeals USING btree (org_id, opene
 CREATE INDEX audit_log_org_at ON public.audit_log USING btree (org_id, at, id);
 
 --
+-- Name: branches_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX branches_id_idx ON public.branches USING btree (id);
+
+--
 -- Name: branches_region_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1752,7 +1747,7 @@ CREATE INDEX branches_region_idx ON public.branches USING btree (region_id);
 -- Name: device_session_tokens_current_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX device_session_tokens_current_key ON public.device_session_tokens USING btree (session_id) WHERE (rotated_at IS NULL);
+CREATE UNIQUE INDEX device_session_tokens_current_key ON public.device_session_tokens USING btree (org_id, session_id) WHERE (rotated_at IS NULL);
 
 --
 -- Name: device_session_tokens_session_idx; Type: INDEX; Schema: public; Owner: -
@@ -1764,7 +1759,13 @@ CREATE INDEX device_session_tokens_session_idx ON public.device_session_tokens U
 -- Name: device_sessions_device_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX device_sessions_device_key ON public.device_sessions USING btree (user_id, device_id) WHERE ((ended_at IS NULL) AND (device_id IS NOT NULL));
+CREATE UNIQUE INDEX device_sessions_device_key ON public.device_sessions USING btree (org_id, user_id, device_id) WHERE ((ended_at IS NULL) AND (device_id IS NOT NULL));
+
+--
+-- Name: device_sessions_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX device_sessions_id_idx ON public.device_sessions USING btree (id);
 
 --
 -- Name: device_sessions_user_idx; Type: INDEX; Schema: public; Owner: -
@@ -1815,6 +1816,12 @@ CREATE INDEX kv_store_expires_idx ON public.kv_store USING btree (expires_at) WH
 CREATE INDEX login_attempts_window_ends_idx ON public.login_attempts USING btree (window_ends_at);
 
 --
+-- Name: photos_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX photos_id_idx ON public.photos USING btree (id);
+
+--
 -- Name: photos_lookalike_ids_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1849,6 +1856,12 @@ CREATE INDEX photos_unattached_idx ON public.photos USING btree (created_at) WHE
 --
 
 CREATE INDEX programme_branches_branch_idx ON public.programme_branches USING btree (branch_id);
+
+--
+-- Name: programmes_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX programmes_id_idx ON public.programmes USING btree (id);
 
 --
 -- Name: programmes_org_idx; Type: INDEX; Schema: public; Owner: -
@@ -1929,10 +1942,22 @@ CREATE INDEX user_regions_region_idx ON public.user_regions USING btree (region_
 CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email);
 
 --
+-- Name: users_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX users_id_idx ON public.users USING btree (id);
+
+--
 -- Name: visits_branch_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX visits_branch_idx ON public.visits USING btree (branch_id, window_start);
+
+--
+-- Name: visits_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX visits_id_idx ON public.visits USING btree (id);
 
 --
 -- Name: visits_inspector_idx; Type: INDEX; Schema: public; Owner: -
@@ -1944,7 +1969,7 @@ CREATE INDEX visits_inspector_idx ON public.visits USING btree (inspector_id, st
 -- Name: visits_occurrence_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX visits_occurrence_key ON public.visits USING btree (programme_id, branch_id, period_start, occurrence_n) WHERE (programme_id IS NOT NULL);
+CREATE UNIQUE INDEX visits_occurrence_key ON public.visits USING btree (org_id, programme_id, branch_id, period_start, occurrence_n) WHERE (programme_id IS NOT NULL);
 
 --
 -- Name: visits_open_jobs_idx; Type: INDEX; Schema: public; Owner: -
@@ -1977,6 +2002,12 @@ CREATE INDEX webhook_attempts_delivery ON public.webhook_attempts USING btree (d
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
 --
+-- Name: webhook_deliveries_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_id_idx ON public.webhook_deliveries USING btree (id);
+
+--
 -- Name: webhook_deliveries_log; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1987,6 +2018,12 @@ CREATE INDEX webhook_deliveries_log ON public.webhook_deliveries USING btree (en
 --
 
 CREATE INDEX webhook_deliveries_subject ON public.webhook_deliveries USING btree (endpoint_id, subject_id, subject_seq) WHERE (status = 'pending'::text);
+
+--
+-- Name: webhook_endpoints_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_id_idx ON public.webhook_endpoints USING btree (id);
 
 --
 -- Name: webhook_endpoints_org; Type: INDEX; Schema: public; Owner: -
@@ -2095,14 +2132,14 @@ CREATE TRIGGER users_token_version BEFORE UPDATE ON public.users FOR EACH ROW EX
 --
 
 ALTER TABLE ONLY public.action_events
-    ADD CONSTRAINT action_events_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.actions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT action_events_action_id_fkey FOREIGN KEY (org_id, action_id) REFERENCES public.actions(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: action_events action_events_photo_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.action_events
-    ADD CONSTRAINT action_events_photo_id_fkey FOREIGN KEY (photo_id) REFERENCES public.photos(id);
+    ADD CONSTRAINT action_events_photo_id_fkey FOREIGN KEY (org_id, photo_id) REFERENCES public.photos(org_id, id);
 
 --
 -- Name: action_events action_events_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2116,14 +2153,14 @@ ALTER TABLE ONLY public.action_events
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_assignee_id_fkey FOREIGN KEY (assignee_id) REFERENCES public.users(id) ON DELETE SET NULL;
+    ADD CONSTRAINT actions_assignee_id_fkey FOREIGN KEY (org_id, assignee_id) REFERENCES public.users(org_id, id) ON DELETE SET NULL (assignee_id);
 
 --
 -- Name: actions actions_merged_into_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_merged_into_fkey FOREIGN KEY (merged_into) REFERENCES public.actions(id) ON DELETE SET NULL;
+    ADD CONSTRAINT actions_merged_into_fkey FOREIGN KEY (org_id, merged_into) REFERENCES public.actions(org_id, id) ON DELETE SET NULL (merged_into);
 
 --
 -- Name: actions actions_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2151,14 +2188,14 @@ ALTER TABLE ONLY public.actions
 --
 
 ALTER TABLE ONLY public.appeal_photos
-    ADD CONSTRAINT appeal_photos_appeal_id_fkey FOREIGN KEY (appeal_id) REFERENCES public.appeals(id) ON DELETE CASCADE;
+    ADD CONSTRAINT appeal_photos_appeal_id_fkey FOREIGN KEY (org_id, appeal_id) REFERENCES public.appeals(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: appeal_photos appeal_photos_photo_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.appeal_photos
-    ADD CONSTRAINT appeal_photos_photo_id_fkey FOREIGN KEY (photo_id) REFERENCES public.photos(id);
+    ADD CONSTRAINT appeal_photos_photo_id_fkey FOREIGN KEY (org_id, photo_id) REFERENCES public.photos(org_id, id);
 
 --
 -- Name: appeals appeals_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2200,7 +2237,7 @@ ALTER TABLE ONLY public.branches
 --
 
 ALTER TABLE ONLY public.device_session_tokens
-    ADD CONSTRAINT device_session_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.device_sessions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT device_session_tokens_session_id_fkey FOREIGN KEY (org_id, session_id) REFERENCES public.device_sessions(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: device_sessions device_sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2249,7 +2286,7 @@ ALTER TABLE ONLY public.forms
 --
 
 ALTER TABLE ONLY public.photos
-    ADD CONSTRAINT photos_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.actions(id) ON DELETE SET NULL;
+    ADD CONSTRAINT photos_action_id_fkey FOREIGN KEY (org_id, action_id) REFERENCES public.actions(org_id, id) ON DELETE SET NULL (action_id);
 
 --
 -- Name: photos photos_org_id_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2270,7 +2307,7 @@ ALTER TABLE ONLY public.photos
 --
 
 ALTER TABLE ONLY public.photos
-    ADD CONSTRAINT photos_visit_id_fkey FOREIGN KEY (visit_id) REFERENCES public.visits(id);
+    ADD CONSTRAINT photos_visit_id_fkey FOREIGN KEY (org_id, visit_id) REFERENCES public.visits(org_id, id);
 
 --
 -- Name: programme_branches programme_branches_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2340,7 +2377,7 @@ ALTER TABLE ONLY public.regions
 --
 
 ALTER TABLE ONLY public.review_comments
-    ADD CONSTRAINT review_comments_author_id_fkey FOREIGN KEY (author_id) REFERENCES public.users(id);
+    ADD CONSTRAINT review_comments_author_id_fkey FOREIGN KEY (org_id, author_id) REFERENCES public.users(org_id, id);
 
 --
 -- Name: review_comments review_comments_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2382,7 +2419,7 @@ ALTER TABLE ONLY public.score_rescores
 --
 
 ALTER TABLE ONLY public.score_rescores
-    ADD CONSTRAINT score_rescores_rescored_by_fkey FOREIGN KEY (rescored_by) REFERENCES public.users(id);
+    ADD CONSTRAINT score_rescores_rescored_by_fkey FOREIGN KEY (org_id, rescored_by) REFERENCES public.users(org_id, id);
 
 --
 -- Name: score_rescores score_rescores_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2438,7 +2475,7 @@ ALTER TABLE ONLY public.submissions
 --
 
 ALTER TABLE ONLY public.submissions
-    ADD CONSTRAINT submissions_visit_id_fkey FOREIGN KEY (visit_id) REFERENCES public.visits(id);
+    ADD CONSTRAINT submissions_visit_id_fkey FOREIGN KEY (org_id, visit_id) REFERENCES public.visits(org_id, id);
 
 --
 -- Name: user_branches user_branches_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2529,21 +2566,21 @@ ALTER TABLE ONLY public.visits
 --
 
 ALTER TABLE ONLY public.webhook_attempts
-    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.webhook_deliveries(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (org_id, delivery_id) REFERENCES public.webhook_deliveries(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (org_id, endpoint_id) REFERENCES public.webhook_endpoints(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_deliveries webhook_deliveries_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (org_id, event_id) REFERENCES public.events(org_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_endpoints webhook_endpoints_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -85,20 +85,20 @@ async def recheck_on_release(conn: asyncpg.Connection, facts: Released) -> LoopO
     )
     if not candidates:
         return LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
-    outcome = decide(candidates, await queries.own_actions(conn, facts.revision_id), facts.visited_on)
-    await _apply(conn, outcome)
-    await queries.insert_system_events(conn, facts.id, outcome.events)
+    outcome = decide(candidates, await queries.own_actions(conn, facts.org_id, facts.revision_id), facts.visited_on)
+    await _apply(conn, facts.org_id, outcome)
+    await queries.insert_system_events(conn, facts.org_id, facts.id, outcome.events)
     return outcome
 
 
-async def _apply(conn: asyncpg.Connection, outcome: LoopOutcome) -> None:
+async def _apply(conn: asyncpg.Connection, org_id: UUID, outcome: LoopOutcome) -> None:
     """Write what a recheck decided (its history rows are the caller's)."""
     if outcome.rechecked_ok:
-        await queries.mark_rechecked_ok(conn, outcome.rechecked_ok)
+        await queries.mark_rechecked_ok(conn, org_id, outcome.rechecked_ok)
     if outcome.reopened:
-        await queries.reopen_recurring(conn, outcome.reopened)
+        await queries.reopen_recurring(conn, org_id, outcome.reopened)
     if outcome.merged:
-        await queries.mark_merged(conn, outcome.merged)
+        await queries.mark_merged(conn, org_id, outcome.merged)
 
 
 async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopOutcome:
@@ -106,14 +106,14 @@ async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopO
     actions for the items the correction changed."""
     old, new = corrected.previous, corrected.current
     followed = {f.item for f in new.score_card.follow_ups}
-    own = await queries.own_actions(conn, old.revision_id)
+    own = await queries.own_actions(conn, old.org_id, old.revision_id)
     carried = [a for a in own if a.item_key in followed]
     cleared = [a for a in own if a.item_key not in followed and a.status in RECHECKABLE]
     events: list[tuple[UUID, str, str, str, str]] = []
     if carried:
-        await queries.move_to_revision(conn, [a.id for a in carried], new.revision_id)
+        await queries.move_to_revision(conn, new.org_id, [a.id for a in carried], new.revision_id)
     if cleared:
-        await queries.mark_rechecked_ok(conn, [a.id for a in cleared])
+        await queries.mark_rechecked_ok(conn, new.org_id, [a.id for a in cleared])
         events.extend((a.id, "recheck", a.status, "rechecked_ok",
                        f"the corrected result no longer fails {a.item_key}") for a in cleared)
     opened = await queries.open_at_release(conn, new.revision_id, new.form_key, corrected.corrected_at)
@@ -128,10 +128,10 @@ async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopO
         ) if c.item_key in changed]
     outcome = LoopOutcome(rechecked_ok=[], reopened=[], merged=[], events=[])
     if candidates:
-        outcome = decide(candidates, await queries.own_actions(conn, new.revision_id), new.visited_on)
-        await _apply(conn, outcome)
+        outcome = decide(candidates, await queries.own_actions(conn, new.org_id, new.revision_id), new.visited_on)
+        await _apply(conn, new.org_id, outcome)
     events.extend(outcome.events)
     if events:
-        await queries.insert_system_events(conn, new.id, events)
+        await queries.insert_system_events(conn, new.org_id, new.id, events)
     await outbox.emit_release_changes(conn, new.org_id, new.id, opened, events, outcome.merged)
     return outcome

@@ -112,11 +112,11 @@ a.evidence_required, a.due_on, a.status, a.recurrence_count,
 a.merged_into,
 COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.display_name)
                            ORDER BY u.display_name, u.id)
-          FROM user_branches ub JOIN users u ON u.id = ub.user_id
+          FROM user_branches ub JOIN users u ON u.org_id = ub.org_id AND u.id = ub.user_id
           WHERE ub.branch_id = a.branch_id AND ub.org_id = a.org_id AND u.active
             AND u.role = 'branch_manager'), '[]'::jsonb) AS assignees,
 (SELECT jsonb_build_object('id', u.id, 'display_name', u.display_name) FROM users u
- WHERE u.id = a.assignee_id) AS assignee,
+ WHERE u.org_id = a.org_id AND u.id = a.assignee_id) AS assignee,
 a.created_at, a.updated_at
 """
 JOINS: Final = """
@@ -163,14 +163,14 @@ WHERE a.id = $4 AND {SCOPE}
 FOR UPDATE OF a
 """
 
-UPDATE_STATUS: Final = "UPDATE actions SET status = $2, updated_at = now() WHERE id = $1"
+UPDATE_STATUS: Final = "UPDATE actions SET status = $2, updated_at = now() WHERE org_id = $3 AND id = $1"
 
 INSERT_EVENT: Final = """
-INSERT INTO action_events (action_id, actor_id, kind, from_status, to_status, note, photo_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO action_events (org_id, action_id, actor_id, kind, from_status, to_status, note, photo_id)
+VALUES ($8, $1, $2, $3, $4, $5, $6, $7)
 """
 
-TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE id = $1"
+TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE org_id = $2 AND id = $1"
 
 # ---- closing the loop (inside the releasing transaction, series lock held) ----------------------
 
@@ -191,11 +191,11 @@ WITH opened AS (
          jsonb_to_recordset(r.score_card -> 'follow_ups')
              AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
     WHERE r.id = $1
-    ON CONFLICT (revision_id, item_key) DO NOTHING  -- a correction: follow-ups carried over are there
-    RETURNING id
+    ON CONFLICT (org_id, revision_id, item_key) DO NOTHING  -- a correction: follow-ups carried over are there
+    RETURNING org_id, id
 )
-INSERT INTO action_events (action_id, kind, to_status, created_at)
-SELECT id, 'created', 'open', $3 FROM opened
+INSERT INTO action_events (org_id, action_id, kind, to_status, created_at)
+SELECT org_id, id, 'created', 'open', $3 FROM opened
 RETURNING action_id
 """
 
@@ -216,7 +216,7 @@ FOR UPDATE OF a
 """
 
 SELECT_OWN_ACTIONS: Final = """
-SELECT id, item_key, status, due_on, priority FROM actions WHERE revision_id = $1 FOR UPDATE
+SELECT id, item_key, status, due_on, priority FROM actions WHERE org_id = $2 AND revision_id = $1 FOR UPDATE
 """
 
 # Is there a released visit after this one in its series (branch x form key)? Then that later visit
@@ -232,9 +232,13 @@ SELECT EXISTS (
 """
 
 # The previous revision's actions whose item the corrected result still follows up move to it.
-MOVE_TO_REVISION: Final = "UPDATE actions SET revision_id = $2, updated_at = now() WHERE id = ANY($1::uuid[])"
+MOVE_TO_REVISION: Final = (
+    "UPDATE actions SET revision_id = $2, updated_at = now() WHERE org_id = $3 AND id = ANY($1::uuid[])"
+)
 
-MARK_RECHECKED_OK: Final = "UPDATE actions SET status = 'rechecked_ok', updated_at = now() WHERE id = ANY($1::uuid[])"
+MARK_RECHECKED_OK: Final = (
+    "UPDATE actions SET status = 'rechecked_ok', updated_at = now() WHERE org_id = $2 AND id = ANY($1::uuid[])"
+)
 
 # A recurrence takes the later visit's due date and the higher priority, when that visit opened one;
 # a new due date clears the reminder marks (actions/reminders.py).
@@ -249,18 +253,18 @@ SET status = 'reopened', recurrence_count = a.recurrence_count + 1,
     overdue_notified_at = CASE WHEN COALESCE(v.due_on, a.due_on) = a.due_on THEN a.overdue_notified_at END,
     updated_at = now()
 FROM unnest($1::uuid[], $2::date[], $3::text[]) AS v (id, due_on, priority)
-WHERE a.id = v.id
+WHERE a.org_id = $4 AND a.id = v.id
 """
 
 MARK_MERGED: Final = """
 UPDATE actions a SET status = 'merged', merged_into = v.target, updated_at = now()
 FROM unnest($1::uuid[], $2::uuid[]) AS v (id, target)
-WHERE a.id = v.id
+WHERE a.org_id = $3 AND a.id = v.id
 """
 
 INSERT_SYSTEM_EVENTS: Final = """
-INSERT INTO action_events (action_id, kind, from_status, to_status, note, submission_id)
-SELECT v.action_id, v.kind, v.from_status, v.to_status, v.note, $6
+INSERT INTO action_events (org_id, action_id, kind, from_status, to_status, note, submission_id)
+SELECT $7, v.action_id, v.kind, v.from_status, v.to_status, v.note, $6
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
      AS v (action_id, kind, from_status, to_status, note)
 """
@@ -296,12 +300,13 @@ async def lock_action(
     return row_to(LockedAction, await conn.fetchrow(LOCK_ACTION, org_id, user_id, role, action_id))
 
 
-async def set_status(conn: asyncpg.Connection, action_id: UUID, status: str) -> None:
-    await conn.execute(UPDATE_STATUS, action_id, status)
+async def set_status(conn: asyncpg.Connection, org_id: UUID, action_id: UUID, status: str) -> None:
+    await conn.execute(UPDATE_STATUS, action_id, status, org_id)
 
 
 async def insert_event(
     conn: asyncpg.Connection,
+    org_id: UUID,
     action_id: UUID,
     actor_id: UUID,
     kind: str,
@@ -311,11 +316,11 @@ async def insert_event(
     note: str = "",
     photo_id: UUID | None = None,
 ) -> None:
-    await conn.execute(INSERT_EVENT, action_id, actor_id, kind, from_status, to_status, note, photo_id)
+    await conn.execute(INSERT_EVENT, action_id, actor_id, kind, from_status, to_status, note, photo_id, org_id)
 
 
-async def touch(conn: asyncpg.Connection, action_id: UUID) -> None:
-    await conn.execute(TOUCH, action_id)
+async def touch(conn: asyncpg.Connection, org_id: UUID, action_id: UUID) -> None:
+    await conn.execute(TOUCH, action_id, org_id)
 
 
 async def open_at_release(
@@ -340,32 +345,37 @@ async def recheck_candidates(
     return rows_to(RecheckCandidate, rows)
 
 
-async def own_actions(conn: asyncpg.Connection, revision_id: UUID) -> list[OwnAction]:
-    return rows_to(OwnAction, await conn.fetch(SELECT_OWN_ACTIONS, revision_id))
+async def own_actions(conn: asyncpg.Connection, org_id: UUID, revision_id: UUID) -> list[OwnAction]:
+    return rows_to(OwnAction, await conn.fetch(SELECT_OWN_ACTIONS, revision_id, org_id))
 
 
-async def mark_rechecked_ok(conn: asyncpg.Connection, action_ids: list[UUID]) -> None:
-    await conn.execute(MARK_RECHECKED_OK, action_ids)
+async def mark_rechecked_ok(conn: asyncpg.Connection, org_id: UUID, action_ids: list[UUID]) -> None:
+    await conn.execute(MARK_RECHECKED_OK, action_ids, org_id)
 
 
-async def reopen_recurring(conn: asyncpg.Connection, reopen: list[tuple[UUID, date | None, str | None]]) -> None:
-    await conn.execute(REOPEN_RECURRING, [r[0] for r in reopen], [r[1] for r in reopen], [r[2] for r in reopen])
+async def reopen_recurring(
+    conn: asyncpg.Connection, org_id: UUID, reopen: list[tuple[UUID, date | None, str | None]]
+) -> None:
+    await conn.execute(REOPEN_RECURRING, [r[0] for r in reopen], [r[1] for r in reopen], [r[2] for r in reopen],
+                       org_id)
 
 
-async def mark_merged(conn: asyncpg.Connection, merges: list[tuple[UUID, UUID]]) -> None:
-    await conn.execute(MARK_MERGED, [m[0] for m in merges], [m[1] for m in merges])
+async def mark_merged(conn: asyncpg.Connection, org_id: UUID, merges: list[tuple[UUID, UUID]]) -> None:
+    await conn.execute(MARK_MERGED, [m[0] for m in merges], [m[1] for m in merges], org_id)
 
 
 async def insert_system_events(
-    conn: asyncpg.Connection, submission_id: UUID, rows: list[tuple[UUID, str, str, str, str]]
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, rows: list[tuple[UUID, str, str, str, str]]
 ) -> None:
     columns = [list(c) for c in zip(*rows, strict=True)]
-    await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id)
+    await conn.execute(INSERT_SYSTEM_EVENTS, *columns, submission_id, org_id)
 
 
 
-async def move_to_revision(conn: asyncpg.Connection, action_ids: list[UUID], revision_id: UUID) -> None:
-    await conn.execute(MOVE_TO_REVISION, action_ids, revision_id)
+async def move_to_revision(
+    conn: asyncpg.Connection, org_id: UUID, action_ids: list[UUID], revision_id: UUID
+) -> None:
+    await conn.execute(MOVE_TO_REVISION, action_ids, revision_id, org_id)
 
 
 # ---- snapshots for events, assignment, reminders (#16, #17) ----------------------------------------
@@ -385,11 +395,11 @@ WHERE u.id = $2 AND u.org_id = $1 AND u.active AND u.role IN ('admin', 'regional
 """
 
 UPDATE_ASSIGNMENT: Final = """
-UPDATE actions SET assignee_id = $2, priority = $3, updated_at = now() WHERE id = $1
+UPDATE actions SET assignee_id = $2, priority = $3, updated_at = now() WHERE org_id = $4 AND id = $1
 """
 
 INSERT_ASSIGNED_EVENT: Final = """
-INSERT INTO action_events (action_id, actor_id, kind, note) VALUES ($1, $2, 'assigned', $3)
+INSERT INTO action_events (org_id, action_id, actor_id, kind, note) VALUES ($4, $1, $2, 'assigned', $3)
 """
 
 # Pending actions whose reminder is due at $1: due_soon from `due_at - $2`, overdue from due_at (the end
@@ -429,12 +439,16 @@ async def is_assignable(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, b
     return await conn.fetchval(CHECK_ASSIGNEE, org_id, user_id, branch_id) is not None
 
 
-async def set_assignment(conn: asyncpg.Connection, action_id: UUID, assignee_id: UUID | None, priority: str) -> None:
-    await conn.execute(UPDATE_ASSIGNMENT, action_id, assignee_id, priority)
+async def set_assignment(
+    conn: asyncpg.Connection, org_id: UUID, action_id: UUID, assignee_id: UUID | None, priority: str
+) -> None:
+    await conn.execute(UPDATE_ASSIGNMENT, action_id, assignee_id, priority, org_id)
 
 
-async def insert_assigned_event(conn: asyncpg.Connection, action_id: UUID, actor_id: UUID, note: str) -> None:
-    await conn.execute(INSERT_ASSIGNED_EVENT, action_id, actor_id, note)
+async def insert_assigned_event(
+    conn: asyncpg.Connection, org_id: UUID, action_id: UUID, actor_id: UUID, note: str
+) -> None:
+    await conn.execute(INSERT_ASSIGNED_EVENT, action_id, actor_id, note, org_id)
 
 
 async def reminders_due(

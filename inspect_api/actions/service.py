@@ -123,8 +123,8 @@ async def _locked(conn: asyncpg.Connection, p: Principal, action_id: UUID) -> Lo
 async def _move(conn: asyncpg.Connection, p: Principal, locked: LockedAction, to: Move, note: str) -> None:
     """The move, its history row, its action.moved event and its audit row: one transaction."""
     check_move(locked.id, locked.status, to)
-    await queries.set_status(conn, locked.id, to)
-    await queries.insert_event(conn, locked.id, p.user_id, "status", from_status=locked.status, to_status=to,
+    await queries.set_status(conn, p.org_id, locked.id, to)
+    await queries.insert_event(conn, p.org_id, locked.id, p.user_id, "status", from_status=locked.status, to_status=to,
                                note=note.strip())
     await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
         kind="moved", from_status=locked.status, to_status=to, note=note.strip(), actor=outbox.actor_ref(p)))])
@@ -177,7 +177,7 @@ async def resolve(
         check_move(action_id, locked.status, "resolved")
         await attach_photos(conn, list(photos.values()), action_id=action_id)
         for photo_id in sorted(photos, key=str):
-            await queries.insert_event(conn, action_id, p.user_id, "evidence", photo_id=photo_id)
+            await queries.insert_event(conn, p.org_id, action_id, p.user_id, "evidence", photo_id=photo_id)
         await _move(conn, p, locked, "resolved", data.note)
         return await _detail(conn, p, action_id)
 
@@ -185,8 +185,8 @@ async def resolve(
 async def comment(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: NoteIn) -> ActionDetail:
     async with pool.acquire() as conn, conn.transaction():
         locked = await _locked(conn, p, action_id)
-        await queries.insert_event(conn, locked.id, p.user_id, "comment", note=data.note.strip())
-        await queries.touch(conn, locked.id)
+        await queries.insert_event(conn, p.org_id, locked.id, p.user_id, "comment", note=data.note.strip())
+        await queries.touch(conn, p.org_id, locked.id)
         await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
             kind="commented", note=data.note.strip(), actor=outbox.actor_ref(p)))])
         return await _detail(conn, p, action_id)
@@ -211,10 +211,10 @@ async def update(pool: asyncpg.Pool, p: Principal, action_id: UUID, data: Action
                   "priority": locked.priority}
         after = {"assignee_id": None if assignee is None else str(assignee), "priority": priority}
         if before != after:
-            await queries.set_assignment(conn, locked.id, assignee, priority)
+            await queries.set_assignment(conn, p.org_id, locked.id, assignee, priority)
             said = [f"{k}: {before[k]} -> {after[k]}" for k in before if before[k] != after[k]]
             note = "; ".join(said) + (f". {data.note.strip()}" if data.note.strip() else "")
-            await queries.insert_assigned_event(conn, locked.id, p.user_id, note)
+            await queries.insert_assigned_event(conn, p.org_id, locked.id, p.user_id, note)
             await outbox.emit_changes(conn, p.org_id, [(locked.id, ActionChange(
                 kind="updated", note=data.note.strip(), actor=outbox.actor_ref(p), before=before, after=after))])
             await record(conn, p, "action.assigned" if before["assignee_id"] != after["assignee_id"]

@@ -79,7 +79,8 @@ _ITEM_STATUS: Final = "(SELECT i ->> 'status' FROM jsonb_array_elements({r}.scor
 _COLUMNS: Final = f"""
 a.id, a.submission_id, a.branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh,
 b.name_en AS branch_name_en, f.key AS form_key, s.visited_on, a.item_key, a.status, a.reason,
-ARRAY(SELECT ap.photo_id FROM appeal_photos ap WHERE ap.appeal_id = a.id ORDER BY ap.photo_id) AS evidence_photo_ids,
+ARRAY(SELECT ap.photo_id FROM appeal_photos ap WHERE ap.org_id = a.org_id AND ap.appeal_id = a.id
+      ORDER BY ap.photo_id) AS evidence_photo_ids,
 a.opened_by, ou.display_name AS opened_by_name, a.opened_at,
 a.decided_by, du.display_name AS decided_by_name, a.decided_at, a.decision_reason,
 a.disputed_revision, (dr.score_card ->> 'total_percent')::float8 AS disputed_total,
@@ -122,7 +123,8 @@ WHERE s.org_id = $1 AND s.id = $4 AND s.status = 'released'
 """
 
 SELECT_OPEN_APPEAL: Final = """
-SELECT id FROM appeals WHERE submission_id = $1 AND coalesce(item_key, '') = coalesce($2, '') AND status = 'open'
+SELECT id FROM appeals
+WHERE org_id = $3 AND submission_id = $1 AND coalesce(item_key, '') = coalesce($2, '') AND status = 'open'
 """
 
 INSERT_APPEAL: Final = """
@@ -132,7 +134,7 @@ RETURNING id
 """
 
 INSERT_PHOTOS: Final = """
-INSERT INTO appeal_photos (appeal_id, photo_id) SELECT $1, unnest($2::uuid[])
+INSERT INTO appeal_photos (org_id, appeal_id, photo_id) SELECT $3, $1, unnest($2::uuid[])
 """
 
 LOCK_APPEAL: Final = """
@@ -144,7 +146,7 @@ FOR UPDATE OF a
 
 DECIDE: Final = """
 UPDATE appeals SET status = $2, decided_by = $3, decided_at = now(), decision_reason = $4, corrected_revision = $5
-WHERE id = $1 AND status = 'open'
+WHERE org_id = $6 AND id = $1 AND status = 'open'
 RETURNING id
 """
 
@@ -174,8 +176,10 @@ async def target(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: st
     return row_to(AppealTarget, await conn.fetchrow(SELECT_TARGET, org_id, user_id, role, submission_id))
 
 
-async def open_appeal_id(conn: asyncpg.Connection, submission_id: UUID, item_key: str | None) -> UUID | None:
-    return await conn.fetchval(SELECT_OPEN_APPEAL, submission_id, item_key)
+async def open_appeal_id(
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, item_key: str | None
+) -> UUID | None:
+    return await conn.fetchval(SELECT_OPEN_APPEAL, submission_id, item_key, org_id)
 
 
 async def insert_appeal(conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, branch_id: UUID,
@@ -183,9 +187,9 @@ async def insert_appeal(conn: asyncpg.Connection, org_id: UUID, submission_id: U
     return await conn.fetchval(INSERT_APPEAL, org_id, submission_id, branch_id, item_key, reason, opened_by, revision)
 
 
-async def insert_photos(conn: asyncpg.Connection, appeal_id: UUID, photo_ids: list[UUID]) -> None:
+async def insert_photos(conn: asyncpg.Connection, org_id: UUID, appeal_id: UUID, photo_ids: list[UUID]) -> None:
     if photo_ids:
-        await conn.execute(INSERT_PHOTOS, appeal_id, photo_ids)
+        await conn.execute(INSERT_PHOTOS, appeal_id, photo_ids, org_id)
 
 
 async def lock_appeal(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str,
@@ -193,6 +197,7 @@ async def lock_appeal(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, rol
     return row_to(LockedAppeal, await conn.fetchrow(LOCK_APPEAL, org_id, user_id, role, appeal_id))
 
 
-async def decide(conn: asyncpg.Connection, appeal_id: UUID, status: str, decided_by: UUID,
+async def decide(conn: asyncpg.Connection, org_id: UUID, appeal_id: UUID, status: str, decided_by: UUID,
                  reason: str | None, corrected_revision: int | None) -> bool:
-    return await conn.fetchval(DECIDE, appeal_id, status, decided_by, reason, corrected_revision) is not None
+    return await conn.fetchval(DECIDE, appeal_id, status, decided_by, reason, corrected_revision,
+                               org_id) is not None

@@ -131,7 +131,7 @@ async def open_appeal(pool: asyncpg.Pool, blobs: BlobStore, settings: Settings, 
                 raise _already_open(data) from exc
             raise
         await attach_photos(conn, list(photos.values()))
-        await queries.insert_photos(conn, appeal_id, sorted(photos, key=str))
+        await queries.insert_photos(conn, p.org_id, appeal_id, sorted(photos, key=str))
         return await _announce(conn, p, appeal_id, "appeal.opened")
 
 
@@ -147,7 +147,7 @@ async def _check_target(conn: asyncpg.Connection, p: Principal, data: AppealIn) 
     if data.item_key is not None and data.item_key not in {i.key for i in found.score_card.items}:
         raise _invalid("item_key", f"form {found.score_card.form_key} v{found.score_card.form_version} "
                                    f"has no item {data.item_key}")
-    if await queries.open_appeal_id(conn, data.submission_id, data.item_key) is not None:
+    if await queries.open_appeal_id(conn, p.org_id, data.submission_id, data.item_key) is not None:
         raise _already_open(data)
     return found
 
@@ -170,7 +170,8 @@ async def accept(pool: asyncpg.Pool, p: Principal, appeal_id: UUID, data: Accept
         only = None if locked.item_key is None else {locked.item_key}
         correction = await correct_released(conn, p.org_id, locked.submission_id, data.answers, only_items=only,
                                             note=data.note)
-        await queries.decide(conn, appeal_id, "accepted", p.user_id, data.note.strip() or None, correction.revision)
+        await queries.decide(conn, p.org_id, appeal_id, "accepted", p.user_id, data.note.strip() or None,
+                             correction.revision)
         await record(conn, p, "submission.corrected", target_type="submission", target_id=locked.submission_id,
                      before={"revision": correction.previous_revision,
                              "total_percent": correction.previous_total_percent,
@@ -184,14 +185,14 @@ async def accept(pool: asyncpg.Pool, p: Principal, appeal_id: UUID, data: Accept
 async def reject(pool: asyncpg.Pool, p: Principal, appeal_id: UUID, data: RejectIn) -> AppealDetail:
     async with pool.acquire() as conn, conn.transaction():
         await _locked(conn, p, appeal_id, "rejected")
-        await queries.decide(conn, appeal_id, "rejected", p.user_id, data.reason.strip() or data.reason, None)
+        await queries.decide(conn, p.org_id, appeal_id, "rejected", p.user_id, data.reason.strip() or data.reason, None)
         return await _announce(conn, p, appeal_id, "appeal.rejected", before={"status": "open"})
 
 
 async def withdraw(pool: asyncpg.Pool, p: Principal, appeal_id: UUID, data: WithdrawIn) -> AppealDetail:
     async with pool.acquire() as conn, conn.transaction():
         await _locked(conn, p, appeal_id, "withdrawn")
-        await queries.decide(conn, appeal_id, "withdrawn", p.user_id, data.note.strip() or None, None)
+        await queries.decide(conn, p.org_id, appeal_id, "withdrawn", p.user_id, data.note.strip() or None, None)
         return await _announce(conn, p, appeal_id, "appeal.withdrawn", before={"status": "open"})
 
 

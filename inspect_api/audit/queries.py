@@ -10,11 +10,14 @@ import asyncpg
 from inspect_api.audit.schemas import AuditEntry, AuditFilters
 from inspect_api.storage.db import rows_to
 
-# The org is the actor's when the caller does not name it (a login knows the user, not the org).
-INSERT_ENTRY: Final = """
+# The org is the actor's when the caller does not name it (a login knows the user, not the org); with
+# neither (a failed login for an unknown e-mail, the shared catalogue published from the CLI) the row
+# belongs to the platform: the nil uuid, which no org has (org_id is in the key, migrations/0046).
+PLATFORM_ORG: Final = "00000000-0000-0000-0000-000000000000"
+INSERT_ENTRY: Final = f"""
 INSERT INTO audit_log (org_id, actor_id, actor_role, action, target_type, target_id, before, after, request_id,
                        client_addr)
-VALUES (COALESCE($1, (SELECT org_id FROM users WHERE id = $2)), $2,
+VALUES (COALESCE($1, (SELECT org_id FROM users WHERE id = $2), '{PLATFORM_ORG}'::uuid), $2,
         COALESCE($3, (SELECT role FROM users WHERE id = $2)), $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)"""
 
 

@@ -15,16 +15,16 @@ from inspect_api.storage.db import row_to, rows_to
 _LIVE: Final = "s.ended_at IS NULL AND s.expires_at > now()"
 _SESSION_COLUMNS: Final = "s.id, s.user_id, s.device_name, s.device_id, s.created_at, s.last_used_at, s.expires_at"
 
-# A new login from a device ends that device's earlier live session ($1 user, $2 device id).
+# A new login from a device ends that device's earlier live session ($1 user, $2 device id, $3 org).
 END_DEVICE_SESSION: Final = """
 UPDATE device_sessions SET ended_at = now(), end_reason = 'replaced'
-WHERE user_id = $1 AND device_id = $2 AND ended_at IS NULL
+WHERE org_id = $3 AND user_id = $1 AND device_id = $2 AND ended_at IS NULL
 RETURNING id
 """
 
 
-async def end_device_session(conn: asyncpg.Connection, user_id: UUID, device_id: str) -> list[UUID]:
-    return [r["id"] for r in await conn.fetch(END_DEVICE_SESSION, user_id, device_id)]
+async def end_device_session(conn: asyncpg.Connection, org_id: UUID, user_id: UUID, device_id: str) -> list[UUID]:
+    return [r["id"] for r in await conn.fetch(END_DEVICE_SESSION, user_id, device_id, org_id)]
 
 
 # $1 org, $2 user, $3 device name, $4 device id, $5 the user's token generation at the password check,
@@ -37,7 +37,7 @@ WITH s AS (
     FROM users u WHERE u.id = $2 AND u.org_id = $1 AND u.active AND u.token_version = $5
     RETURNING *
 ), t AS (
-    INSERT INTO device_session_tokens (token_hash, session_id) SELECT $7, id FROM s
+    INSERT INTO device_session_tokens (org_id, token_hash, session_id) SELECT org_id, $7, id FROM s
 )
 SELECT id FROM s
 """
@@ -70,8 +70,8 @@ SELECT s.id AS session_id, s.org_id, s.user_id, t.rotated_at IS NOT NULL AS rota
        s.ended_at IS NOT NULL AS ended, s.expires_at <= now() AS lapsed,
        s.token_version AS session_token_version, u.active AS user_active, u.token_version AS user_token_version
 FROM device_session_tokens t
-JOIN device_sessions s ON s.id = t.session_id
-JOIN users u ON u.id = s.user_id
+JOIN device_sessions s ON s.org_id = t.org_id AND s.id = t.session_id
+JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
 WHERE t.token_hash = $1
 FOR UPDATE OF s
 """
@@ -81,33 +81,34 @@ async def presented_token(conn: asyncpg.Connection, token_hash: bytes) -> Presen
     return row_to(PresentedToken, await conn.fetchrow(SELECT_PRESENTED, token_hash))
 
 
-# Trade the current token $2 of session $1 for $3; the session lives $4 seconds from now (sliding).
+# Trade the current token $2 of session $1 (org $5) for $3; the session lives $4 seconds from now (sliding).
 ROTATE: Final = """
 WITH old AS (
     UPDATE device_session_tokens SET rotated_at = now()
-    WHERE session_id = $1 AND token_hash = $2 AND rotated_at IS NULL
-    RETURNING session_id
+    WHERE org_id = $5 AND session_id = $1 AND token_hash = $2 AND rotated_at IS NULL
+    RETURNING org_id, session_id
 ), new AS (
-    INSERT INTO device_session_tokens (token_hash, session_id) SELECT $3, session_id FROM old
+    INSERT INTO device_session_tokens (org_id, token_hash, session_id) SELECT org_id, $3, session_id FROM old
 )
 UPDATE device_sessions SET last_used_at = now(), expires_at = now() + make_interval(secs => $4)
-WHERE id = (SELECT session_id FROM old)
+WHERE org_id = $5 AND id = (SELECT session_id FROM old)
 RETURNING id
 """
 
 
-async def rotate(conn: asyncpg.Connection, session_id: UUID, old_hash: bytes, new_hash: bytes,
+async def rotate(conn: asyncpg.Connection, org_id: UUID, session_id: UUID, old_hash: bytes, new_hash: bytes,
                  ttl_seconds: int) -> bool:
-    return await conn.fetchval(ROTATE, session_id, old_hash, new_hash, float(ttl_seconds)) is not None
+    return await conn.fetchval(ROTATE, session_id, old_hash, new_hash, float(ttl_seconds), org_id) is not None
 
 
 END_SESSION: Final = """
-UPDATE device_sessions SET ended_at = now(), end_reason = $2 WHERE id = $1 AND ended_at IS NULL RETURNING id
+UPDATE device_sessions SET ended_at = now(), end_reason = $2
+WHERE org_id = $3 AND id = $1 AND ended_at IS NULL RETURNING id
 """
 
 
-async def end_session(conn: asyncpg.Connection, session_id: UUID, reason: str) -> bool:
-    return await conn.fetchval(END_SESSION, session_id, reason) is not None
+async def end_session(conn: asyncpg.Connection, org_id: UUID, session_id: UUID, reason: str) -> bool:
+    return await conn.fetchval(END_SESSION, session_id, reason, org_id) is not None
 
 
 # The live sessions of user $2 in org $1, most recently used first.

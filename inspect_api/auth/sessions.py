@@ -79,7 +79,7 @@ async def start(
     token = new_refresh_token()
     async with pool.acquire() as conn, conn.transaction():
         if device_id is not None:
-            for replaced in await session_queries.end_device_session(conn, user_id, device_id):
+            for replaced in await session_queries.end_device_session(conn, org_id, user_id, device_id):
                 await record(conn, None, "auth.session_replaced", target_type="device_session", target_id=replaced,
                              org_id=org_id, actor_id=user_id)
         session_id = await session_queries.insert_session(
@@ -99,7 +99,7 @@ async def refresh(pool: asyncpg.Pool, presented: str, *, ttl_seconds: int) -> Re
         if found is None:
             raise Unauthorized(REFRESH_REFUSED)
         if found.rotated:
-            reused = await session_queries.end_session(conn, found.session_id, "refresh_reuse")
+            reused = await session_queries.end_session(conn, found.org_id, found.session_id, "refresh_reuse")
             await record(conn, None, "auth.refresh_reuse", target_type="device_session", target_id=found.session_id,
                          org_id=found.org_id, actor_id=found.user_id,
                          after={"session_revoked": reused})
@@ -107,11 +107,11 @@ async def refresh(pool: asyncpg.Pool, presented: str, *, ttl_seconds: int) -> Re
             raise Unauthorized(REFRESH_REFUSED)
         elif not found.user_active or found.user_token_version != found.session_token_version:
             await session_queries.end_session(
-                conn, found.session_id, "credentials_changed" if found.user_active else "user_disabled"
+                conn, found.org_id, found.session_id, "credentials_changed" if found.user_active else "user_disabled"
             )
         else:
             user = await queries.me_by_id(conn, found.user_id)
-            if user is None or not await session_queries.rotate(conn, found.session_id, old_hash,
+            if user is None or not await session_queries.rotate(conn, found.org_id, found.session_id, old_hash,
                                                                 token_hash(token), ttl_seconds):
                 raise Unauthorized(REFRESH_REFUSED)
             return Refreshed(user=user, token_version=found.user_token_version,

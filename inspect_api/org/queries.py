@@ -307,8 +307,10 @@ async def upsert_branches(conn: asyncpg.Connection, org_id: UUID, columns: dict[
 
 _USER_COLUMNS: Final = """
     u.id, u.email, u.display_name, u.role, u.active, u.created_at,
-    ARRAY(SELECT ur.region_id FROM user_regions ur WHERE ur.user_id = u.id ORDER BY ur.region_id) AS region_ids,
-    ARRAY(SELECT ub.branch_id FROM user_branches ub WHERE ub.user_id = u.id ORDER BY ub.branch_id) AS branch_ids"""
+    ARRAY(SELECT ur.region_id FROM user_regions ur WHERE ur.org_id = u.org_id AND ur.user_id = u.id
+          ORDER BY ur.region_id) AS region_ids,
+    ARRAY(SELECT ub.branch_id FROM user_branches ub WHERE ub.org_id = u.org_id AND ub.user_id = u.id
+          ORDER BY ub.branch_id) AS branch_ids"""
 
 LIST_USERS: Final = f"""
 SELECT {_USER_COLUMNS} FROM users u

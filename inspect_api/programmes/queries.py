@@ -38,8 +38,9 @@ def _scope(p: Principal) -> tuple[UUID, UUID, str]:
 _PROGRAMME_SELECT: Final = """
 SELECT p.id, p.name, f.key AS form_key, p.mode, p.branch_rule, p.region_id,
        CASE WHEN p.branch_rule = 'list'
-            THEN ARRAY(SELECT pb.branch_id FROM programme_branches pb JOIN branches b ON b.id = pb.branch_id
-                       WHERE pb.programme_id = p.id ORDER BY b.code)
+            THEN ARRAY(SELECT pb.branch_id FROM programme_branches pb
+                       JOIN branches b ON b.org_id = pb.org_id AND b.id = pb.branch_id
+                       WHERE pb.org_id = p.org_id AND pb.programme_id = p.id ORDER BY b.code)
             ELSE ARRAY(SELECT b.id FROM branches b
                        WHERE b.org_id = p.org_id AND b.region_id = p.region_id AND b.active ORDER BY b.code)
        END AS branch_ids,
@@ -53,7 +54,7 @@ _VISIBLE_PROGRAMME: Final = """
 p.org_id = $1 AND $3 IN ('admin', 'regional_lead') AND (
     (p.branch_rule = 'region' AND p.region_id IN (SELECT visible_region_ids($1, $2, $3)))
     OR (p.branch_rule = 'list' AND NOT EXISTS (
-        SELECT 1 FROM programme_branches pb WHERE pb.programme_id = p.id
+        SELECT 1 FROM programme_branches pb WHERE pb.org_id = p.org_id AND pb.programme_id = p.id
           AND pb.branch_id NOT IN (SELECT visible_branch_ids($1, $2, $3))))
 )"""
 
@@ -156,7 +157,7 @@ async def insert_programme(conn: asyncpg.Connection, org_id: UUID, created_by: U
     )
 
 
-DELETE_BRANCHES: Final = "DELETE FROM programme_branches WHERE programme_id = $1"
+DELETE_BRANCHES: Final = "DELETE FROM programme_branches WHERE org_id = $1 AND programme_id = $2"
 INSERT_BRANCHES: Final = """
 INSERT INTO programme_branches (org_id, programme_id, branch_id) SELECT $1, $2, unnest($3::uuid[])
 """
@@ -164,7 +165,7 @@ INSERT INTO programme_branches (org_id, programme_id, branch_id) SELECT $1, $2, 
 
 async def replace_branches(conn: asyncpg.Connection, org_id: UUID, programme_id: UUID, ids: list[UUID]) -> None:
     # Two statements: a DELETE and an INSERT of one statement would see the same snapshot.
-    await conn.execute(DELETE_BRANCHES, programme_id)
+    await conn.execute(DELETE_BRANCHES, org_id, programme_id)
     await conn.execute(INSERT_BRANCHES, org_id, programme_id, ids)
 
 
@@ -283,7 +284,8 @@ PROGRAMME_BRANCHES: Final = """
 SELECT b.id, b.timezone FROM branches b
 WHERE b.org_id = $1 AND b.active AND (
     ($2 = 'region' AND b.region_id = $3)
-    OR ($2 = 'list' AND b.id IN (SELECT pb.branch_id FROM programme_branches pb WHERE pb.programme_id = $4)))
+    OR ($2 = 'list' AND b.id IN (SELECT pb.branch_id FROM programme_branches pb
+                                  WHERE pb.org_id = $1 AND pb.programme_id = $4)))
 ORDER BY b.code
 """
 
@@ -298,7 +300,7 @@ INSERT INTO visits (org_id, branch_id, form_version_id, inspector_id, mode, wind
 SELECT $1, o.branch_id, $2, NULL, $3, o.window_start, o.window_end, $4, $5, o.period_start, o.n
 FROM unnest($6::uuid[], $7::date[], $8::int[], $9::timestamptz[], $10::timestamptz[])
      AS o (branch_id, period_start, n, window_start, window_end)
-ON CONFLICT (programme_id, branch_id, period_start, occurrence_n) WHERE programme_id IS NOT NULL DO NOTHING
+ON CONFLICT (org_id, programme_id, branch_id, period_start, occurrence_n) WHERE programme_id IS NOT NULL DO NOTHING
 RETURNING id
 """
 

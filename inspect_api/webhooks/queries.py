@@ -80,13 +80,13 @@ async def rotate_secret(conn: asyncpg.Connection, org_id: UUID, endpoint_id: UUI
 
 
 INSERT_PING_DELIVERY: Final = """
-INSERT INTO webhook_deliveries (endpoint_id, event_id, subject_id, subject_seq)
-SELECT $1, e.id, e.subject_id, e.subject_seq FROM events e WHERE e.id = $2
+INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, subject_seq)
+SELECT e.org_id, $1, e.id, e.subject_id, e.subject_seq FROM events e WHERE e.org_id = $3 AND e.id = $2
 RETURNING id"""
 
 
-async def insert_delivery(conn: asyncpg.Connection, endpoint_id: UUID, event_id: int) -> int:
-    return int(await conn.fetchval(INSERT_PING_DELIVERY, endpoint_id, event_id))
+async def insert_delivery(conn: asyncpg.Connection, org_id: UUID, endpoint_id: UUID, event_id: int) -> int:
+    return int(await conn.fetchval(INSERT_PING_DELIVERY, endpoint_id, event_id, org_id))
 
 
 LIST_DELIVERIES: Final = """
@@ -95,11 +95,11 @@ SELECT d.id, d.message_id, d.event_id, ev.type AS event_type, d.status, d.attemp
        COALESCE((SELECT jsonb_agg(jsonb_build_object(
                     'attempted_at', a.attempted_at, 'status_code', a.status_code, 'error', a.error,
                     'latency_ms', a.latency_ms, 'response_excerpt', a.response_excerpt) ORDER BY a.id)
-                 FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::jsonb) AS log
+                 FROM webhook_attempts a WHERE a.org_id = d.org_id AND a.delivery_id = d.id), '[]'::jsonb) AS log
 FROM webhook_deliveries d
-JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.org_id = $1
-JOIN events ev ON ev.id = d.event_id
-WHERE d.endpoint_id = $2 AND ($3::bigint IS NULL OR d.id < $3)
+JOIN webhook_endpoints w ON w.org_id = d.org_id AND w.id = d.endpoint_id
+JOIN events ev ON ev.org_id = d.org_id AND ev.id = d.event_id
+WHERE d.org_id = $1 AND d.endpoint_id = $2 AND ($3::bigint IS NULL OR d.id < $3)
 ORDER BY d.id DESC
 LIMIT $4"""
 
@@ -112,7 +112,7 @@ async def list_deliveries(conn: asyncpg.Connection, org_id: UUID, endpoint_id: U
 REDELIVER: Final = """
 UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), leased_until = NULL
 FROM webhook_endpoints w
-WHERE d.id = $3 AND d.endpoint_id = $2 AND w.id = d.endpoint_id AND w.org_id = $1
+WHERE d.org_id = $1 AND d.id = $3 AND d.endpoint_id = $2 AND w.org_id = d.org_id AND w.id = d.endpoint_id
 RETURNING d.id"""
 
 
@@ -124,6 +124,7 @@ async def redeliver(conn: asyncpg.Connection, org_id: UUID, endpoint_id: UUID, d
 
 
 class Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    org_id: UUID
     id: int
     message_id: UUID
     attempts: int  # including this one
@@ -146,12 +147,13 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
 # open while the worker waits on a subscriber.
 CLAIM: Final = """
 WITH due AS (
-    SELECT d.id FROM webhook_deliveries d
-    JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled
+    SELECT d.org_id, d.id FROM webhook_deliveries d
+    JOIN webhook_endpoints w ON w.org_id = d.org_id AND w.id = d.endpoint_id AND w.enabled
     WHERE d.status = 'pending' AND d.next_attempt_at <= now()
       AND (d.leased_until IS NULL OR d.leased_until < now())
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
-                      WHERE earlier.endpoint_id = d.endpoint_id AND earlier.subject_id = d.subject_id
+                      WHERE earlier.org_id = d.org_id AND earlier.endpoint_id = d.endpoint_id
+                        AND earlier.subject_id = d.subject_id
                         AND earlier.status = 'pending' AND earlier.subject_seq < d.subject_seq)
     ORDER BY d.next_attempt_at, d.id
     LIMIT $1
@@ -160,8 +162,9 @@ WITH due AS (
 UPDATE webhook_deliveries d
 SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
 FROM due, webhook_endpoints w, events ev
-WHERE d.id = due.id AND w.id = d.endpoint_id AND ev.id = d.event_id
-RETURNING d.id, d.message_id, d.attempts, w.id AS endpoint_id, w.url, w.secret, w.previous_secret,
+WHERE d.org_id = due.org_id AND d.id = due.id AND w.org_id = d.org_id AND w.id = d.endpoint_id
+  AND ev.org_id = d.org_id AND ev.id = d.event_id
+RETURNING d.org_id, d.id, d.message_id, d.attempts, w.id AS endpoint_id, w.url, w.secret, w.previous_secret,
           w.previous_secret_until, ev.id AS event_id, ev.type AS event_type, ev.occurred_at, ev.subject_id,
           ev.subject_seq, ev.branch_id,
           CASE WHEN w.shape = 'branch_manager' THEN ev.branch_payload ELSE ev.payload END AS payload"""
@@ -172,40 +175,41 @@ async def claim(conn: asyncpg.Connection, limit: int, lease_seconds: float) -> l
 
 
 INSERT_ATTEMPT: Final = """
-INSERT INTO webhook_attempts (delivery_id, status_code, error, latency_ms, response_excerpt)
-VALUES ($1, $2, $3, $4, $5)"""
+INSERT INTO webhook_attempts (org_id, delivery_id, status_code, error, latency_ms, response_excerpt)
+VALUES ($6, $1, $2, $3, $4, $5)"""
 
 MARK_DELIVERED: Final = """
 UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), leased_until = NULL,
     last_status = $2, last_error = NULL
-WHERE id = $1"""
+WHERE org_id = $3 AND id = $1"""
 
 # next_at NULL: given up.
 MARK_FAILED_ATTEMPT: Final = """
 UPDATE webhook_deliveries
 SET status = CASE WHEN $4::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
     next_attempt_at = COALESCE($4, next_attempt_at), leased_until = NULL, last_status = $2, last_error = $3
-WHERE id = $1"""
+WHERE org_id = $5 AND id = $1"""
 
 DISABLE_ENDPOINT: Final = """
-UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1"""
+UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now()
+WHERE org_id = $3 AND id = $1"""
 
 
 async def record_attempt(
-    conn: asyncpg.Connection, delivery_id: int, *, status_code: int | None, error: str | None, latency_ms: int,
-    excerpt: str,
+    conn: asyncpg.Connection, org_id: UUID, delivery_id: int, *, status_code: int | None, error: str | None,
+    latency_ms: int, excerpt: str,
 ) -> None:
-    await conn.execute(INSERT_ATTEMPT, delivery_id, status_code, error, latency_ms, excerpt)
+    await conn.execute(INSERT_ATTEMPT, delivery_id, status_code, error, latency_ms, excerpt, org_id)
 
 
-async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status_code: int) -> None:
-    await conn.execute(MARK_DELIVERED, delivery_id, status_code)
+async def mark_delivered(conn: asyncpg.Connection, org_id: UUID, delivery_id: int, status_code: int) -> None:
+    await conn.execute(MARK_DELIVERED, delivery_id, status_code, org_id)
 
 
-async def mark_failed_attempt(conn: asyncpg.Connection, delivery_id: int, status_code: int | None, error: str | None,
-                              next_at: datetime | None) -> None:
-    await conn.execute(MARK_FAILED_ATTEMPT, delivery_id, status_code, error, next_at)
+async def mark_failed_attempt(conn: asyncpg.Connection, org_id: UUID, delivery_id: int, status_code: int | None,
+                              error: str | None, next_at: datetime | None) -> None:
+    await conn.execute(MARK_FAILED_ATTEMPT, delivery_id, status_code, error, next_at, org_id)
 
 
-async def disable_endpoint(conn: asyncpg.Connection, endpoint_id: UUID, reason: str) -> None:
-    await conn.execute(DISABLE_ENDPOINT, endpoint_id, reason)
+async def disable_endpoint(conn: asyncpg.Connection, org_id: UUID, endpoint_id: UUID, reason: str) -> None:
+    await conn.execute(DISABLE_ENDPOINT, endpoint_id, reason, org_id)

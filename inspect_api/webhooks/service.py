@@ -122,7 +122,7 @@ async def ping(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID) -> Queued:
         if await queries.get_endpoint(conn, p.org_id, endpoint_id, lock=True) is None:
             raise NotFound("no such webhook endpoint")
         event_id = await emit(conn, p.org_id, "webhook.ping", endpoint_id, {"endpoint_id": endpoint_id})
-        return Queued(delivery_id=await queries.insert_delivery(conn, endpoint_id, event_id))
+        return Queued(delivery_id=await queries.insert_delivery(conn, p.org_id, endpoint_id, event_id))
 
 
 async def list_deliveries(pool: asyncpg.Pool, p: Principal, endpoint_id: UUID, *, before: int | None, limit: int

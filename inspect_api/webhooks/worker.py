@@ -77,18 +77,18 @@ async def deliver_one(pool: asyncpg.Pool, http: httpx.AsyncClient, d: queries.Cl
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
     latency_ms = int((time.monotonic() - started) * 1000)
     async with pool.acquire() as conn, conn.transaction():
-        await queries.record_attempt(conn, d.id, status_code=status, error=error, latency_ms=latency_ms,
+        await queries.record_attempt(conn, d.org_id, d.id, status_code=status, error=error, latency_ms=latency_ms,
                                      excerpt=excerpt)
         if status is not None and 200 <= status < 300:
-            await queries.mark_delivered(conn, d.id, status)
+            await queries.mark_delivered(conn, d.org_id, d.id, status)
         elif status == 410:
             # Gone: the subscriber wants no more. The message waits for the endpoint to be enabled again.
-            await queries.disable_endpoint(conn, d.endpoint_id, "the endpoint answered 410 Gone")
-            await queries.mark_failed_attempt(conn, d.id, status, None, datetime.now(UTC))
+            await queries.disable_endpoint(conn, d.org_id, d.endpoint_id, "the endpoint answered 410 Gone")
+            await queries.mark_failed_attempt(conn, d.org_id, d.id, status, None, datetime.now(UTC))
         else:
             delay = next_delay(d.attempts, options.retry_delays)
             next_at = None if delay is None else datetime.now(UTC) + delay
-            await queries.mark_failed_attempt(conn, d.id, status, error, next_at)
+            await queries.mark_failed_attempt(conn, d.org_id, d.id, status, error, next_at)
 
 
 async def run_once(pool: asyncpg.Pool, http: httpx.AsyncClient, options: WorkerOptions) -> int:

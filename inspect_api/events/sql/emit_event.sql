@@ -18,7 +18,7 @@ DECLARE
 BEGIN
     -- The branch's region as of this commit, unless the caller knows it (a branch's own events).
     IF p_region IS NULL AND p_branch IS NOT NULL THEN
-        SELECT region_id INTO p_region FROM branches WHERE id = p_branch;
+        SELECT region_id INTO p_region FROM branches WHERE org_id = p_org AND id = p_branch;
     END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended('event-subject:' || p_subject::text, 0));
     SELECT COALESCE(max(subject_seq), 0) + 1 INTO v_seq FROM events WHERE subject_id = p_subject;
@@ -26,8 +26,8 @@ BEGIN
     VALUES (p_org, p_type, p_subject, v_seq, p_branch, p_region, p_payload, p_branch_payload)
     RETURNING id INTO v_id;
     IF p_type <> 'webhook.ping' THEN
-        INSERT INTO webhook_deliveries (endpoint_id, event_id, subject_id, subject_seq)
-        SELECT w.id, v_id, p_subject, v_seq
+        INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, subject_seq)
+        SELECT w.org_id, w.id, v_id, p_subject, v_seq
         FROM webhook_endpoints w
         WHERE w.org_id = p_org AND w.enabled
           AND (cardinality(w.event_types) = 0 OR p_type = ANY (w.event_types))

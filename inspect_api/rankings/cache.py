@@ -15,14 +15,14 @@ A slower request that read an older generation never replaces what is held at a 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from typing import Final
 from uuid import UUID
 
 import msgspec
 
 from inspect_api.rankings.schemas import RankingsOut
-from inspect_api.rankings.scope_state import BranchFigures, ScopeContext
+from inspect_api.rankings.scope_state import HeldScope, ScopeContext
 
 MAX_ORGS: Final = 256
 MAX_PAGES_PER_ORG: Final = 128
@@ -42,11 +42,6 @@ class Page:
         if self._body is None:
             self._body = msgspec.json.encode(self.out)
         return self._body
-
-
-class HeldScope(msgspec.Struct, frozen=True):
-    generation: int
-    figures: Mapping[UUID, BranchFigures]
 
 
 class HeldContext(msgspec.Struct, frozen=True):

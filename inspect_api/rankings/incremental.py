@@ -22,8 +22,8 @@ import asyncpg
 import msgspec
 
 from inspect_api.rankings import queries
-from inspect_api.rankings.cache import HeldContext, HeldScope, RankingsCache
-from inspect_api.rankings.scope_state import BranchFigures, ScopeContext, patched, today_in
+from inspect_api.rankings.cache import HeldContext, RankingsCache
+from inspect_api.rankings.scope_state import BranchFigures, HeldScope, ScopeContext, today_in
 from inspect_api.rankings.stats import PeriodKind, period_start, previous_period_start
 
 
@@ -34,7 +34,11 @@ class Held(msgspec.Struct, frozen=True):
     context: ScopeContext
     start: date
     previous: date
-    figures: Mapping[UUID, BranchFigures]
+    scope: HeldScope
+
+    @property
+    def figures(self) -> Mapping[UUID, BranchFigures]:
+        return self.scope.figures
 
 
 def _periods(kind: PeriodKind, on: date | None, context: ScopeContext) -> tuple[date, date]:
@@ -52,7 +56,8 @@ async def _read_whole(
         start, previous = _periods(kind, on, context)
         records = await queries.scope_figures(conn, org_id, form_key, kind, start, previous)
     figures = {r["branch_id"]: BranchFigures(**dict(r)) for r in records}
-    return Held(generation=row.generation, context=context, start=start, previous=previous, figures=figures)
+    scope = HeldScope(-1 if row.generation is None else row.generation, figures)
+    return Held(generation=row.generation, context=context, start=start, previous=previous, scope=scope)
 
 
 async def held_scope(
@@ -78,17 +83,16 @@ async def held_scope(
                 if found.generation == scope.generation:
                     count("held")
                     return Held(generation=scope.generation, context=context.context, start=start,
-                                previous=previous, figures=scope.figures)
-                changed = msgspec.convert(found.rows or [], list[BranchFigures])
-                now = HeldScope(found.generation, patched(scope.figures, changed))
+                                previous=previous, scope=scope)
+                now = scope.patched(found.generation, msgspec.convert(found.rows or [], list[BranchFigures]))
                 cache.put_scope(org_id, key, now)
                 count("patched")
                 return Held(generation=found.generation, context=context.context, start=start,
-                            previous=previous, figures=now.figures)
+                            previous=previous, scope=now)
     count("whole")
     whole = await _read_whole(conn, org_id, form_key, kind, on)
     if whole.generation is not None:
         cache.put_context(org_id, HeldContext(whole.generation, whole.context))
-        cache.put_scope(org_id, (form_key, kind, whole.start), HeldScope(whole.generation, whole.figures))
+        cache.put_scope(org_id, (form_key, kind, whole.start), whole.scope)
     return whole
 

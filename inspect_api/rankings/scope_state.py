@@ -11,8 +11,10 @@ randomized integration test (tests/integration/test_rankings_incremental.py) com
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -70,38 +72,133 @@ def _ranked(visits: int, mean: float | None, threshold: int) -> bool:
     return visits >= threshold and mean is not None
 
 
+OrderKey = tuple[bool, bool, float, str, UUID]
+
+
+def _key(r: BranchFigures, threshold: int) -> OrderKey:
+    """The ranking query's ORDER BY: ranked first, then by mean (highest first, none last), then by code (the
+    database's C collation = str order); the id only breaks ties the query leaves to chance (codes are unique)."""
+    mean = r.mean
+    return (not (r.visits >= threshold and mean is not None), mean is None, 0.0 if mean is None else -mean,
+            r.code, r.branch_id)
+
+
+def _listed(r: BranchFigures, region_id: UUID | None) -> bool:
+    return (region_id is None or r.region_id == region_id) and (r.active or r.visits > 0 or r.prev_visits > 0)
+
+
+class Ordering(msgspec.Struct, frozen=True, kw_only=True):
+    """The scope's listed branches in page order for one (region, threshold), and what ranks need."""
+
+    keys: list[OrderKey]
+    ranked_means: list[float]  # ascending
+    prev_ranked_means: list[float]
+    total: int
+    visits: int
+    passes: int
+
+
+def ordering(held: Mapping[UUID, BranchFigures], *, region_id: UUID | None, threshold: int) -> Ordering:
+    listed = [r for r in held.values() if _listed(r, region_id)]
+    return Ordering(
+        keys=sorted(_key(r, threshold) for r in listed),
+        ranked_means=sorted(r.mean for r in listed if _ranked(r.visits, r.mean, threshold)),  # type: ignore[misc]
+        prev_ranked_means=sorted(r.prev_mean for r in listed  # type: ignore[misc]
+                                 if _ranked(r.prev_visits, r.prev_mean, threshold)),
+        total=len(listed), visits=sum(r.visits for r in listed), passes=sum(r.passes for r in listed),
+    )
+
+
+def _take(values: list[Any], value: Any) -> None:
+    del values[bisect_left(values, value)]
+
+
+def reordered(
+    old: Ordering, before: Mapping[UUID, BranchFigures], changed: Iterable[BranchFigures], *,
+    region_id: UUID | None, threshold: int,
+) -> Ordering:
+    """`ordering` of the patched scope, from the held scope's (`before`) by moving only the changed branches:
+    each leaves its place (if it was listed) and takes its new one (if it is)."""
+    keys, means, prev_means = list(old.keys), list(old.ranked_means), list(old.prev_ranked_means)
+    total, visits, passes = old.total, old.visits, old.passes
+    for row in changed:
+        was = before.get(row.branch_id)
+        if was is not None and _listed(was, region_id):
+            _take(keys, _key(was, threshold))
+            if _ranked(was.visits, was.mean, threshold):
+                _take(means, was.mean)
+            if _ranked(was.prev_visits, was.prev_mean, threshold):
+                _take(prev_means, was.prev_mean)
+            total, visits, passes = total - 1, visits - was.visits, passes - was.passes
+        if _listed(row, region_id):
+            insort(keys, _key(row, threshold))
+            if _ranked(row.visits, row.mean, threshold):
+                insort(means, row.mean)
+            if _ranked(row.prev_visits, row.prev_mean, threshold):
+                insort(prev_means, row.prev_mean)
+            total, visits, passes = total + 1, visits + row.visits, passes + row.passes
+    return Ordering(keys=keys, ranked_means=means, prev_ranked_means=prev_means, total=total, visits=visits,
+                    passes=passes)
+
+
+class HeldScope:
+    """A scope's figures at one generation, with its orderings worked out when first asked for: from the
+    scope it was patched from (`reordered`, when that one had it) or from scratch. Never mutated but for
+    that memo, so requests share it."""
+
+    __slots__ = ("_changed", "_parent", "figures", "generation", "orderings")
+
+    def __init__(self, generation: int, figures: Mapping[UUID, BranchFigures],
+                 parent: HeldScope | None = None, changed: tuple[BranchFigures, ...] = ()) -> None:
+        self.generation = generation
+        self.figures = figures
+        self.orderings: dict[tuple[UUID | None, int], Ordering] = {}
+        self._parent = parent
+        self._changed = changed
+
+    def patched(self, generation: int, changed: Iterable[BranchFigures]) -> HeldScope:
+        rows = tuple({r.branch_id: r for r in changed}.values())  # a branch once, its last figures
+        child = HeldScope(generation, patched(self.figures, rows), parent=self, changed=rows)
+        self._parent = None  # one step back at most: no chain of old scopes kept alive
+        return child
+
+    def ordering(self, region_id: UUID | None, threshold: int) -> Ordering:
+        key = (region_id, threshold)
+        found = self.orderings.get(key)
+        if found is None:
+            parent = self._parent
+            earlier = None if parent is None else parent.orderings.get(key)
+            found = ordering(self.figures, region_id=region_id, threshold=threshold) if earlier is None else \
+                reordered(earlier, parent.figures, self._changed,  # type: ignore[union-attr]
+                          region_id=region_id, threshold=threshold)
+            self.orderings[key] = found
+        return found
+
+
 def page_of(
-    held: Mapping[UUID, BranchFigures], *, region_id: UUID | None, threshold: int, limit: int | None, offset: int,
+    held: Mapping[UUID, BranchFigures] | HeldScope, *, region_id: UUID | None, threshold: int, limit: int | None,
+    offset: int,
 ) -> RankingPage:
     """The page the ranking query would answer for an admin (every region visible; `own` everywhere): the
     scope's branches that are active or were inspected in either period, ranked ones by mean (highest
-    first), then unranked by mean, then not inspected; ties by code (the database's C collation = str order)."""
-    listed = [r for r in held.values()
-              if (region_id is None or r.region_id == region_id) and (r.active or r.visits > 0 or r.prev_visits > 0)]
-    ranked_means = sorted(r.mean for r in listed if _ranked(r.visits, r.mean, threshold))  # type: ignore[type-var]
-    prev_ranked_means = sorted(
-        r.prev_mean for r in listed if _ranked(r.prev_visits, r.prev_mean, threshold))  # type: ignore[type-var]
-
-    def order(r: BranchFigures) -> tuple[bool, bool, float, str]:
-        ranked = _ranked(r.visits, r.mean, threshold)
-        return (not ranked, r.mean is None, -r.mean if r.mean is not None else 0.0, r.code)
-
-    listed.sort(key=order)
+    first), then unranked by mean, then not inspected; ties by code."""
+    if isinstance(held, HeldScope):
+        order, figures = held.ordering(region_id, threshold), held.figures
+    else:
+        order, figures = ordering(held, region_id=region_id, threshold=threshold), held
     end = None if limit is None else offset + limit
-    rows = [
-        BranchPeriodsRow(
+    rows = []
+    for key in order.keys[offset:end]:
+        r = figures[key[4]]
+        rows.append(BranchPeriodsRow(
             branch_id=r.branch_id, code=r.code, name_zh=r.name_zh, name_en=r.name_en, region_id=r.region_id,
             own=True, visits=r.visits, scored=r.scored, mean=r.mean, variance=r.variance, passes=r.passes,
-            ranked=_ranked(r.visits, r.mean, threshold), prev_visits=r.prev_visits, prev_scored=r.prev_scored,
+            ranked=not key[0], prev_visits=r.prev_visits, prev_scored=r.prev_scored,
             prev_mean=r.prev_mean, prev_variance=r.prev_variance, prev_passes=r.prev_passes,
             prev_ranked=_ranked(r.prev_visits, r.prev_mean, threshold),
-        )
-        for r in listed[offset:end]
-    ]
-    return RankingPage(
-        total=len(listed), visits=sum(r.visits for r in listed), passes=sum(r.passes for r in listed),
-        ranked_means=ranked_means, prev_ranked_means=prev_ranked_means, rows=rows,
-    )
+        ))
+    return RankingPage(total=order.total, visits=order.visits, passes=order.passes,
+                       ranked_means=order.ranked_means, prev_ranked_means=order.prev_ranked_means, rows=rows)
 
 
 def scored_of(held: Mapping[UUID, BranchFigures], *, region_id: UUID | None) -> list[ScoredBranchRow]:

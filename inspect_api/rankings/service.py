@@ -189,7 +189,7 @@ async def _admin_page(
                bool(held.context.show_peer_names), adjust, peer)
         if (hit := cache.get(p.org_id, held.generation, key)) is not None:
             return hit
-        page = page_of(held.figures, region_id=region_id, threshold=threshold, limit=size, offset=max(0, offset))
+        page = page_of(held.scope, region_id=region_id, threshold=threshold, limit=size, offset=max(0, offset))
         if region_id is not None and page.total == 0 and not await queries.region_visible(
             conn, p.org_id, p.user_id, p.role, region_id
         ):

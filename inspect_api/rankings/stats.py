@@ -170,6 +170,7 @@ def sample_variance(m: Moments) -> Decimal | None:
     return max(Decimal(0), (m.squares - m.total * m.total / m.n) / (m.n - 1))
 
 
+@lru_cache(maxsize=16384)  # pure, and ranking pages ask again for the same branches' figures
 def interval(centre: float, variance: float | None, n: int, level: float = 0.95) -> tuple[float, float]:
     """Two-sided t interval of a mean of n >= 1 scores, clipped to [0, 100]; the whole range for n = 1."""
     if n <= 1 or variance is None:

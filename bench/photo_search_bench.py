@@ -113,6 +113,37 @@ async def _seal_ms(conn: asyncpg.Connection, org: UUID, user: UUID, rng: random.
     return statistics.median(times[2:] if len(times) > 4 else times)  # the first plans the statement
 
 
+async def search_figures(conn: asyncpg.Connection, org: UUID, user: UUID, probes: int, rng: random.Random
+                         ) -> dict[str, Any]:
+    """The seal's search at the org's current size: rows examined, index entries, buffers and time per
+    probe (EXPLAIN ANALYZE), recall on the planted probes, the real seal statement's time (12 pending
+    photos sealed: they stay in the org) and the old scheme's candidates. Also used by bench/scale_bench.py."""
+    rows, entries, buffers, ms, old, missed = [], [], [], [], [], 0
+    for probe, planted in await _probes(conn, org, probes, rng):
+        raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {SEARCH}", org, probe, THRESHOLD)
+        top = json.loads(raw)[0]
+        nodes = _nodes(top["Plan"])
+        heap = [n for n in nodes if n.get("Relation Name") == "photos"]
+        rows.append(sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0)
+                        + n.get("Rows Removed by Index Recheck", 0) for n in heap))
+        entries.append(sum(n["Actual Rows"] for n in nodes if "Index Name" in n))
+        buffers.append(top["Plan"].get("Shared Hit Blocks", 0) + top["Plan"].get("Shared Read Blocks", 0))
+        ms.append(top["Execution Time"])
+        if planted is not None:
+            found = {r["id"] for r in await conn.fetch(SEARCH, org, probe, THRESHOLD)}
+            missed += planted not in found
+        old.append(await conn.fetchval(OLD_CANDIDATES, org, probe))
+    seal_ms = await _seal_ms(conn, org, user, rng, 12)
+    return {
+        "probes": probes, "missed": missed,
+        "rows_examined_median": statistics.median(rows), "rows_examined_max": max(rows),
+        "index_entries_median": statistics.median(entries),
+        "buffers_median": statistics.median(buffers),
+        "search_ms_median": round(statistics.median(ms), 2), "seal_ms_median": round(seal_ms, 2),
+        "old_rows_examined_median": statistics.median(old),
+    }
+
+
 async def measure(dsn: str, sizes: list[int], probes: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     conn = await asyncpg.connect(dsn)
@@ -129,32 +160,10 @@ async def measure(dsn: str, sizes: list[int], probes: int, seed: int) -> list[di
             have = size
             await conn.execute("VACUUM ANALYZE photos")
             load_s = time.perf_counter() - started
-            rows, entries, buffers, ms, old, missed = [], [], [], [], [], 0
-            for probe, planted in await _probes(conn, org, probes, rng):
-                raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {SEARCH}", org, probe, THRESHOLD)
-                top = json.loads(raw)[0]
-                nodes = _nodes(top["Plan"])
-                heap = [n for n in nodes if n.get("Relation Name") == "photos"]
-                rows.append(sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0)
-                                + n.get("Rows Removed by Index Recheck", 0) for n in heap))
-                entries.append(sum(n["Actual Rows"] for n in nodes if "Index Name" in n))
-                buffers.append(top["Plan"].get("Shared Hit Blocks", 0) + top["Plan"].get("Shared Read Blocks", 0))
-                ms.append(top["Execution Time"])
-                if planted is not None:
-                    found = {r["id"] for r in await conn.fetch(SEARCH, org, probe, THRESHOLD)}
-                    missed += planted not in found
-                old.append(await conn.fetchval(OLD_CANDIDATES, org, probe))
-            seal_ms = await _seal_ms(conn, org, user, rng, 12)
+            figures = await search_figures(conn, org, user, probes, rng)
             have += 12
-            result = {
-                "photos": size, "load_s": round(load_s, 1), "probes": probes, "missed": missed,
-                "rows_examined_median": statistics.median(rows), "rows_examined_max": max(rows),
-                "index_entries_median": statistics.median(entries),
-                "buffers_median": statistics.median(buffers),
-                "search_ms_median": round(statistics.median(ms), 2), "seal_ms_median": round(seal_ms, 2),
-                "old_rows_examined_median": statistics.median(old),
-                "old_share_percent": round(100 * statistics.median(old) / size, 2),
-            }
+            result = {"photos": size, "load_s": round(load_s, 1), **figures,
+                      "old_share_percent": round(100 * figures["old_rows_examined_median"] / size, 2)}
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:

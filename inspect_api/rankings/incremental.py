@@ -41,7 +41,7 @@ class Held(msgspec.Struct, frozen=True):
         return self.scope.figures
 
 
-def _periods(kind: PeriodKind, on: date | None, context: ScopeContext) -> tuple[date, date]:
+def periods(kind: PeriodKind, on: date | None, context: ScopeContext) -> tuple[date, date]:
     start = period_start(kind, on or today_in(context.timezones) or date.today())
     return start, previous_period_start(kind, start)
 
@@ -53,7 +53,7 @@ async def _read_whole(
         row = await queries.scope_context(conn, org_id)
         context = ScopeContext(min_ranked_visits=row.min_ranked_visits, show_peer_names=row.show_peer_names,
                                timezones=tuple(row.timezones))
-        start, previous = _periods(kind, on, context)
+        start, previous = periods(kind, on, context)
         records = await queries.scope_figures(conn, org_id, form_key, kind, start, previous)
     figures = {r["branch_id"]: BranchFigures(**dict(r)) for r in records}
     scope = HeldScope(-1 if row.generation is None else row.generation, figures)
@@ -71,7 +71,7 @@ async def held_scope(
 
     context = cache.context(org_id)
     if context is not None:
-        start, previous = _periods(kind, on, context.context)
+        start, previous = periods(kind, on, context.context)
         key: Hashable = (form_key, kind, start)
         scope = cache.scope(org_id, key)
         if scope is not None:

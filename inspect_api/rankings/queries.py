@@ -332,6 +332,13 @@ SELECT (SELECT generation FROM g) AS generation, (SELECT count(*) FROM log)::int
 """
 
 
+SELECT_GENERATION: Final = "SELECT generation FROM rankings_generations WHERE org_id = $1"
+
+
+async def generation(conn: asyncpg.Connection, org_id: UUID) -> int | None:
+    return await conn.fetchval(SELECT_GENERATION, org_id)
+
+
 async def scope_context(conn: asyncpg.Connection, org_id: UUID) -> ScopeContextRow:
     return one_to(ScopeContextRow, await conn.fetchrow(SELECT_SCOPE_CONTEXT, org_id))
 

@@ -42,7 +42,7 @@ from inspect_api.rankings.schemas import (
     TrendPoint,
     WeaknessOut,
 )
-from inspect_api.rankings.scope_state import page_of, scored_of
+from inspect_api.rankings.scope_state import ScopeContext, page_of, scored_of
 from inspect_api.rankings.stats import (
     Moments,
     PeriodKind,
@@ -180,13 +180,25 @@ async def _admin_page(
 ) -> Page:
     """An admin's page (every region visible, every row named) cut from the held scope (rankings/incremental.py):
     after a release the worker re-reads the changed branch, not the org (#20)."""
+    size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+
+    def key_for(context: ScopeContext, start: date) -> tuple[Any, ...]:
+        return (form_key, kind, start, _min_visits(context.min_ranked_visits, min_visits), size, max(0, offset),
+                region_id, None, bool(context.show_peer_names), adjust, peer)
+
     async with pool.acquire() as conn:
         scope, region_id = await _resolve_scope(conn, p, scope, region_id)
+        # A warm view: the generation alone. A page held under it was computed from a scope and context valid
+        # at it, and its key names the period and threshold it was cut for, so a held, possibly stale,
+        # context can only name a page that is right or none.
+        known = cache.context(p.org_id)
+        if known is not None:
+            key = key_for(known.context, incremental.periods(kind, on, known.context)[0])
+            if (hit := cache.get(p.org_id, await queries.generation(conn, p.org_id), key)) is not None:
+                return hit
         held = await incremental.held_scope(conn, cache, p.org_id, form_key, kind, on)
         threshold = _min_visits(held.context.min_ranked_visits, min_visits)
-        size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
-        key = (form_key, kind, held.start, threshold, size, max(0, offset), region_id, None,
-               bool(held.context.show_peer_names), adjust, peer)
+        key = key_for(held.context, held.start)
         if (hit := cache.get(p.org_id, held.generation, key)) is not None:
             return hit
         page = page_of(held.scope, region_id=region_id, threshold=threshold, limit=size, offset=max(0, offset))

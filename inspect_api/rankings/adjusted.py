@@ -6,7 +6,7 @@ with and without ranks, calibration agreement)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,7 @@ from inspect_api.rankings.fairness import (
     BranchSample,
     CalibrationVisit,
     Outcome,
+    ShrunkScore,
     Visit,
     calibration_pairs,
     calibration_report,
@@ -38,6 +39,7 @@ from inspect_api.rankings.schemas import (
     Peer,
     Shrinkage,
 )
+from inspect_api.rankings.stats import percentile_in, rank_in
 
 PLACES = 4  # adjusted scores are compared (and shown) at the means' precision, so equal ones tie exactly
 
@@ -53,10 +55,12 @@ def peer_key(row: ScoredBranchRow, peer: Peer) -> Hashable:
 
 
 def shrinkage_by_branch(
-    rows: Sequence[ScoredBranchRow], peer: Peer = "region",
+    rows: Sequence[ScoredBranchRow], peer: Peer = "region", only: Collection[UUID] | None = None,
 ) -> tuple[dict[UUID, AdjustedStats], Shrinkage]:
     """Every scored branch of the scope shrunk toward its peer group's mean (`peer`), ranked over the scope,
-    within its region and within its peer group."""
+    within its region and within its peer group. `only`: figures for these branches alone (a page's), ranked
+    all the same among every branch of the scope (stats.rank_in / percentile_in on each group's sorted
+    adjusted scores, as peer_ranks' competition ranks and percentiles)."""
     # Groups as small ints: the maths hashes groups often, and UUID hashing is slow in Python.
     group_index: dict[Hashable, int] = {}
     region_index: dict[UUID, int] = {}
@@ -65,22 +69,46 @@ def shrinkage_by_branch(
     regions = [region_index.setdefault(r.region_id, len(region_index)) for r in rows]
     shrunk, model = shrink(samples)
     adjusted = [round(s.adjusted, PLACES) for s in shrunk]
+    summary = Shrinkage(branches=len(rows), sigma2=None if model.sigma2 is None else round(model.sigma2, PLACES),
+                        tau2=round(model.tau2, PLACES), peer_group=peer)
+    out: dict[UUID, AdjustedStats] = {}
+    if only is not None:
+        overall_sorted = sorted(adjusted)
+        by_region: dict[int, list[float]] = defaultdict(list)
+        by_group: dict[int, list[float]] = defaultdict(list)
+        for s, value, region in zip(shrunk, adjusted, regions, strict=True):
+            by_region[region].append(value)
+            by_group[s.group].append(value)
+        for values in (*by_region.values(), *by_group.values()):
+            values.sort()
+        for s, value, region in zip(shrunk, adjusted, regions, strict=True):
+            if rows[s.key].branch_id not in only:
+                continue
+            in_region, in_group = by_region[region], by_group[s.group]
+            out[rows[s.key].branch_id] = _adjusted_stats(
+                s, value, rank_in(value, overall_sorted), percentile_in(value, overall_sorted),
+                rank_in(value, in_region), percentile_in(value, in_region), rank_in(value, in_group),
+                percentile_in(value, in_group))
+        return out, summary
     overall = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda _: None)
     regional = peer_ranks(range(len(shrunk)), adjusted.__getitem__, regions.__getitem__)
     peers = peer_ranks(range(len(shrunk)), adjusted.__getitem__, lambda index: shrunk[index].group)
-    out: dict[UUID, AdjustedStats] = {}
     for s, value, whole, region, group in zip(shrunk, adjusted, overall, regional, peers, strict=True):
         if whole is None or region is None or group is None:  # cannot happen: every row has a score
             continue
-        out[rows[s.key].branch_id] = AdjustedStats(
-            raw_mean=s.raw_mean, adjusted_mean=value, ci_low=round(s.low, 2), ci_high=round(s.high, 2),
-            peer_mean=round(s.peer_mean, PLACES), weight=round(s.weight, PLACES), rank=whole.rank,
-            percentile=whole.percentile, region_rank=region.rank, region_percentile=region.percentile,
-            peer_rank=group.rank, peer_percentile=group.percentile,
-        )
-    summary = Shrinkage(branches=len(rows), sigma2=None if model.sigma2 is None else round(model.sigma2, PLACES),
-                        tau2=round(model.tau2, PLACES), peer_group=peer)
+        out[rows[s.key].branch_id] = _adjusted_stats(s, value, whole.rank, whole.percentile, region.rank,
+                                                     region.percentile, group.rank, group.percentile)
     return out, summary
+
+
+def _adjusted_stats(s: ShrunkScore[int, int], value: float, rank: int, percentile: float, region_rank: int,
+                    region_percentile: float, peer_rank: int, peer_percentile: float) -> AdjustedStats:
+    return AdjustedStats(
+        raw_mean=s.raw_mean, adjusted_mean=value, ci_low=round(s.low, 2), ci_high=round(s.high, 2),
+        peer_mean=round(s.peer_mean, PLACES), weight=round(s.weight, PLACES), rank=rank, percentile=percentile,
+        region_rank=region_rank, region_percentile=region_percentile, peer_rank=peer_rank,
+        peer_percentile=peer_percentile,
+    )
 
 
 # ---- the inspector report (leniency + calibration), admins only --------------------------------------------

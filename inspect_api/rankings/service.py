@@ -222,7 +222,8 @@ async def _answer(
     shrinkage = None
     if scored is not None:
         # Pure Python over the scope's branches (thousands at most): off the loop all the same.
-        adjusted, shrinkage = await asyncio.to_thread(shrinkage_by_branch, scored, peer)
+        adjusted, shrinkage = await asyncio.to_thread(shrinkage_by_branch, scored, peer,
+                                                      {r.branch_id for r in page.rows})
         rows = [msgspec.structs.replace(row, adjusted=adjusted.get(source.branch_id))
                 for row, source in zip(rows, page.rows, strict=True)]
     out = RankingsOut(

@@ -8,7 +8,7 @@ from collections import defaultdict
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspect_api.rankings.adjusted import peer_key, shrinkage_by_branch
@@ -96,3 +96,21 @@ def test_a_format_with_three_branches_is_their_own_peer_group() -> None:
     for stats in (out, regional):  # adjusted = peer mean + weight * (raw - peer mean), toward its own peers
         s = stats[rows[0].branch_id]
         assert s.adjusted_mean == pytest.approx(s.peer_mean + s.weight * (s.raw_mean - s.peer_mean), abs=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 8), st.sampled_from([60.0, 72.5, 80.0, 91.0]),
+                          st.one_of(st.none(), st.floats(0, 80))), min_size=1, max_size=25),
+       st.sampled_from(["region", "format", "all"]), st.data())
+def test_figures_for_a_page_alone_equal_those_for_every_branch(  # type: ignore[no-untyped-def]
+    rows, peer, data,
+) -> None:
+    """shrinkage_by_branch(only=...) (a page's branches) ranks them exactly as the whole computation does (#20)."""
+    scored = [ScoredBranchRow(branch_id=UUID(int=n + 1), region_id=UUID(int=1000 + region), scored=n_visits,
+                              mean=mean, variance=None if n_visits < 2 else variance,
+                              format=None if region == 0 else f"f{region % 2}")
+              for n, (region, n_visits, mean, variance) in enumerate(rows)]
+    page = set(data.draw(st.lists(st.sampled_from([r.branch_id for r in scored]), max_size=6)))
+    every, summary = shrinkage_by_branch(scored, peer)
+    some, summary_some = shrinkage_by_branch(scored, peer, page)
+    assert summary_some == summary and some == {b: every[b] for b in page}

@@ -88,7 +88,7 @@ BEGIN
         SELECT region_id INTO p_region FROM branches WHERE org_id = p_org AND id = p_branch;
     END IF;
     PERFORM pg_advisory_xact_lock(hashtextextended('event-subject:' || p_subject::text, 0));
-    SELECT COALESCE(max(subject_seq), 0) + 1 INTO v_seq FROM events WHERE subject_id = p_subject;
+    SELECT COALESCE(max(subject_seq), 0) + 1 INTO v_seq FROM events WHERE org_id = p_org AND subject_id = p_subject;
     INSERT INTO events (org_id, type, subject_id, subject_seq, branch_id, region_id, payload, branch_payload)
     VALUES (p_org, p_type, p_subject, v_seq, p_branch, p_region, p_payload, p_branch_payload)
     RETURNING id INTO v_id;

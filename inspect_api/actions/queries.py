@@ -122,7 +122,7 @@ a.created_at, a.updated_at
 JOINS: Final = """
 FROM actions a
 JOIN submissions s ON s.id = a.submission_id
-JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id
+JOIN branches b ON b.org_id = a.org_id AND b.id = a.branch_id
 """
 
 SELECT_ACTION: Final = f"SELECT {_COLUMNS} {JOINS} WHERE a.id = $4 AND {SCOPE}"
@@ -147,7 +147,7 @@ ACTIONS_START: Final = (date(1, 1, 1), 0, datetime(1, 1, 1, tzinfo=UTC), UUID(in
 SELECT_EVENTS: Final = """
 SELECT e.id, e.kind, e.from_status, e.to_status, e.note, e.photo_id, e.submission_id,
        e.actor_id, u.display_name AS actor_name, e.created_at
-FROM action_events e LEFT JOIN users u ON u.id = e.actor_id
+FROM action_events e LEFT JOIN users u ON u.org_id = e.org_id AND u.id = e.actor_id
 WHERE e.action_id = $1
 ORDER BY e.id
 """
@@ -408,7 +408,7 @@ INSERT INTO action_events (org_id, action_id, actor_id, kind, note) VALUES ($4, 
 SELECT_REMINDERS_DUE: Final = f"""
 SELECT a.id, a.org_id, d.due_at, a.due_soon_notified_at IS NOT NULL AS due_soon_notified
 FROM actions a
-JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id,
+JOIN branches b ON b.org_id = a.org_id AND b.id = a.branch_id,
      LATERAL (SELECT ((a.due_on + 1)::timestamp AT TIME ZONE b.timezone) AS due_at) d
 WHERE a.overdue_notified_at IS NULL AND a.status IN {PENDING_SQL}
   AND a.due_on <= ($1::timestamptz + $2::interval)::date + 1

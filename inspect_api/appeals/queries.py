@@ -91,11 +91,11 @@ a.corrected_revision, (cr.score_card ->> 'total_percent')::float8 AS corrected_t
 _JOINS: Final = """
 FROM appeals a
 JOIN submissions s ON s.id = a.submission_id AND s.org_id = a.org_id
-JOIN branches b ON b.id = a.branch_id AND b.org_id = a.org_id
+JOIN branches b ON b.org_id = a.org_id AND b.id = a.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
-JOIN users ou ON ou.id = a.opened_by
-LEFT JOIN users du ON du.id = a.decided_by
+JOIN users ou ON ou.org_id = a.org_id AND ou.id = a.opened_by
+LEFT JOIN users du ON du.org_id = a.org_id AND du.id = a.decided_by
 JOIN submission_revisions dr ON dr.submission_id = a.submission_id AND dr.revision = a.disputed_revision
 LEFT JOIN submission_revisions cr ON cr.submission_id = a.submission_id AND cr.revision = a.corrected_revision
 """

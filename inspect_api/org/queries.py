@@ -160,7 +160,7 @@ _VISIBLE_BRANCH: Final = "b.org_id = $1 AND b.id IN (SELECT visible_branch_ids($
 
 LIST_BRANCHES: Final = f"""
 SELECT {_BRANCH_COLUMNS}
-FROM branches b JOIN regions r ON r.id = b.region_id
+FROM branches b JOIN regions r ON r.org_id = b.org_id AND r.id = b.region_id
 WHERE {_VISIBLE_BRANCH}
   AND ($4::uuid IS NULL OR b.region_id = $4)
   AND ($5::boolean IS NULL OR b.active = $5)
@@ -183,7 +183,7 @@ async def list_branches(
 
 GET_BRANCH: Final = f"""
 SELECT {_BRANCH_COLUMNS}
-FROM branches b JOIN regions r ON r.id = b.region_id
+FROM branches b JOIN regions r ON r.org_id = b.org_id AND r.id = b.region_id
 WHERE {_VISIBLE_BRANCH} AND b.id = $4
 """
 LOCK_BRANCH: Final = GET_BRANCH + " FOR UPDATE OF b"

@@ -327,7 +327,8 @@ SELECT v.id, v.programme_id, {_BRANCH_BRIEF} AS branch, v.period_start, v.occurr
        CASE WHEN u.id IS NULL THEN NULL
             ELSE jsonb_build_object('id', u.id, 'display_name', u.display_name) END AS inspector,
        v.assigned_at, v.missed_at
-FROM visits v JOIN branches b ON b.id = v.branch_id LEFT JOIN users u ON u.id = v.inspector_id
+FROM visits v JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
+LEFT JOIN users u ON u.org_id = v.org_id AND u.id = v.inspector_id
 """
 _VISIBLE_OCCURRENCE: Final = """
 v.org_id = $1 AND v.programme_id IS NOT NULL AND $3 IN ('admin', 'regional_lead')
@@ -378,7 +379,7 @@ class LockedOccurrence(msgspec.Struct, frozen=True, kw_only=True):
 _LOCK_OCCURRENCE: Final = """
 SELECT v.id, v.org_id, v.branch_id, v.inspector_id, v.status, v.mode, v.window_start, v.window_end,
        v.period_start, v.programme_id, p.status AS programme_status, p.inspector_cap_per_period AS cap
-FROM visits v JOIN programmes p ON p.id = v.programme_id
+FROM visits v JOIN programmes p ON p.org_id = v.org_id AND p.id = v.programme_id
 """
 LOCK_SCOPED_OCCURRENCE: Final = f"{_LOCK_OCCURRENCE} WHERE {_VISIBLE_OCCURRENCE} AND v.id = $4 FOR UPDATE OF v"
 LOCK_ORG_OCCURRENCE: Final = f"{_LOCK_OCCURRENCE} WHERE v.org_id = $1 AND v.id = $2 FOR UPDATE OF v"
@@ -475,8 +476,8 @@ WITH me AS (
 SELECT v.id, v.mode, v.window_start, v.window_end, {_JOB_BRANCH} AS branch, {_JOB_FORM} AS form
 FROM visits v
 JOIN me ON true
-JOIN programmes p ON p.id = v.programme_id AND p.status = 'active'
-JOIN branches b ON b.id = v.branch_id AND b.active
+JOIN programmes p ON p.org_id = v.org_id AND p.id = v.programme_id AND p.status = 'active'
+JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id AND b.active
 JOIN form_versions fv ON fv.id = v.form_version_id JOIN forms f ON f.id = fv.form_id
 LEFT JOIN taken t ON t.programme_id = v.programme_id AND t.period_start = v.period_start
 WHERE v.org_id = $1 AND v.inspector_id IS NULL AND v.status = 'scheduled' AND v.window_end > $3
@@ -503,7 +504,7 @@ async def job_board(
 CLAIMED: Final = f"""
 SELECT v.id, v.status, v.mode, v.window_start, v.window_end, {_JOB_BRANCH} AS branch, {_JOB_FORM} AS form,
        v.form_version_id
-FROM visits v JOIN branches b ON b.id = v.branch_id
+FROM visits v JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
 JOIN form_versions fv ON fv.id = v.form_version_id JOIN forms f ON f.id = fv.form_id
 WHERE v.id = $1
 """
@@ -563,7 +564,7 @@ SELECT jsonb_build_object('id', u.id, 'display_name', u.display_name) AS inspect
        count(*) FILTER (WHERE v.status = 'scheduled' AND v.window_end <= $4) AS overdue,
        count(*) FILTER (WHERE v.status = 'missed') AS missed,
        count(*) FILTER (WHERE v.status = 'submitted') AS completed
-FROM visits v JOIN users u ON u.id = v.inspector_id
+FROM visits v JOIN users u ON u.org_id = v.org_id AND u.id = v.inspector_id
 WHERE {_WORKLOAD_WHERE}
 GROUP BY u.id, u.display_name
 ORDER BY u.display_name, u.id
@@ -575,7 +576,7 @@ SELECT v.id,
        CASE WHEN v.status = 'submitted' THEN 'completed' WHEN v.status = 'missed' THEN 'missed'
             WHEN v.window_end <= $4 THEN 'overdue' ELSE 'upcoming' END AS bucket,
        v.status, v.programme_id, {_BRANCH_BRIEF} AS branch, v.window_start, v.window_end
-FROM visits v JOIN branches b ON b.id = v.branch_id
+FROM visits v JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
 WHERE {_WORKLOAD_WHERE}
 ORDER BY v.window_start, v.id
 LIMIT $9
@@ -614,7 +615,7 @@ SELECT {_BRANCH_BRIEF} AS branch,
        count(*) FILTER (WHERE v.status = 'scheduled' AND v.window_end <= $6) AS overdue,
        count(*) FILTER (WHERE v.status = 'submitted') AS completed,
        count(*) FILTER (WHERE v.status = 'missed') AS missed
-FROM visits v JOIN branches b ON b.id = v.branch_id
+FROM visits v JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
 WHERE {_VISIBLE_OCCURRENCE} AND v.programme_id = $4 AND v.period_start = $5
 GROUP BY b.id, b.code, b.name_zh, b.name_en, b.timezone
 ORDER BY b.code
@@ -637,7 +638,7 @@ SELECT {_BRANCH_BRIEF} AS branch,
        count(*) FILTER (WHERE v.status = 'scheduled' AND v.window_end <= $4) AS overdue,
        count(*) FILTER (WHERE v.status = 'submitted') AS completed,
        count(*) FILTER (WHERE v.status = 'missed') AS missed
-FROM visits v JOIN branches b ON b.id = v.branch_id
+FROM visits v JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
 JOIN form_versions fv ON fv.id = v.form_version_id JOIN forms f ON f.id = fv.form_id
 WHERE v.org_id = $1 AND $3 IN ('admin', 'regional_lead') AND v.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
   AND ($5::text IS NULL OR f.key = $5)

@@ -279,10 +279,10 @@ r.comment, r.answers, r.score_card, r.proof, s.held_at, s.hold_reason
 _ROW_JOINS: Final = """
 FROM submissions s
 JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-JOIN branches b ON b.id = s.branch_id
+JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
-JOIN users u ON u.id = s.inspector_id
+JOIN users u ON u.org_id = s.org_id AND u.id = s.inspector_id
 """
 
 SELECT_SUBMISSION: Final = f"SELECT {_ROW_COLUMNS} {_ROW_JOINS} WHERE s.id = $4 AND {SCOPE}"
@@ -324,7 +324,7 @@ SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s
            WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
        s.held_at IS NOT NULL AS on_hold
 FROM submissions s
-JOIN branches b ON b.id = s.branch_id
+JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 WHERE {SCOPE}
@@ -649,9 +649,9 @@ SELECT_COMMENTS: Final = """
 SELECT c.id, c.item_key, c.body, c.share_with_branch, c.author_id, u.display_name AS author_name, c.created_at,
        (c.created_at AT TIME ZONE b.timezone)::date AS commented_on
 FROM review_comments c
-JOIN users u ON u.id = c.author_id
+JOIN users u ON u.org_id = c.org_id AND u.id = c.author_id
 JOIN submissions s ON s.id = c.submission_id
-JOIN branches b ON b.id = s.branch_id
+JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
 WHERE c.submission_id = $1 AND (NOT $2 OR c.share_with_branch)
 ORDER BY c.created_at, c.id
 LIMIT 1000

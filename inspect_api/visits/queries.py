@@ -34,10 +34,10 @@ SELECT v.id, v.status, v.mode, v.window_start, v.window_end, v.created_at, v.can
        CASE WHEN u.id IS NOT NULL THEN jsonb_build_object('id', u.id, 'display_name', u.display_name) END
            AS inspector
 FROM visits v
-JOIN branches b ON b.id = v.branch_id
+JOIN branches b ON b.org_id = v.org_id AND b.id = v.branch_id
 JOIN form_versions fv ON fv.id = v.form_version_id
 JOIN forms f ON f.id = fv.form_id
-LEFT JOIN users u ON u.id = v.inspector_id  -- none: an open programme occurrence (#17)
+LEFT JOIN users u ON u.org_id = v.org_id AND u.id = v.inspector_id  -- none: an open programme occurrence (#17)
 """
 _VISIBLE_VISIT: Final = """
 v.org_id = $1 AND (

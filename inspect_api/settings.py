@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: int = 10
     # A streaming replica for the heavy reads (storage/read_pool.py); None: everything on the primary.
     database_read_url: str | None = None
+    # Rows an xlsx export may hold (inspect_api/exports.py); more is a 422 asking for narrower filters
+    # or the CSV. Excel's sheet limit less the header, and the most allowed: a longer sheet will not open.
+    export_xlsx_max_rows: int = 1_048_575
     # How long a worker may reuse an authenticated caller. Changes to users reach every worker at
     # commit through LISTEN/NOTIFY; this bounds the damage should a notification go missing unseen.
     # 0 loads the caller from Postgres on every request.
@@ -77,6 +80,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The key webhook endpoint secrets are encrypted with at rest (webhooks/secret_box.py); empty:
     # derived from jwt_secret (dev and tests; production sets WEBHOOK_SECRET_KEY, >= 32 bytes).
     webhook_secret_key: str = ""
+
+
+def _read_xlsx_rows(env: Mapping[str, str]) -> int:
+    value = _read_int(env, "EXPORT_XLSX_MAX_ROWS", 1_048_575)
+    if value > 1_048_575:
+        raise SettingsError(f"EXPORT_XLSX_MAX_ROWS: at most 1048575 (Excel's sheet limit), got {value}")
+    return value
 
 
 def _read_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
@@ -178,6 +188,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         database_read_url=(_check_url("DATABASE_READ_URL", env["DATABASE_READ_URL"].strip(), ("postgresql", "postgres"))
                            if env.get("DATABASE_READ_URL", "").strip() else None),
         principal_cache_seconds=_read_int(env, "PRINCIPAL_CACHE_SECONDS", 30, minimum=0),
+        export_xlsx_max_rows=_read_xlsx_rows(env),
         photo_max_pixels=_read_int(env, "PHOTO_MAX_PIXELS", 50_000_000),
         photo_decode_workers=_read_int(env, "PHOTO_DECODE_WORKERS", 2),
         photo_decode_in=_read_choice(env, "PHOTO_DECODE_IN", ("process", "thread"), "process"),

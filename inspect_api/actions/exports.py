@@ -1,4 +1,5 @@
-"""GET /exports/actions.csv: follow-up actions in the caller's scope (SCOPE), merged ones left out."""
+"""GET /exports/actions.csv and .xlsx: follow-up actions in the caller's scope (SCOPE), merged ones left
+out. The xlsx has the CSV's columns and rows (inspect_api/exports.py: constant memory, a row cap)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import msgspec
 from inspect_api.actions.queries import JOINS, PENDING_SQL, SCOPE, ActionRow
 from inspect_api.actions.service import action_out
 from inspect_api.auth.principal import Principal
-from inspect_api.exports import query_csv
+from inspect_api.exports import XLSX_MAX_ROWS, query_csv, query_xlsx
 
 # ActionRow's columns without the assignees and the named assignee (subqueries per row the CSV does not show).
 _ACTION_COLUMNS: Final = f"""
@@ -48,9 +49,24 @@ def action_cells(row: ActionRow) -> list[Any]:
             out.created_at.isoformat(), out.updated_at.isoformat()]
 
 
+FILTER_FIELDS: Final = ("branch_id", "region_id", "status")  # what narrows a too-large xlsx
+
+
+def _record_cells(record: asyncpg.Record) -> list[Any]:
+    return action_cells(msgspec.convert(dict(record), ActionRow))
+
+
 async def actions_csv(
     pool: asyncpg.Pool, p: Principal, *, branch_id: UUID | None, region_id: UUID | None, status: str | None
 ) -> AsyncIterator[bytes]:
     args = (p.org_id, p.user_id, p.role, branch_id, region_id, status)
-    return await query_csv(pool, ACTION_HEADER, SELECT_ACTIONS_EXPORT, args,
-                           lambda record: action_cells(msgspec.convert(dict(record), ActionRow)))
+    return await query_csv(pool, ACTION_HEADER, SELECT_ACTIONS_EXPORT, args, _record_cells)
+
+
+async def actions_xlsx(
+    pool: asyncpg.Pool, p: Principal, *, branch_id: UUID | None, region_id: UUID | None, status: str | None,
+    max_rows: int = XLSX_MAX_ROWS,
+) -> AsyncIterator[bytes]:
+    args = (p.org_id, p.user_id, p.role, branch_id, region_id, status)
+    return await query_xlsx(pool, "actions", ACTION_HEADER, SELECT_ACTIONS_EXPORT, args, _record_cells,
+                            max_rows=max_rows, filter_fields=FILTER_FIELDS)

@@ -9,7 +9,7 @@
     POST /actions/{id}/verify        regional_lead, admin: resolved -> verified
     POST /actions/{id}/reopen        regional_lead, admin: resolved | verified -> reopened (note)
     POST /actions/{id}/comments      admin, regional_lead, branch_manager
-    GET  /exports/actions.csv        admin, regional_lead, branch_manager: actions in scope as CSV
+    GET  /exports/actions.csv|.xlsx  admin, regional_lead, branch_manager: actions in scope (read_pool)
 Inspectors get 403 everywhere; a wrong role 403, out of scope 404, an illegal move 409.
 """
 
@@ -30,10 +30,10 @@ from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import Caller
 from inspect_api.errors import problem_responses
-from inspect_api.exports import CSV_MEDIA_TYPE, attachment
+from inspect_api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, attachment
 from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset
-from inspect_api.resources import AppSettings, Blobs, Pool
+from inspect_api.resources import AppSettings, Blobs, Pool, ReadPool
 
 Limit = Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE, description="page size (max 200)")]
 MANAGER: Final = roles("branch_manager")
@@ -153,14 +153,35 @@ class ActionExportsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
+        read_pool: ReadPool,
         branch_id: FromQuery[UUID | None] = None,
         region_id: FromQuery[UUID | None] = None,
         status: FromQuery[ActionStatus | None] = None,
     ) -> Stream:
-        body = await exports.actions_csv(pool, principal, branch_id=branch_id, region_id=region_id, status=status)
+        body = await exports.actions_csv(read_pool, principal, branch_id=branch_id, region_id=region_id,
+                                         status=status)
         await record_export(pool, principal, "actions.csv",
                             {"branch_id": branch_id, "region_id": region_id, "status": status})
         return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment("actions.csv"))
+
+    @get("/actions.xlsx", media_type=XLSX_MEDIA_TYPE, summary="Follow-up actions as an Excel workbook",
+         description="The CSV's columns and rows on one sheet, at most EXPORT_XLSX_MAX_ROWS rows (a larger "
+         "result is a 422 naming the filters).", responses=problem_responses(422))
+    async def actions_xlsx(
+        self,
+        principal: Caller,
+        pool: Pool,
+        read_pool: ReadPool,
+        settings: AppSettings,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+        status: FromQuery[ActionStatus | None] = None,
+    ) -> Stream:
+        body = await exports.actions_xlsx(read_pool, principal, branch_id=branch_id, region_id=region_id,
+                                          status=status, max_rows=settings.export_xlsx_max_rows)
+        await record_export(pool, principal, "actions.xlsx",
+                            {"branch_id": branch_id, "region_id": region_id, "status": status})
+        return Stream(body, media_type=XLSX_MEDIA_TYPE, headers=attachment("actions.xlsx"))
 
 
 routes = [ActionsController, ActionExportsController]

@@ -1,10 +1,11 @@
-"""GET /exports/submissions.csv: submissions of a form with their item scores, scoped like the API
+"""GET /exports/submissions.csv and .xlsx: submissions of a form with their item scores, scoped like the API
 (SCOPE: released only for leads and managers), never the inspector, exact times or GPS. Item scores
-come from each current revision's score card, so QA sees unreleased results the same way."""
+come from each current revision's score card, so QA sees unreleased results the same way. The xlsx has
+the CSV's columns and rows (inspect_api/exports.py: constant memory, at most EXPORT_XLSX_MAX_ROWS rows)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 from typing import Any, Final
 from uuid import UUID
@@ -14,7 +15,7 @@ import msgspec
 
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import NotFound
-from inspect_api.exports import query_csv
+from inspect_api.exports import XLSX_MAX_ROWS, query_csv, query_xlsx
 from inspect_api.submissions.queries import SCOPE
 
 # Every published document of the form key the org uses, newest (and the org's own) first.
@@ -90,10 +91,18 @@ async def _item_columns(conn: asyncpg.Connection, org_id: UUID, form_key: str) -
     return list(keys)
 
 
-async def submissions_csv(
-    pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters
-) -> AsyncIterator[bytes]:
-    """Checks the form first (404 before any byte is sent), then returns the started streaming body."""
+# The query parameters a too-large xlsx names (the filters that narrow it).
+FILTER_FIELDS: Final = ("from", "to", "branch_id", "region_id")
+
+
+class _Export(msgspec.Struct, frozen=True):
+    header: list[str]
+    args: tuple[Any, ...]
+    cells: Callable[[asyncpg.Record], list[Any]]
+
+
+async def _export(pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters) -> _Export:
+    """Checks the form first (404 before any byte is sent)."""
     async with pool.acquire() as conn:
         item_keys = await _item_columns(conn, p.org_id, filters.form_key)
     if not item_keys:
@@ -101,5 +110,21 @@ async def submissions_csv(
     header = [*SUBMISSION_HEADER, *(c for key in item_keys for c in (key, f"{key}_points"))]
     args = (p.org_id, p.user_id, p.role, filters.form_key, filters.date_from, filters.date_to, filters.branch_id,
             filters.region_id)
-    return await query_csv(pool, header, SELECT_SUBMISSIONS_EXPORT, args,
-                           lambda record: submission_cells(record, item_keys))
+    return _Export(header, args, lambda record: submission_cells(record, item_keys))
+
+
+async def submissions_csv(
+    pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters
+) -> AsyncIterator[bytes]:
+    """The started streaming body (see exports.started)."""
+    export = await _export(pool, p, filters)
+    return await query_csv(pool, export.header, SELECT_SUBMISSIONS_EXPORT, export.args, export.cells)
+
+
+async def submissions_xlsx(
+    pool: asyncpg.Pool, p: Principal, filters: SubmissionExportFilters, *, max_rows: int = XLSX_MAX_ROWS
+) -> AsyncIterator[bytes]:
+    """The same rows as one sheet; more than `max_rows` of them is a 422 before any byte is sent."""
+    export = await _export(pool, p, filters)
+    return await query_xlsx(pool, filters.form_key, export.header, SELECT_SUBMISSIONS_EXPORT, export.args,
+                            export.cells, max_rows=max_rows, filter_fields=FILTER_FIELDS)

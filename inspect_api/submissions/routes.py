@@ -1,4 +1,5 @@
-"""HTTP routes for submissions: intake, corrections, review, role-shaped reads, the CSV export.
+"""HTTP routes for submissions: intake, corrections, review, role-shaped reads, the CSV and xlsx exports
+(read from `read_pool`: the replica when DATABASE_READ_URL names one; the download is audited on the primary).
 
 Like every feature's routes: the caller is the `principal: Caller` dependency, the stores `pool: Pool` (or
 `stores: AllStores` when a handler needs the pool, the blob store and the settings; app-level dependencies,
@@ -18,10 +19,10 @@ from inspect_api.audit.service import record_export
 from inspect_api.auth.guards import roles
 from inspect_api.auth.principal import REVIEWERS, Caller
 from inspect_api.errors import problem_responses
-from inspect_api.exports import CSV_MEDIA_TYPE, attachment
+from inspect_api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, attachment
 from inspect_api.paging import PAGING_HEADERS, After, link_headers
 from inspect_api.params import Offset, checked_day, day_param
-from inspect_api.resources import AllStores, Pool
+from inspect_api.resources import AllStores, AppSettings, Pool, ReadPool
 from inspect_api.submissions import comments, exports, intake, rescore, review
 from inspect_api.submissions.schemas import (
     BranchComment,
@@ -200,6 +201,7 @@ class SubmissionExportsController(Controller):
         self,
         principal: Caller,
         pool: Pool,
+        read_pool: ReadPool,
         form_key: FormKey,
         date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
         date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
@@ -209,9 +211,34 @@ class SubmissionExportsController(Controller):
         filters = exports.SubmissionExportFilters(form_key=form_key, date_from=checked_day("from", date_from),
                                                   date_to=checked_day("to", date_to),
                                                   branch_id=branch_id, region_id=region_id)
-        body = await exports.submissions_csv(pool, principal, filters)
+        body = await exports.submissions_csv(read_pool, principal, filters)
         await record_export(pool, principal, "submissions.csv", filters)
         return Stream(body, media_type=CSV_MEDIA_TYPE, headers=attachment(f"submissions-{form_key}.csv"))
+
+    @get("/submissions.xlsx", media_type=XLSX_MEDIA_TYPE,
+         summary="Submissions of a form with item scores, as an Excel workbook",
+         description="The CSV's columns and rows on one sheet, written in constant memory. At most "
+         "EXPORT_XLSX_MAX_ROWS rows (by default 1,048,575, Excel's sheet limit): a larger result is a 422 "
+         "naming the filters that narrow it (the CSV has no cap).",
+         responses=problem_responses(404, 422))
+    async def submissions_xlsx(
+        self,
+        principal: Caller,
+        pool: Pool,
+        read_pool: ReadPool,
+        settings: AppSettings,
+        form_key: FormKey,
+        date_from: Annotated[date | None, day_param("visited on or after", name="from")] = None,
+        date_to: Annotated[date | None, day_param("visited on or before", name="to")] = None,
+        branch_id: FromQuery[UUID | None] = None,
+        region_id: FromQuery[UUID | None] = None,
+    ) -> Stream:
+        filters = exports.SubmissionExportFilters(form_key=form_key, date_from=checked_day("from", date_from),
+                                                  date_to=checked_day("to", date_to),
+                                                  branch_id=branch_id, region_id=region_id)
+        body = await exports.submissions_xlsx(read_pool, principal, filters, max_rows=settings.export_xlsx_max_rows)
+        await record_export(pool, principal, "submissions.xlsx", filters)
+        return Stream(body, media_type=XLSX_MEDIA_TYPE, headers=attachment(f"submissions-{form_key}.xlsx"))
 
 
 routes = [SubmissionsController, SubmissionExportsController]

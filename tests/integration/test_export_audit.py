@@ -20,6 +20,9 @@ async def test_every_export_download_is_audited_with_its_filters(
         (admin, "/exports/submissions.csv", {"form_key": FORM, "from": "2026-01-01", "branch_id": str(world.a.b11)},
          "submissions.csv", {"form_key": FORM, "date_from": "2026-01-01", "branch_id": str(world.a.b11)}),
         (manager, "/exports/actions.csv", {"status": "open"}, "actions.csv", {"status": "open"}),
+        (admin, "/exports/submissions.xlsx", {"form_key": FORM, "region_id": str(world.a.r1)}, "submissions.xlsx",
+         {"form_key": FORM, "region_id": str(world.a.r1)}),
+        (manager, "/exports/actions.xlsx", {"status": "open"}, "actions.xlsx", {"status": "open"}),
         (admin, "/exports/rankings.csv", {"form_key": FORM, "period": "quarter"}, "rankings.csv",
          {"form_key": FORM, "period": "quarter"}),
         (admin, "/exports/rankings.xlsx", {"form_key": FORM}, "rankings.xlsx", {"form_key": FORM, "period": "month"}),
@@ -43,6 +46,8 @@ async def test_every_export_download_is_audited_with_its_filters(
     assert (await client.get("/audit.csv", headers=manager)).status_code == 403
     inspector = await login_as(client, world.a.inspector)
     assert (await client.get("/exports/actions.csv", headers=inspector)).status_code == 403
+    assert (await client.get("/exports/submissions.xlsx", params={"form_key": "no-such-form"},
+                             headers=admin)).status_code == 404
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'export.downloaded'") == before
 
 

@@ -1,6 +1,6 @@
 """Reads on a streaming replica (issue #20): `DATABASE_READ_URL` names a hot standby that serves the
-heavy reads (rankings, their trend/weakness views and exports, the submissions export), through the
-`read_pool` dependency. Unset: `read_pool` is the primary pool, nothing changes.
+heavy reads (rankings, their trend/weakness views and exports, the submissions and actions exports as
+CSV and xlsx), through the `read_pool` dependency. Unset: `read_pool` is the primary pool, nothing changes.
 
 Read-your-writes, per org, exactly: a replica replays the primary's commits in order, and every write
 rankings are computed from (a release's roll-up rows, branch and region changes) bumps the org's row in
@@ -11,6 +11,10 @@ every release of the org committed before the request began; otherwise the reque
 So the user who just released (and everyone in their org) sees the release in the very next request,
 whichever API replica it reaches, with no time window to tune; a replica that lags only sends its
 orgs' reads back to the primary until it catches up. A replica that cannot be reached does the same.
+Writes that bump no generation (an intake, QA's review of a result not yet released, an action's
+move) reach a caught-up replica within its replay lag: an admin's submissions or actions export taken
+the instant after such a write may miss it until the replica replays it (released results, what leads
+and managers export, are exact as above).
 
 Not routed: writes (of course), the /events feed (its long poll wakes on the primary's NOTIFY, and a
 lagging replica would answer the wake-up with nothing), and everything that reads what it then writes.

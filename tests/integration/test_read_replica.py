@@ -9,12 +9,15 @@ primary (the releasing admin sees it at once); once replay catches up they come 
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlparse
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -121,6 +124,56 @@ async def test_rankings_read_the_replica_and_the_releasing_admin_reads_their_rel
             before = dict(router.routed)
             assert await b11_visits(admin) == 3
             assert router.routed["replica"] == before["replica"] + 1  # back on the standby
+    finally:
+        await replica.close()
+
+
+async def test_exports_read_the_replica_and_the_primary_once_it_lacks_a_release(
+    replica_app: Litestar, standby_url: str, world: World, fuel_catalogue: Catalogue,  # noqa: F811
+    db: asyncpg.Pool,
+) -> None:
+    """The submissions CSV and xlsx come from the standby, shown by a value only the standby still has
+    (an SQL update on the primary that bumps no generation, made while replay is paused); after a
+    release the standby lacks, the same exports come from the primary, with the release."""
+    replica = await asyncpg.connect(standby_url)
+    try:
+        async with AsyncTestClient(app=replica_app) as client:
+            router = replica_app.state.resources.reads
+            run = Inspections(client, world, fuel_catalogue)
+            month = reference_month()
+            first = await run.released(world.a.b11, month + timedelta(days=3))
+            admin = await run.headers("admin")
+            generation = "SELECT generation FROM rankings_generations WHERE org_id = $1"
+
+            async def replica_caught_up() -> bool:
+                return await replica.fetchval(generation, world.a.id) == await db.fetchval(generation, world.a.id)
+
+            await _until(replica_caught_up, "the standby replays the release")
+            await replica.execute("SELECT pg_wal_replay_pause()")
+            await _until(lambda: _paused(replica), "replay paused")
+            await db.execute("UPDATE submissions SET total_percent = 12.34 WHERE id = $1", UUID(first["submission_id"]))
+
+            async def exported(path: str) -> str:
+                response = await client.get(path, params={"form_key": FUEL}, headers=admin)
+                assert response.status_code == 200, response.text
+                if path.endswith(".csv"):
+                    return response.content.decode("utf-8-sig")
+                with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+                    return book.read("xl/worksheets/sheet1.xml").decode()
+
+            for path in ("/exports/submissions.csv", "/exports/submissions.xlsx"):
+                before = dict(router.routed)
+                text = await exported(path)
+                assert router.routed == {"replica": before["replica"] + 1, "primary": before["primary"]}
+                assert first["submission_id"] in text and "12.34" not in text  # the standby's snapshot
+
+            second = await run.released(world.a.b21, month + timedelta(days=4))  # bumps the generation
+            for path in ("/exports/submissions.csv", "/exports/submissions.xlsx"):
+                before = dict(router.routed)
+                text = await exported(path)
+                assert router.routed == {"replica": before["replica"], "primary": before["primary"] + 1}
+                assert second["submission_id"] in text and "12.34" in text  # the primary's
+            await replica.execute("SELECT pg_wal_replay_resume()")
     finally:
         await replica.close()
 

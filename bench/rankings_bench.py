@@ -12,8 +12,10 @@ named by DATABASE_URL):
 3. starts the real app under uvicorn on 127.0.0.1 and times GET /rankings (org scope and one region,
    month period, previous month for the deltas) against the naive query a roll-up-less service would
    run: one GROUP BY over the submissions of both months (timed in SQL alone, no HTTP: in its favour);
-4. releases one more submission through POST /submissions/{id}/release and times until GET /rankings
-   shows it;
+4. under a stream of releases (#20): releases a visit through the API (submit, approve, release: not timed),
+   then times the next GET /rankings, --runs times (plain and adjust=shrinkage; each view must show its
+   release), measures warm again, and reports cold/warm; then releases one more submission and times until
+   GET /rankings shows it;
 5. prints the figures and, unless --no-write, replaces the "## Rankings (issue 6)" section of
    bench/RESULTS.md (other sections are left alone).
 Bounded: every phase has a deadline (--timeout, default 20 minutes in all); ratios come from one run.

@@ -189,3 +189,57 @@ async def test_actions_page_by_cursor_in_their_order(client, world: World, db) -
     bad = await client.get("/actions", params={"after": Keyset("submissions", date).encode(date.today(), LAST_UUID)},
                            headers=headers)
     assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["after"]
+
+
+def _nodes_outside_subplans(plan: dict) -> list[dict]:
+    return [plan, *(n for child in plan.get("Plans", []) if child.get("Parent Relationship") != "SubPlan"
+                    for n in _nodes_outside_subplans(child))]
+
+
+async def test_deep_actions_page_is_an_index_range_scan(world: World, db) -> None:
+    """GET /actions' statement, 20,000 actions deep: a forward range scan of actions_org_due_idx from the
+    cursor on, reading about a page of actions (the table is never read whole, nothing is sorted)."""
+    from inspect_api.actions.queries import ACTIONS_START, PRIORITY_RANK, SELECT_ACTIONS
+
+    async with db.acquire() as conn:
+        submission = await conn.fetchval(
+            """INSERT INTO submissions (org_id, branch_id, form_version_id, inspector_id, mode, status,
+                                        current_revision, passed, visited_on, released_at)
+               VALUES ($1, $2, $3, $4, 'adhoc', 'released', 1, false, current_date, now()) RETURNING id""",
+            world.a.id, world.a.b11, world.form_version_id, world.a.inspector.id)
+        revision = await conn.fetchval(
+            """INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
+                                                 score_card, started_at, finished_at, proof)
+               VALUES ($1, $2, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}') RETURNING id""",
+            world.a.id, submission)
+        await conn.execute(
+            """INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh,
+                                    title_en, priority, evidence_required, due_on)
+               SELECT $1, $2, $3, $4, 'f', 'item-' || g, '标题', 'Title',
+                      (ARRAY['urgent', 'high', 'normal', 'low'])[1 + g % 4], false, date '2026-01-01' + (g % 400)
+               FROM generate_series(1, 30000) g""",
+            world.a.id, world.a.b11, submission, revision)
+        await conn.execute("ANALYZE actions")
+        deep = await conn.fetchrow(
+            "SELECT due_on, priority, created_at, id FROM actions WHERE org_id = $1 ORDER BY due_on, "
+            "array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority), created_at, id "
+            "OFFSET 20000 LIMIT 1", world.a.id)
+        cursor = (deep["due_on"], PRIORITY_RANK[deep["priority"]], deep["created_at"], deep["id"])
+        for start in (cursor, ACTIONS_START):
+            raw = await conn.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {SELECT_ACTIONS}", world.a.id, world.a.admin.id, "admin",
+                None, None, None, None, False, False, 51, 0, *start)
+            plan = json.loads(raw)[0]["Plan"]
+            nodes = _nodes(plan)
+            scans = [n for n in nodes if n.get("Relation Name") == "actions"]
+            assert len(scans) == 1, scans
+            scan = scans[0]
+            assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), scan
+            assert scan["Index Name"] == "actions_org_due_idx", scan
+            assert scan["Scan Direction"] == "Forward"
+            assert "ROW(" in scan["Index Cond"] and ") >" in scan["Index Cond"], scan["Index Cond"]
+            # No sort of the list (the per-row assignees subquery sorts its few managers: not the list).
+            listed = _nodes_outside_subplans(plan)
+            assert not [n for n in listed if n["Node Type"] in ("Sort", "Incremental Sort")], plan
+            # The scan stops after the page: it never reads the 20,000 actions before the cursor.
+            assert scan["Actual Rows"] <= 51 and scan.get("Rows Removed by Filter", 0) == 0, scan

@@ -353,7 +353,8 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         # The scan reached the data: the manager really saw the released result, its photo, its action
         # with every event (created, QA's comment, their own), and the action in the export.
         for path in ("/submissions", "/submissions/{submission_id}", "/photos/{photo_id}", "/actions",
-                     "/actions/{action_id}", "/exports/actions.csv", "/submissions/{submission_id}/report.pdf",
+                     "/actions/{action_id}", "/exports/actions.csv", "/exports/actions.xlsx",
+                     "/exports/submissions.csv", "/exports/submissions.xlsx", "/submissions/{submission_id}/report.pdf",
                      "/branches/{branch_id}/report.pdf"):
             assert scanned[path].status_code == 200, (path, scanned[path].status_code)
         # The PDFs were read as words (their text is what was scanned), not as compressed bytes.
@@ -364,6 +365,11 @@ async def test_nothing_a_branch_manager_can_read_reveals_the_inspector_the_visit
         assert [e["kind"] for e in events] == ["created", "comment", "status", "comment"], events
         assert events[0]["actor"] is None and events[1]["note"] == QA_COMMENT
         assert arranged["action_id"] in scanned["/exports/actions.csv"].text
+        # The xlsx exports were scanned as their XML, with the manager's rows in it (#20).
+        for path, row_id in (("/exports/submissions.xlsx", arranged["submission_id"]),
+                             ("/exports/actions.xlsx", arranged["action_id"]),
+                             ("/exports/submissions.csv", arranged["submission_id"])):
+            assert any(row_id in text for text in body_texts(scanned[path])), path
         # The feed was scanned with the release and the action's events in it (#16).
         feed_types = {e["type"] for e in scanned["/events"].json()["events"]}
         assert {"submission.released", "action.opened", "action.moved", "action.commented"} <= feed_types, feed_types

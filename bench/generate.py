@@ -85,6 +85,7 @@ CROSS JOIN LATERAL (SELECT s.visited_on + time '08:00' - interval '1 day'
 async def setup_branches(conn: asyncpg.Connection, org_id: UUID, branches: int) -> None:
     """`branches` more branches in REGIONS new regions (codes R01.., B0000..)."""
     await conn.execute(LOAD_BRANCHES, org_id, branches, REGIONS)
+    await conn.execute("ANALYZE regions, branches")
 
 
 async def grow(conn: asyncpg.Connection, org_id: UUID, *, version_id: UUID, inspector_id: UUID, admin_id: UUID,
@@ -105,9 +106,14 @@ async def grow(conn: asyncpg.Connection, org_id: UUID, *, version_id: UUID, insp
         async with conn.transaction():
             await phase("submissions", LOAD_SUBMISSIONS, org_id, version_id, inspector_id, admin_id, delta, end_day)
             await phase("new ids", NEW_SUBMISSIONS, org_id)
+            # Fresh rows have no statistics yet: without them the planner joins the step's submissions,
+            # revisions and items by nested loops (a first step straight to 100k ran > 10 min in items).
+            await phase("analyze", "ANALYZE new_subs, submissions, branches")
             await phase("revisions", STEP_REVISIONS, org_id)
+            await phase("analyze", "ANALYZE submission_revisions")
             await phase("items", STEP_ITEMS, org_id, [i[0] for i in ITEMS], [i[1] for i in ITEMS],
                         [i[2] for i in ITEMS])
+            await phase("analyze", "ANALYZE submission_items")
             await phase("photos", STEP_PHOTOS, PHOTOS_PER_SUBMISSION)
             await phase("actions", STEP_ACTIONS, end_day)
             await phase("visits", STEP_VISITS)

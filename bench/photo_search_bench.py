@@ -118,7 +118,7 @@ async def search_figures(conn: asyncpg.Connection, org: UUID, user: UUID, probes
     """The seal's search at the org's current size: rows examined, index entries, buffers and time per
     probe (EXPLAIN ANALYZE), recall on the planted probes, the real seal statement's time (12 pending
     photos sealed: they stay in the org) and the old scheme's candidates. Also used by bench/scale_bench.py."""
-    rows, entries, buffers, ms, old, missed = [], [], [], [], [], 0
+    rows, entries, buffers, reads, ms, old, missed = [], [], [], [], [], [], 0
     for probe, planted in await _probes(conn, org, probes, rng):
         raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {SEARCH}", org, probe, THRESHOLD)
         top = json.loads(raw)[0]
@@ -128,6 +128,7 @@ async def search_figures(conn: asyncpg.Connection, org: UUID, user: UUID, probes
                         + n.get("Rows Removed by Index Recheck", 0) for n in heap))
         entries.append(sum(n["Actual Rows"] for n in nodes if "Index Name" in n))
         buffers.append(top["Plan"].get("Shared Hit Blocks", 0) + top["Plan"].get("Shared Read Blocks", 0))
+        reads.append(top["Plan"].get("Shared Read Blocks", 0))  # not in shared_buffers: from the OS or disk
         ms.append(top["Execution Time"])
         if planted is not None:
             found = {r["id"] for r in await conn.fetch(SEARCH, org, probe, THRESHOLD)}
@@ -138,7 +139,7 @@ async def search_figures(conn: asyncpg.Connection, org: UUID, user: UUID, probes
         "probes": probes, "missed": missed,
         "rows_examined_median": statistics.median(rows), "rows_examined_max": max(rows),
         "index_entries_median": statistics.median(entries),
-        "buffers_median": statistics.median(buffers),
+        "buffers_median": statistics.median(buffers), "buffers_read_median": statistics.median(reads),
         "search_ms_median": round(statistics.median(ms), 2), "seal_ms_median": round(seal_ms, 2),
         "old_rows_examined_median": statistics.median(old),
     }

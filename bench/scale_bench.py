@@ -442,6 +442,8 @@ def report(results: list[dict[str, Any]], command: str, started: datetime, wall_
         row("reuse search: rows examined (median)", [r["seal"]["rows_examined_median"] for r in results], "{:g}",
             False),
         row("reuse search: buffers (median)", [r["seal"]["buffers_median"] for r in results], "{:g}"),
+        row("  of which read, not in shared_buffers", [r["seal"].get("buffers_read_median", 0) for r in results],
+            "{:g}", False),
         row("reuse search ms (median)", [r["seal"]["search_ms_median"] for r in results]),
     ]
     for name in first["reads"]:

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.photo_search_bench                        # 10k, 100k, 1M photos
     .venv/bin/python -m bench.photo_search_bench --sizes 10000,100000 --probes 10
+    .venv/bin/python -m bench.photo_search_bench --shared-buffers 2GB   # a production-sized buffer cache
+    .venv/bin/python -m bench.photo_search_bench --cold                 # restart Postgres before each size
 
 On a scratch database (embedded PostgreSQL in a temp dir, or a new database on the server named by
 DATABASE_URL), migrated to today's schema, one org's sealed submission photos with random 64-bit hashes
@@ -11,7 +13,11 @@ a stored photo's hash with up to 6 bits flipped, so the search must find it) it 
 
 - rows examined: photo rows the search read from the table (kept + removed by its distance filter),
 - index entries: entries the two half-index probes returned,
-- buffers: shared buffers touched by the search,
+- buffers: shared buffers touched by the search, and of those, read (not in shared_buffers: from the OS
+  page cache or disk). --cold restarts the embedded Postgres before each size's figures, so the photo
+  indexes start outside shared_buffers, as in a whole org whose other tables have pushed them out
+  (bench/scale_bench.py); --shared-buffers sets the embedded server's shared_buffers (default: the
+  server's own, 128MB),
 - search ms: median execution time (noisy, shared host: read the row counts),
 - seal ms: median of the real seal statement (photos/queries.py SEAL) on a pending photo,
 - and, for comparison, the rows the previous search (7 pieces of 9-10 bits, migration 0010) would have
@@ -33,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID, uuid4
@@ -145,7 +152,8 @@ async def search_figures(conn: asyncpg.Connection, org: UUID, user: UUID, probes
     }
 
 
-async def measure(dsn: str, sizes: list[int], probes: int, seed: int) -> list[dict[str, Any]]:
+async def measure(dsn: str, sizes: list[int], probes: int, seed: int,
+                  restart: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     conn = await asyncpg.connect(dsn)
     results = []
@@ -161,9 +169,14 @@ async def measure(dsn: str, sizes: list[int], probes: int, seed: int) -> list[di
             have = size
             await conn.execute("VACUUM ANALYZE photos")
             load_s = time.perf_counter() - started
+            if restart is not None:  # --cold: shared_buffers emptied, the OS page cache kept
+                await conn.close()
+                restart()
+                conn = await asyncpg.connect(dsn)
             figures = await search_figures(conn, org, user, probes, rng)
             have += 12
-            result = {"photos": size, "load_s": round(load_s, 1), **figures,
+            result = {"photos": size, "load_s": round(load_s, 1), "cold": restart is not None,
+                      "shared_buffers": await conn.fetchval("SHOW shared_buffers"), **figures,
                       "old_share_percent": round(100 * figures["old_rows_examined_median"] / size, 2)}
             print(json.dumps(result), flush=True)
             results.append(result)
@@ -173,12 +186,13 @@ async def measure(dsn: str, sizes: list[int], probes: int, seed: int) -> list[di
 
 
 def _table(results: list[dict[str, Any]]) -> str:
-    lines = ["| photos in the org | rows examined per seal (median / max) | index entries | buffers | search ms | "
-             "seal ms | before (7 pieces): rows examined | before: share |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| photos in the org | rows examined per seal (median / max) | index entries | buffers | of which read | "
+             "search ms | seal ms | before (7 pieces): rows examined | before: share |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         lines.append(f"| {r['photos']:,} | {r['rows_examined_median']:g} / {r['rows_examined_max']:g} | "
-                     f"{r['index_entries_median']:g} | {r['buffers_median']:g} | {r['search_ms_median']} | "
+                     f"{r['index_entries_median']:g} | {r['buffers_median']:g} | {r['buffers_read_median']:g} | "
+                     f"{r['search_ms_median']} | "
                      f"{r['seal_ms_median']} | {r['old_rows_examined_median']:,g} | {r['old_share_percent']} % |")
     return "\n".join(lines)
 
@@ -189,6 +203,8 @@ async def main() -> int:
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--port", type=int, default=None, help="embedded PostgreSQL port (default: a free one)")
+    parser.add_argument("--shared-buffers", default=None, help="embedded PostgreSQL shared_buffers, e.g. 2GB")
+    parser.add_argument("--cold", action="store_true", help="restart the embedded PostgreSQL before each size")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     name = f"bench_photos_{secrets.token_hex(4)}"
@@ -196,13 +212,24 @@ async def main() -> int:
         postgres = None
         server = os.environ.get("DATABASE_URL")
         if not server:
-            postgres = EmbeddedPostgres(Path(tmp) / "postgres", port=args.port)
+            settings = {"shared_buffers": args.shared_buffers} if args.shared_buffers else {}
+            postgres = EmbeddedPostgres(Path(tmp) / "postgres", port=args.port, settings=settings)
             server = postgres.start()
+        elif args.cold or args.shared_buffers:
+            parser.error("--cold and --shared-buffers need the embedded PostgreSQL (unset DATABASE_URL)")
+        restart: Callable[[], None] | None = None
+        if args.cold and postgres is not None:
+            embedded = postgres
+
+            def cold_restart() -> None:
+                embedded.stop()
+                embedded.start()
+            restart = cold_restart
         try:
             dsn = await create_database(server, name)
             try:
                 await migrate(dsn)
-                results = await measure(dsn, sizes, args.probes, args.seed)
+                results = await measure(dsn, sizes, args.probes, args.seed, restart)
             finally:
                 await drop_database(server, name)
         finally:

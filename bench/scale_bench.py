@@ -122,12 +122,13 @@ def ratio(largest: float, smallest: float) -> float | None:
 class PortedStack(LiveStack):
     """LiveStack with the engines on fixed ports (the bench's range), always embedded."""
 
-    def __init__(self, base_dir: Path, port_base: int) -> None:
+    def __init__(self, base_dir: Path, port_base: int, pg_settings: dict[str, str] | None = None) -> None:
         super().__init__(base_dir)
         self.port_base = port_base
+        self.pg_settings = pg_settings or {}
 
     def start(self) -> PortedStack:
-        self.postgres = EmbeddedPostgres(self.base_dir / "postgres", port=self.port_base)
+        self.postgres = EmbeddedPostgres(self.base_dir / "postgres", port=self.port_base, settings=self.pg_settings)
         self.server_dsn = self.postgres.start()
         self.seaweed = EmbeddedSeaweed(self.base_dir / "seaweed", bucket="inspect-scale")
         self.seaweed.ports = {name: self.port_base + 1 + i for i, name in enumerate(EmbeddedSeaweed.PORT_NAMES)}
@@ -511,6 +512,9 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=18600,
                         help="Postgres on it, SeaweedFS on the next 10, the app on +20")
     parser.add_argument("--statement-seconds", type=float, default=1800)
+    parser.add_argument("--shared-buffers", default=None,
+                        help="Postgres shared_buffers, e.g. 4GB (default: the server's 128MB; the run's command "
+                             "line is in its report)")
     parser.add_argument("--no-write", action="store_true", help="print only: no bench/results file, no RESULTS.md")
     args = parser.parse_args()
     try:
@@ -523,7 +527,8 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="inspect-scale-bench-"))
     results: list[dict[str, Any]] = []
     try:
-        with PortedStack(base, args.port_base) as stack:
+        pg_settings = {"shared_buffers": args.shared_buffers} if args.shared_buffers else {}
+        with PortedStack(base, args.port_base, pg_settings) as stack:
             world = asyncio.run(arrange_world(stack.database_url))
             ids = asyncio.run(world_ids(stack.database_url, world))
             for index, size in enumerate(sizes):

@@ -85,8 +85,10 @@ def _make_traversable(path: Path) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL cluster in `data_dir`, listening on 127.0.0.1 only, trust auth for local clients."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, settings: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir.resolve()
+        # Extra server settings (`-c name=value`), e.g. the benches' shared_buffers (issue #20).
+        self.settings = dict(settings or {})
         self.pgdata = self.data_dir / "pgdata"
         self.log = self.data_dir / "postgres.log"
         self.port = port or free_port()
@@ -133,6 +135,7 @@ class EmbeddedPostgres:
             # A server left running by a killed parent: stop it so it picks up our port.
             self._run("pg_ctl", "-D", str(self.pgdata), "stop", "-m", "fast", "-w", check=False)
         options = f"-p {self.port} -h 127.0.0.1 -k {self.pgdata} -c fsync=off -c max_connections=200"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         result = self._run(
             "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start",
             check=False,

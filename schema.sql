@@ -1684,6 +1684,12 @@ CREATE INDEX actions_id_idx ON public.actions USING btree (id);
 CREATE INDEX actions_org_due_idx ON public.actions USING btree (org_id, due_on, array_position(ARRAY['urgent'::text, 'high'::text, 'normal'::text, 'low'::text], priority), created_at, id);
 
 --
+-- Name: actions_pending_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX actions_pending_due_idx ON public.actions USING btree (org_id, due_on, array_position(ARRAY['urgent'::text, 'high'::text, 'normal'::text, 'low'::text], priority), created_at, id) WHERE (status = ANY (ARRAY['open'::text, 'in_progress'::text, 'reopened'::text]));
+
+--
 -- Name: actions_reminders_due; Type: INDEX; Schema: public; Owner: -
 --
 

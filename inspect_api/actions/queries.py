@@ -127,20 +127,37 @@ JOIN branches b ON b.org_id = a.org_id AND b.id = a.branch_id
 
 SELECT_ACTION: Final = f"SELECT {_COLUMNS} {JOINS} WHERE a.id = $4 AND {SCOPE}"
 
-SELECT_ACTIONS: Final = f"""
+_LIST: Final = f"""
 SELECT {_COLUMNS} {JOINS}
-WHERE {SCOPE}
+WHERE a.org_id = $1 AND {{branch_scope}}
+  AND ($3 = 'admin' OR s.status = 'released')
   AND ($4::uuid IS NULL OR a.branch_id = $4)
   AND ($5::uuid IS NULL OR b.region_id = $5)
   AND ($6::text IS NULL OR a.status = $6)
   AND ($7::text IS NULL OR a.form_key = $7)
-  AND (NOT $8 OR (a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date))
+  AND {{overdue}}
   AND ($9 OR $6::text = 'merged' OR a.status <> 'merged')
   AND (a.due_on, array_position(ARRAY['urgent', 'high', 'normal', 'low'], a.priority), a.created_at, a.id)
       > ($12::date, $13::int, $14::timestamptz, $15::uuid)  -- keyset (paging.py; migration 0043's index)
 ORDER BY a.due_on, array_position(ARRAY['urgent', 'high', 'normal', 'low'], a.priority), a.created_at, a.id
 LIMIT $10 OFFSET $11
 """
+_OVERDUE: Final = f"a.status IN {PENDING_SQL} AND a.due_on < (now() AT TIME ZONE b.timezone)::date"
+# SCOPE's condition on the branch, and the overdue filter when $8 asks for it.
+SELECT_ACTIONS: Final = _LIST.format(branch_scope="a.branch_id IN (SELECT visible_branch_ids($1, $2, $3))",
+                                     overdue=f"(NOT $8 OR ({_OVERDUE}))")
+# Overdue lists (GET /actions/overdue, ?overdue=true: only with $8 true), the same rows (issue #20):
+# SELECT_ACTIONS read every action of the org (a scan of the table, or of actions_org_due_idx from the
+# earliest due date, closed ones first) and sorted all the overdue ones before
+# the LIMIT: 380 ms at 1M submissions. Here the overdue test is plain conditions: the literal statuses imply
+# migration 0051's partial index on pending actions, in the list's order, and a due date before the UTC
+# day after tomorrow (a branch's local day is at most one past UTC's) bounds its range, so the scan reads
+# pending actions in order and stops at the LIMIT. The branch scope is the same set as a hashed filter:
+# `IS TRUE` keeps the planner from turning it into a join with visible_branch_ids (estimated at 1,000
+# rows, then joined by hash, which lost the order and sorted every overdue action of the org).
+SELECT_OVERDUE: Final = _LIST.format(
+    branch_scope="(a.branch_id IN (SELECT visible_branch_ids($1, $2, $3))) IS TRUE",
+    overdue=f"$8 AND {_OVERDUE} AND a.due_on < (now() AT TIME ZONE 'UTC')::date + 2")
 PRIORITY_RANK: Final = {"urgent": 1, "high": 2, "normal": 3, "low": 4}  # array_position in the ORDER BY
 ACTIONS_START: Final = (date(1, 1, 1), 0, datetime(1, 1, 1, tzinfo=UTC), UUID(int=0))
 
@@ -280,8 +297,9 @@ async def actions(
 ) -> list[ActionRow]:
     """`after`: (due_on, priority rank, created_at, id) the page starts after (ACTIONS_START: the start)."""
     rows = await conn.fetch(
-        SELECT_ACTIONS, org_id, user_id, role, filters.branch_id, filters.region_id, filters.status,
-        filters.form_key, filters.overdue_only, filters.include_merged, limit, offset, *after,
+        SELECT_OVERDUE if filters.overdue_only else SELECT_ACTIONS, org_id, user_id, role, filters.branch_id,
+        filters.region_id, filters.status, filters.form_key, filters.overdue_only, filters.include_merged, limit,
+        offset, *after,
     )
     return rows_to(ActionRow, rows)
 

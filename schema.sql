@@ -1894,12 +1894,6 @@ CREATE INDEX rollup_branch_periods_branch_idx ON public.rollup_branch_periods US
 CREATE INDEX score_rescores_submission_idx ON public.score_rescores USING btree (submission_id, id);
 
 --
--- Name: submissions_branch_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX submissions_branch_idx ON public.submissions USING btree (org_id, branch_id, visited_on);
-
---
 -- Name: submissions_inspector_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1910,6 +1904,18 @@ CREATE INDEX submissions_inspector_idx ON public.submissions USING btree (inspec
 --
 
 CREATE INDEX submissions_on_hold_idx ON public.submissions USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_org_branch_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_org_branch_visited_id_idx ON public.submissions USING btree (org_id, branch_id, visited_on, id);
+
+--
+-- Name: submissions_org_inspector_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_org_inspector_visited_id_idx ON public.submissions USING btree (org_id, inspector_id, visited_on, id);
 
 --
 -- Name: submissions_org_visited_id_idx; Type: INDEX; Schema: public; Owner: -

@@ -191,6 +191,7 @@ async def list_submissions(
             conn, principal.org_id, principal.user_id, principal.role,
             branch_id=branch_id, status=status, form_key=form_key, date_from=date_from, date_to=date_to,
             limit=limit + 1, offset=max(0, offset), after=start, with_integrity=with_integrity,
+            reviews_whole_org=principal.role == "reviewer" and not principal.region_ids,
         )
     page, cursor = next_page(rows, limit, SUBMISSIONS_KEYSET, lambda r: (r.visited_on, r.id))
     if with_integrity:  # the review queue: each row's proof-of-visit verdict beside it

@@ -62,6 +62,7 @@ from bench.harness import (
     submission,
 )
 from bench.reference_app import SCHEMA_SQL
+from bench.reporting import report_refusal
 from bench.validity import EXPECTED_STATUSES, RefusedRun, bodies_needed, run_problems
 from bench.wrk_runner import WrkResult, require_wrk, run_wrk
 
@@ -357,10 +358,7 @@ def main() -> int:
                 results["configs"].append(bench_config(stack, world, server, int(workers), args,
                                                        tuple(" ".join(extra).split())))
     except RefusedRun as refused:
-        print("\nREFUSED: this bench run is not valid, so it reports no figures or ratios:", file=sys.stderr)
-        for problem in refused.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_refusal(refused, withheld="figures or ratios")
     print(f"\nmachine: {results['machine']}  wall time {time.monotonic() - started:.0f}s")
     columns = [name for name in ENDPOINTS if name in results["configs"][0]["median_ok_rps"]]
     ratio_names = list(results["configs"][0]["ratios"])

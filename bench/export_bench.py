@@ -32,7 +32,6 @@ import platform
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 import time
 import zipfile
@@ -57,6 +56,7 @@ from bench.rankings_bench import (
     timed,
     wait_ready,
 )
+from bench.reporting import replace_section, report_refusal
 from bench.validity import RefusedRun, RunCounts, check_run
 from inspect_api.auth.passwords import hasher_for
 from inspect_api.forms.loader import load_seed_dir
@@ -270,12 +270,6 @@ def report(args: argparse.Namespace, facts: dict[str, object], figures: list[Exp
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = (pattern.sub(lambda _: text + "\n", current) if pattern.search(current)
-               else current.rstrip("\n") + "\n\n" + text + "\n")
-    RESULTS.write_text(updated, encoding="utf-8")
 
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -315,7 +309,7 @@ async def run(args: argparse.Namespace, server_dsn: str, deadline: Deadline) -> 
         text = report(args, facts, figures, (load_before, load_after), pg_version)
         print("\n" + text)
         if not args.no_write:
-            write_section(text)
+            replace_section(HEADING, text)
             print(f"wrote the section to {RESULTS.relative_to(REPO)}")
     finally:
         if server is not None:
@@ -346,10 +340,7 @@ def main() -> int:
     try:
         asyncio.run(run(args, server_dsn, deadline))
     except RefusedRun as refused:
-        print("\nREFUSED: this bench run is not valid, so it reports no figures:", file=sys.stderr)
-        for problem in refused.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_refusal(refused)
     finally:
         if postgres is not None:
             postgres.stop()

@@ -47,6 +47,7 @@ import asyncpg
 import httpx
 
 from bench.harness import stop_cleanly_on_sigterm
+from bench.reporting import replace_section, report_refusal
 from bench.validity import RefusedRun, RunCounts, check_run
 from inspect_api.auth.passwords import hasher_for
 from inspect_api.forms.loader import load_seed_dir
@@ -601,14 +602,6 @@ def report(args: argparse.Namespace, facts: dict[str, Any], results: dict[str, A
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
 
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -635,7 +628,7 @@ async def run(args: argparse.Namespace, server_dsn: str, deadline: Deadline) -> 
         text = report(args, facts, results, pg_version)
         print("\n" + text)
         if not args.no_write:
-            write_section(text)
+            replace_section(HEADING, text)
             print(f"wrote the section to {RESULTS.relative_to(REPO)}")
     finally:
         await drop_database(server_dsn, name)
@@ -667,10 +660,7 @@ def main() -> int:
     try:
         asyncio.run(run(args, server_dsn, deadline))
     except RefusedRun as refused:
-        print("\nREFUSED: this bench run is not valid, so it reports no figures:", file=sys.stderr)
-        for problem in refused.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_refusal(refused)
     finally:
         if postgres is not None:
             postgres.stop()

@@ -58,6 +58,7 @@ from bench.api_bench import prepare_intake_bodies
 from bench.harness import FORM_KEY, LiveStack, LiveWorld, ServerProcess, arrange_world, login, stop_cleanly_on_sigterm
 from bench.photo_search_bench import search_figures
 from bench.rankings_bench import StatusTally, machine
+from bench.reporting import replace_section, report_refusal
 from bench.validity import RefusedRun, RunCounts, check_run, duplicates
 from inspect_api.storage.embedded import EmbeddedPostgres, EmbeddedSeaweed
 from inspect_api.submissions.review import SUBMISSIONS_KEYSET
@@ -492,14 +493,6 @@ def report(results: list[dict[str, Any]], command: str, started: datetime, wall_
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
 
 
 def main() -> int:
@@ -534,10 +527,7 @@ def main() -> int:
             for index, size in enumerate(sizes):
                 results.append(measure_size(stack, world, ids, size, index, args))
     except RefusedRun as refused:
-        print("\nREFUSED: this bench run is not valid, so it reports no figures:", file=sys.stderr)
-        for problem in refused.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_refusal(refused)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     wall = time.perf_counter() - started
@@ -549,7 +539,7 @@ def main() -> int:
         stem.with_suffix(".json").write_text(json.dumps({"command": command, "results": results}, indent=2,
                                                         default=str))
         stem.with_suffix(".md").write_text(text)
-        write_section(text)
+        replace_section(HEADING, text)
         print(f"wrote {stem.relative_to(REPO)}.json/.md and the section in {RESULTS.relative_to(REPO)}")
     return 0
 

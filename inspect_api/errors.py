@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Annotated, Any, ClassVar, Final
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.config.app import AppConfig
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import ParameterKwarg
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -117,6 +120,53 @@ def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
     return _problem(exc.status_code, slug, exc.detail, extra, exc.headers)
 
 
+# Litestar's message for a required parameter that is absent; it carries no `key`, so without this the
+# problem named `body` for a missing ?form_key=.
+_MISSING_PARAMETER: Final = re.compile(r"^Missing required (query|header|cookie|path) parameter '([^']+)'")
+_PARAMETER_SOURCES: Final = frozenset({"query", "header", "cookie", "path"})
+
+
+def _parameter_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Handler argument -> the name the caller sent (`date_from` -> `from`)."""
+    handler = request.scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    names: dict[str, str] = {}
+    for argument, field in (signature.parameters.items() if signature is not None else ()):
+        declared = field.kwarg_definition
+        if isinstance(declared, ParameterKwarg):
+            alias = declared.name or declared.query or declared.header or declared.cookie
+            if alias and alias != argument:
+                names[argument] = alias
+    return names
+
+
+def _named_as_sent(request: Request[Any, Any, Any], exc: ValidationException) -> ValidationException:
+    """Litestar names a malformed parameter by the handler's argument (`date_from`) and a missing one not
+    at all; the caller knows them as `from` and `form_key`, so the problem names those."""
+    entries = exc.extra if isinstance(exc.extra, list) else []
+    if not entries and (missing := _MISSING_PARAMETER.match(exc.detail)):
+        entries = [{"key": missing[2], "message": "required", "source": missing[1]}]
+    names = _parameter_names(request)
+    renamed = [{**entry, "key": names.get(entry.get("key"), entry.get("key"))}
+               if isinstance(entry, dict) and entry.get("source") in _PARAMETER_SOURCES else entry
+               for entry in entries]
+    return ValidationException(detail=exc.detail, extra=renamed or exc.extra, headers=exc.headers)
+
+
+def _validation_problem(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    return _http_to_problem(_named_as_sent(request, exc)).to_response(request)
+
+
+class _ProblemDetailsNamingParameters(ProblemDetailsPlugin):
+    """Litestar's problem details plugin, plus a handler that names bad parameters as the caller sent
+    them (it needs the request's route handler, which the plugin's exception map does not get)."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        app_config.exception_handlers[ValidationException] = _validation_problem
+        return app_config
+
+
 def _unavailable_to_problem(exc: Exception) -> ProblemDetailsException:
     return _problem(503, "service-unavailable", f"a backing service is unavailable: {type(exc).__name__}")
 
@@ -149,7 +199,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     connection_errors: dict[type[Exception], Any] = {
         exc_type: _unavailable_to_problem for exc_type in _connection_errors()
     }
-    return ProblemDetailsPlugin(
+    return _ProblemDetailsNamingParameters(
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
             exception_to_problem_detail_map={

@@ -105,6 +105,22 @@ async def test_schema_and_domain_errors_share_one_shape(client: AsyncTestClient,
     assert problem["errors"][0]["row"] == 2
 
 
+async def test_a_parameter_error_names_the_parameter_as_sent(client: AsyncTestClient, world: World) -> None:
+    # Litestar names a malformed parameter by the handler's argument (date_from) and a missing one not at
+    # all (the problem said `body`); the caller sent `from` and left out `form_key`.
+    admin = await login_as(client, world.a.admin)
+    not_a_day = await client.get("/exports/submissions.csv", params={"form_key": FORM, "from": "2026-02-30"},
+                                 headers=admin)
+    problem = assert_problem(not_a_day, 400, "from")
+    assert {e["field"] for e in problem["errors"]} == {"from"} and problem["errors"][0]["source"] == "query"
+    no_form = await client.get("/exports/submissions.csv", headers=admin)
+    problem = assert_problem(no_form, 400, "form_key")
+    assert problem["errors"] == [{"field": "form_key", "message": "required", "source": "query"}]
+    not_an_id = await client.get("/exports/submissions.csv", params={"form_key": FORM, "branch_id": "x"},
+                                 headers=admin)
+    assert_problem(not_an_id, 400, "branch_id")
+
+
 async def test_the_schema_documents_one_problem_shape(client: AsyncTestClient) -> None:
     schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
     problem = schemas["Problem"]

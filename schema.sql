@@ -73,6 +73,48 @@ BEGIN
 END $$;
 
 --
+-- Name: detach_submission_months(date, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.detach_submission_months(before date, drop_detached boolean) RETURNS TABLE(month date, outcome text)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    cutoff date := date_trunc('month', before)::date;
+    part_name text;
+BEGIN
+    DELETE FROM submission_keys WHERE visited_on < cutoff;
+    DELETE FROM revision_keys WHERE visited_on < cutoff;
+    FOR part_name, month IN
+        SELECT c.relname, to_date(substr(c.relname, length('submissions_m') + 1), 'YYYY_MM')
+        FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+        WHERE h.inhparent = 'submissions'::regclass AND c.relname ~ '^submissions_m[0-9]{4}_[0-9]{2}$'
+        ORDER BY 2
+    LOOP
+        CONTINUE WHEN month >= cutoff;
+        -- Children first: a detached table keeps its foreign keys, which would still point into the
+        -- month its parent table is about to leave.
+        EXECUTE format('ALTER TABLE submission_items DETACH PARTITION %I', 'submission_items' || substr(part_name, 12));
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT submission_items_revision_fkey',
+                       'submission_items' || substr(part_name, 12));
+        EXECUTE format('ALTER TABLE submission_revisions DETACH PARTITION %I',
+                       'submission_revisions' || substr(part_name, 12));
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT submission_revisions_submission_fkey',
+                       'submission_revisions' || substr(part_name, 12));
+        EXECUTE format('ALTER TABLE submissions DETACH PARTITION %I', part_name);
+        IF drop_detached THEN
+            EXECUTE format('DROP TABLE %I, %I, %I', 'submission_items' || substr(part_name, 12),
+                           'submission_revisions' || substr(part_name, 12), part_name);
+            outcome := 'dropped';
+        ELSE
+            outcome := 'detached';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    DELETE FROM submissions WHERE visited_on < cutoff;
+END $_$;
+
+--
 -- Name: emit_event(uuid, text, uuid, uuid, uuid, jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -127,6 +169,40 @@ BEGIN
 END $$;
 
 --
+-- Name: ensure_submission_partitions(date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ensure_submission_partitions(first_month date, last_month date) RETURNS TABLE(month date, outcome text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    tbl text;
+BEGIN
+    FOR month IN
+        SELECT m::date FROM generate_series(date_trunc('month', first_month), date_trunc('month', last_month),
+                                            interval '1 month') AS m
+    LOOP
+        IF EXISTS (SELECT 1 FROM pg_inherits h
+                   WHERE h.inhparent = 'submissions'::regclass
+                     AND h.inhrelid = to_regclass('submissions' || to_char(month, '"_m"YYYY_MM'))) THEN
+            outcome := 'exists';
+        ELSIF to_regclass('submissions' || to_char(month, '"_m"YYYY_MM')) IS NOT NULL THEN
+            outcome := 'detached table in the way';  -- an archive of retention: dump and drop it first
+        ELSIF EXISTS (SELECT 1 FROM submissions_default d
+                      WHERE d.visited_on >= month AND d.visited_on < month + interval '1 month') THEN
+            outcome := 'rows in default';
+        ELSE
+            FOREACH tbl IN ARRAY ARRAY['submissions', 'submission_revisions', 'submission_items'] LOOP
+                EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                               tbl || to_char(month, '"_m"YYYY_MM'), tbl, month, (month + interval '1 month')::date);
+            END LOOP;
+            outcome := 'created';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+--
 -- Name: form_version_retired(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -154,9 +230,13 @@ BEGIN
         'stored', (SELECT to_jsonb(stored) FROM (
             SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
                    r.created_at, r.score_card,
-                   (SELECT s.inspector_id FROM submissions s WHERE s.id = r.submission_id) AS inspector_id
-            FROM submission_revisions r
-            WHERE r.org_id = in_org AND r.client_id = in_client
+                   (SELECT s.inspector_id FROM submissions s
+                    WHERE s.id = r.submission_id AND s.org_id = r.org_id AND s.visited_on = r.visited_on)
+                       AS inspector_id
+            -- revision_keys holds the one revision per client_id across every month (migrations/0052).
+            FROM revision_keys k
+            JOIN submission_revisions r ON r.id = k.revision_id AND r.org_id = k.org_id AND r.visited_on = k.visited_on
+            WHERE k.org_id = in_org AND k.client_id = in_client
         ) stored),
         'target', (SELECT to_jsonb(target) FROM (
             SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,
@@ -410,6 +490,45 @@ BEGIN
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+--
+-- Name: revision_keys_write(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.revision_keys_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO revision_keys (org_id, revision_id, visited_on, client_id)
+        VALUES (NEW.org_id, NEW.id, NEW.visited_on, NEW.client_id)
+        ON CONFLICT (org_id, revision_id)
+            DO UPDATE SET visited_on = EXCLUDED.visited_on, client_id = EXCLUDED.client_id;
+    ELSE
+        UPDATE revision_keys SET client_id = NEW.client_id WHERE org_id = NEW.org_id AND revision_id = NEW.id;
+    END IF;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: submission_keys_write(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.submission_keys_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO submission_keys (org_id, submission_id, visited_on, visit_id)
+        VALUES (NEW.org_id, NEW.id, NEW.visited_on, NEW.visit_id)
+        ON CONFLICT (org_id, submission_id)
+            DO UPDATE SET visited_on = EXCLUDED.visited_on, visit_id = EXCLUDED.visit_id;
+    ELSE
+        UPDATE submission_keys SET visit_id = NEW.visit_id
+        WHERE org_id = NEW.org_id AND submission_id = NEW.id;
+    END IF;
+    RETURN NULL;
 END $$;
 
 --
@@ -955,6 +1074,17 @@ CREATE TABLE public.review_comments (
 );
 
 --
+-- Name: revision_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.revision_keys (
+    org_id uuid NOT NULL,
+    revision_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    client_id uuid NOT NULL
+);
+
+--
 -- Name: rollup_branch_periods; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1047,7 +1177,85 @@ CREATE TABLE public.submission_items (
     status text NOT NULL,
     earned double precision NOT NULL,
     possible double precision NOT NULL,
+    org_id uuid NOT NULL,
+    visited_on date NOT NULL,
     CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+)
+PARTITION BY RANGE (visited_on);
+
+--
+-- Name: submission_items_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_items_default (
+    revision_id uuid NOT NULL,
+    item_key text NOT NULL,
+    section_key text NOT NULL,
+    status text NOT NULL,
+    earned double precision NOT NULL,
+    possible double precision NOT NULL,
+    org_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+);
+
+--
+-- Name: submission_items_m2026_12; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_items_m2026_12 (
+    revision_id uuid NOT NULL,
+    item_key text NOT NULL,
+    section_key text NOT NULL,
+    status text NOT NULL,
+    earned double precision NOT NULL,
+    possible double precision NOT NULL,
+    org_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+);
+
+--
+-- Name: submission_items_m2027_01; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_items_m2027_01 (
+    revision_id uuid NOT NULL,
+    item_key text NOT NULL,
+    section_key text NOT NULL,
+    status text NOT NULL,
+    earned double precision NOT NULL,
+    possible double precision NOT NULL,
+    org_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+);
+
+--
+-- Name: submission_items_m2027_02; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_items_m2027_02 (
+    revision_id uuid NOT NULL,
+    item_key text NOT NULL,
+    section_key text NOT NULL,
+    status text NOT NULL,
+    earned double precision NOT NULL,
+    possible double precision NOT NULL,
+    org_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_items_status_check CHECK ((status = ANY (ARRAY['pass'::text, 'fail'::text, 'partial'::text, 'na'::text, 'inapplicable'::text, 'unscored'::text])))
+);
+
+--
+-- Name: submission_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_keys (
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    visited_on date NOT NULL,
+    visit_id uuid
 );
 
 --
@@ -1071,6 +1279,136 @@ CREATE TABLE public.submission_revisions (
     comment text DEFAULT ''::text NOT NULL,
     proof jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
+    CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
+    CONSTRAINT submission_revisions_gps_latitude CHECK (((gps_latitude >= ('-90'::integer)::double precision) AND (gps_latitude <= (90)::double precision))),
+    CONSTRAINT submission_revisions_gps_longitude CHECK (((gps_longitude >= ('-180'::integer)::double precision) AND (gps_longitude <= (180)::double precision))),
+    CONSTRAINT submission_revisions_proof_object CHECK ((jsonb_typeof(proof) = 'object'::text)),
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0)),
+    CONSTRAINT submission_revisions_score_card_object CHECK ((jsonb_typeof(score_card) = 'object'::text))
+)
+PARTITION BY RANGE (visited_on);
+
+--
+-- Name: submission_revisions_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_revisions_default (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision integer NOT NULL,
+    client_id uuid NOT NULL,
+    request_hash text NOT NULL,
+    answers jsonb NOT NULL,
+    score_card jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    gps_latitude double precision,
+    gps_longitude double precision,
+    gps_accuracy_m double precision,
+    comment text DEFAULT ''::text NOT NULL,
+    proof jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
+    CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
+    CONSTRAINT submission_revisions_gps_latitude CHECK (((gps_latitude >= ('-90'::integer)::double precision) AND (gps_latitude <= (90)::double precision))),
+    CONSTRAINT submission_revisions_gps_longitude CHECK (((gps_longitude >= ('-180'::integer)::double precision) AND (gps_longitude <= (180)::double precision))),
+    CONSTRAINT submission_revisions_proof_object CHECK ((jsonb_typeof(proof) = 'object'::text)),
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0)),
+    CONSTRAINT submission_revisions_score_card_object CHECK ((jsonb_typeof(score_card) = 'object'::text))
+);
+
+--
+-- Name: submission_revisions_m2026_12; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_revisions_m2026_12 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision integer NOT NULL,
+    client_id uuid NOT NULL,
+    request_hash text NOT NULL,
+    answers jsonb NOT NULL,
+    score_card jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    gps_latitude double precision,
+    gps_longitude double precision,
+    gps_accuracy_m double precision,
+    comment text DEFAULT ''::text NOT NULL,
+    proof jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
+    CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
+    CONSTRAINT submission_revisions_gps_latitude CHECK (((gps_latitude >= ('-90'::integer)::double precision) AND (gps_latitude <= (90)::double precision))),
+    CONSTRAINT submission_revisions_gps_longitude CHECK (((gps_longitude >= ('-180'::integer)::double precision) AND (gps_longitude <= (180)::double precision))),
+    CONSTRAINT submission_revisions_proof_object CHECK ((jsonb_typeof(proof) = 'object'::text)),
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0)),
+    CONSTRAINT submission_revisions_score_card_object CHECK ((jsonb_typeof(score_card) = 'object'::text))
+);
+
+--
+-- Name: submission_revisions_m2027_01; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_revisions_m2027_01 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision integer NOT NULL,
+    client_id uuid NOT NULL,
+    request_hash text NOT NULL,
+    answers jsonb NOT NULL,
+    score_card jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    gps_latitude double precision,
+    gps_longitude double precision,
+    gps_accuracy_m double precision,
+    comment text DEFAULT ''::text NOT NULL,
+    proof jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    visited_on date NOT NULL,
+    CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
+    CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
+    CONSTRAINT submission_revisions_gps_latitude CHECK (((gps_latitude >= ('-90'::integer)::double precision) AND (gps_latitude <= (90)::double precision))),
+    CONSTRAINT submission_revisions_gps_longitude CHECK (((gps_longitude >= ('-180'::integer)::double precision) AND (gps_longitude <= (180)::double precision))),
+    CONSTRAINT submission_revisions_proof_object CHECK ((jsonb_typeof(proof) = 'object'::text)),
+    CONSTRAINT submission_revisions_revision_check CHECK ((revision > 0)),
+    CONSTRAINT submission_revisions_score_card_object CHECK ((jsonb_typeof(score_card) = 'object'::text))
+);
+
+--
+-- Name: submission_revisions_m2027_02; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_revisions_m2027_02 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    submission_id uuid NOT NULL,
+    revision integer NOT NULL,
+    client_id uuid NOT NULL,
+    request_hash text NOT NULL,
+    answers jsonb NOT NULL,
+    score_card jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    gps_latitude double precision,
+    gps_longitude double precision,
+    gps_accuracy_m double precision,
+    comment text DEFAULT ''::text NOT NULL,
+    proof jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    visited_on date NOT NULL,
     CONSTRAINT submission_revisions_answers_array CHECK ((jsonb_typeof(answers) = 'array'::text)),
     CONSTRAINT submission_revisions_finished_after_start CHECK ((finished_at >= started_at)),
     CONSTRAINT submission_revisions_gps_accuracy CHECK ((gps_accuracy_m >= (0)::double precision)),
@@ -1086,6 +1424,143 @@ CREATE TABLE public.submission_revisions (
 --
 
 CREATE TABLE public.submissions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    visit_id uuid,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    status text NOT NULL,
+    current_revision integer NOT NULL,
+    total_percent numeric(5,2),
+    passed boolean NOT NULL,
+    visited_on date NOT NULL,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    released_at timestamp with time zone,
+    reject_reason text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
+    CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
+    CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_hold_complete CHECK (((held_at IS NULL) = (hold_reason IS NULL))),
+    CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_released_not_held CHECK (((status <> 'released'::text) OR (held_at IS NULL))),
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
+)
+PARTITION BY RANGE (visited_on);
+
+--
+-- Name: submissions_default; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submissions_default (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    visit_id uuid,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    status text NOT NULL,
+    current_revision integer NOT NULL,
+    total_percent numeric(5,2),
+    passed boolean NOT NULL,
+    visited_on date NOT NULL,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    released_at timestamp with time zone,
+    reject_reason text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
+    CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
+    CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_hold_complete CHECK (((held_at IS NULL) = (hold_reason IS NULL))),
+    CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_released_not_held CHECK (((status <> 'released'::text) OR (held_at IS NULL))),
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
+);
+
+--
+-- Name: submissions_m2026_12; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submissions_m2026_12 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    visit_id uuid,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    status text NOT NULL,
+    current_revision integer NOT NULL,
+    total_percent numeric(5,2),
+    passed boolean NOT NULL,
+    visited_on date NOT NULL,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    released_at timestamp with time zone,
+    reject_reason text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
+    CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
+    CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_hold_complete CHECK (((held_at IS NULL) = (hold_reason IS NULL))),
+    CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_released_not_held CHECK (((status <> 'released'::text) OR (held_at IS NULL))),
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
+);
+
+--
+-- Name: submissions_m2027_01; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submissions_m2027_01 (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    branch_id uuid NOT NULL,
+    visit_id uuid,
+    form_version_id uuid NOT NULL,
+    inspector_id uuid NOT NULL,
+    mode text NOT NULL,
+    status text NOT NULL,
+    current_revision integer NOT NULL,
+    total_percent numeric(5,2),
+    passed boolean NOT NULL,
+    visited_on date NOT NULL,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    released_at timestamp with time zone,
+    reject_reason text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
+    CONSTRAINT submissions_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT submissions_check1 CHECK (((status <> 'rejected'::text) OR (reject_reason IS NOT NULL))),
+    CONSTRAINT submissions_current_revision_check CHECK ((current_revision > 0)),
+    CONSTRAINT submissions_hold_complete CHECK (((held_at IS NULL) = (hold_reason IS NULL))),
+    CONSTRAINT submissions_mode_check CHECK ((mode = ANY (ARRAY['mystery'::text, 'announced'::text, 'adhoc'::text]))),
+    CONSTRAINT submissions_released_not_held CHECK (((status <> 'released'::text) OR (held_at IS NULL))),
+    CONSTRAINT submissions_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'approved'::text, 'released'::text, 'rejected'::text])))
+);
+
+--
+-- Name: submissions_m2027_02; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submissions_m2027_02 (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     org_id uuid NOT NULL,
     branch_id uuid NOT NULL,
@@ -1285,6 +1760,78 @@ CREATE TABLE public.webhook_endpoints (
     CONSTRAINT webhook_endpoints_shape_check CHECK ((shape = ANY (ARRAY['admin'::text, 'branch_manager'::text]))),
     CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
 );
+
+--
+-- Name: submission_items_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items ATTACH PARTITION public.submission_items_default DEFAULT;
+
+--
+-- Name: submission_items_m2026_12; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items ATTACH PARTITION public.submission_items_m2026_12 FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+
+--
+-- Name: submission_items_m2027_01; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items ATTACH PARTITION public.submission_items_m2027_01 FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+
+--
+-- Name: submission_items_m2027_02; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items ATTACH PARTITION public.submission_items_m2027_02 FOR VALUES FROM ('2027-02-01') TO ('2027-03-01');
+
+--
+-- Name: submission_revisions_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions ATTACH PARTITION public.submission_revisions_default DEFAULT;
+
+--
+-- Name: submission_revisions_m2026_12; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions ATTACH PARTITION public.submission_revisions_m2026_12 FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+
+--
+-- Name: submission_revisions_m2027_01; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions ATTACH PARTITION public.submission_revisions_m2027_01 FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+
+--
+-- Name: submission_revisions_m2027_02; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions ATTACH PARTITION public.submission_revisions_m2027_02 FOR VALUES FROM ('2027-02-01') TO ('2027-03-01');
+
+--
+-- Name: submissions_default; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions ATTACH PARTITION public.submissions_default DEFAULT;
+
+--
+-- Name: submissions_m2026_12; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions ATTACH PARTITION public.submissions_m2026_12 FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+
+--
+-- Name: submissions_m2027_01; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions ATTACH PARTITION public.submissions_m2027_01 FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+
+--
+-- Name: submissions_m2027_02; Type: TABLE ATTACH; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions ATTACH PARTITION public.submissions_m2027_02 FOR VALUES FROM ('2027-02-01') TO ('2027-03-01');
 
 --
 -- Name: action_events id; Type: DEFAULT; Schema: public; Owner: -
@@ -1534,6 +2081,20 @@ ALTER TABLE ONLY public.review_comments
     ADD CONSTRAINT review_comments_pkey PRIMARY KEY (org_id, id);
 
 --
+-- Name: revision_keys revision_keys_client_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.revision_keys
+    ADD CONSTRAINT revision_keys_client_id_key UNIQUE (org_id, client_id);
+
+--
+-- Name: revision_keys revision_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.revision_keys
+    ADD CONSTRAINT revision_keys_pkey PRIMARY KEY (org_id, revision_id);
+
+--
 -- Name: rollup_branch_periods rollup_branch_periods_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1559,42 +2120,154 @@ ALTER TABLE ONLY public.score_rescores
 --
 
 ALTER TABLE ONLY public.submission_items
-    ADD CONSTRAINT submission_items_pkey PRIMARY KEY (revision_id, item_key);
+    ADD CONSTRAINT submission_items_pkey PRIMARY KEY (revision_id, item_key, org_id, visited_on);
 
 --
--- Name: submission_revisions submission_revisions_org_id_client_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: submission_items_default submission_items_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submission_revisions
-    ADD CONSTRAINT submission_revisions_org_id_client_id_key UNIQUE (org_id, client_id);
+ALTER TABLE ONLY public.submission_items_default
+    ADD CONSTRAINT submission_items_default_pkey PRIMARY KEY (revision_id, item_key, org_id, visited_on);
+
+--
+-- Name: submission_items_m2026_12 submission_items_m2026_12_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items_m2026_12
+    ADD CONSTRAINT submission_items_m2026_12_pkey PRIMARY KEY (revision_id, item_key, org_id, visited_on);
+
+--
+-- Name: submission_items_m2027_01 submission_items_m2027_01_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items_m2027_01
+    ADD CONSTRAINT submission_items_m2027_01_pkey PRIMARY KEY (revision_id, item_key, org_id, visited_on);
+
+--
+-- Name: submission_items_m2027_02 submission_items_m2027_02_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_items_m2027_02
+    ADD CONSTRAINT submission_items_m2027_02_pkey PRIMARY KEY (revision_id, item_key, org_id, visited_on);
+
+--
+-- Name: submission_keys submission_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_keys
+    ADD CONSTRAINT submission_keys_pkey PRIMARY KEY (org_id, submission_id);
+
+--
+-- Name: submission_keys submission_keys_visit_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_keys
+    ADD CONSTRAINT submission_keys_visit_key UNIQUE (org_id, visit_id);
 
 --
 -- Name: submission_revisions submission_revisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.submission_revisions
-    ADD CONSTRAINT submission_revisions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT submission_revisions_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submission_revisions_default submission_revisions_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_default
+    ADD CONSTRAINT submission_revisions_default_pkey PRIMARY KEY (id, org_id, visited_on);
 
 --
 -- Name: submission_revisions submission_revisions_submission_id_revision_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.submission_revisions
-    ADD CONSTRAINT submission_revisions_submission_id_revision_key UNIQUE (submission_id, revision);
+    ADD CONSTRAINT submission_revisions_submission_id_revision_key UNIQUE (submission_id, revision, org_id, visited_on);
 
 --
--- Name: submissions submissions_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: submission_revisions_default submission_revisions_default_submission_id_revision_org_id__key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submissions
-    ADD CONSTRAINT submissions_org_id_id_key UNIQUE (org_id, id);
+ALTER TABLE ONLY public.submission_revisions_default
+    ADD CONSTRAINT submission_revisions_default_submission_id_revision_org_id__key UNIQUE (submission_id, revision, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2026_12 submission_revisions_m2026_12_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2026_12
+    ADD CONSTRAINT submission_revisions_m2026_12_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2026_12 submission_revisions_m2026_12_submission_id_revision_org_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2026_12
+    ADD CONSTRAINT submission_revisions_m2026_12_submission_id_revision_org_id_key UNIQUE (submission_id, revision, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2027_01 submission_revisions_m2027_01_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2027_01
+    ADD CONSTRAINT submission_revisions_m2027_01_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2027_01 submission_revisions_m2027_01_submission_id_revision_org_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2027_01
+    ADD CONSTRAINT submission_revisions_m2027_01_submission_id_revision_org_id_key UNIQUE (submission_id, revision, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2027_02 submission_revisions_m2027_02_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2027_02
+    ADD CONSTRAINT submission_revisions_m2027_02_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submission_revisions_m2027_02 submission_revisions_m2027_02_submission_id_revision_org_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_revisions_m2027_02
+    ADD CONSTRAINT submission_revisions_m2027_02_submission_id_revision_org_id_key UNIQUE (submission_id, revision, org_id, visited_on);
 
 --
 -- Name: submissions submissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.submissions
-    ADD CONSTRAINT submissions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT submissions_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submissions_default submissions_default_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions_default
+    ADD CONSTRAINT submissions_default_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submissions_m2026_12 submissions_m2026_12_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions_m2026_12
+    ADD CONSTRAINT submissions_m2026_12_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submissions_m2027_01 submissions_m2027_01_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions_m2027_01
+    ADD CONSTRAINT submissions_m2027_01_pkey PRIMARY KEY (id, org_id, visited_on);
+
+--
+-- Name: submissions_m2027_02 submissions_m2027_02_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submissions_m2027_02
+    ADD CONSTRAINT submissions_m2027_02_pkey PRIMARY KEY (id, org_id, visited_on);
 
 --
 -- Name: user_branches user_branches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1882,6 +2555,12 @@ CREATE INDEX programmes_org_idx ON public.programmes USING btree (org_id, create
 CREATE INDEX review_comments_submission_idx ON public.review_comments USING btree (submission_id, created_at, id);
 
 --
+-- Name: revision_keys_visited_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX revision_keys_visited_idx ON public.revision_keys USING btree (visited_on);
+
+--
 -- Name: rollup_branch_periods_branch_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1894,46 +2573,190 @@ CREATE INDEX rollup_branch_periods_branch_idx ON public.rollup_branch_periods US
 CREATE INDEX score_rescores_submission_idx ON public.score_rescores USING btree (submission_id, id);
 
 --
+-- Name: submission_keys_visited_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submission_keys_visited_idx ON public.submission_keys USING btree (visited_on);
+
+--
 -- Name: submissions_inspector_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX submissions_inspector_idx ON public.submissions USING btree (inspector_id, submitted_at);
+CREATE INDEX submissions_inspector_idx ON ONLY public.submissions USING btree (inspector_id, submitted_at);
 
 --
--- Name: submissions_on_hold_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: submissions_default_inspector_id_submitted_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX submissions_on_hold_idx ON public.submissions USING btree (org_id) WHERE (held_at IS NOT NULL);
+CREATE INDEX submissions_default_inspector_id_submitted_at_idx ON public.submissions_default USING btree (inspector_id, submitted_at);
 
 --
 -- Name: submissions_org_branch_visited_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX submissions_org_branch_visited_id_idx ON public.submissions USING btree (org_id, branch_id, visited_on, id);
+CREATE INDEX submissions_org_branch_visited_id_idx ON ONLY public.submissions USING btree (org_id, branch_id, visited_on, id);
 
 --
--- Name: submissions_org_inspector_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: submissions_default_org_id_branch_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX submissions_org_inspector_visited_id_idx ON public.submissions USING btree (org_id, inspector_id, visited_on, id);
-
---
--- Name: submissions_org_visited_id_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX submissions_org_visited_id_idx ON public.submissions USING btree (org_id, visited_on, id);
+CREATE INDEX submissions_default_org_id_branch_id_visited_on_id_idx ON public.submissions_default USING btree (org_id, branch_id, visited_on, id);
 
 --
 -- Name: submissions_released_series_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX submissions_released_series_idx ON public.submissions USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+CREATE INDEX submissions_released_series_idx ON ONLY public.submissions USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
 
 --
--- Name: submissions_visit_key; Type: INDEX; Schema: public; Owner: -
+-- Name: submissions_default_org_id_branch_id_visited_on_released_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX submissions_visit_key ON public.submissions USING btree (visit_id) WHERE (visit_id IS NOT NULL);
+CREATE INDEX submissions_default_org_id_branch_id_visited_on_released_at_idx ON public.submissions_default USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+
+--
+-- Name: submissions_on_hold_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_on_hold_idx ON ONLY public.submissions USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_default_org_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_default_org_id_idx ON public.submissions_default USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_org_inspector_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_org_inspector_visited_id_idx ON ONLY public.submissions USING btree (org_id, inspector_id, visited_on, id);
+
+--
+-- Name: submissions_default_org_id_inspector_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_default_org_id_inspector_id_visited_on_id_idx ON public.submissions_default USING btree (org_id, inspector_id, visited_on, id);
+
+--
+-- Name: submissions_org_visited_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_org_visited_id_idx ON ONLY public.submissions USING btree (org_id, visited_on, id);
+
+--
+-- Name: submissions_default_org_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_default_org_id_visited_on_id_idx ON public.submissions_default USING btree (org_id, visited_on, id);
+
+--
+-- Name: submissions_m2026_12_inspector_id_submitted_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_inspector_id_submitted_at_idx ON public.submissions_m2026_12 USING btree (inspector_id, submitted_at);
+
+--
+-- Name: submissions_m2026_12_org_id_branch_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_org_id_branch_id_visited_on_id_idx ON public.submissions_m2026_12 USING btree (org_id, branch_id, visited_on, id);
+
+--
+-- Name: submissions_m2026_12_org_id_branch_id_visited_on_released_a_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_org_id_branch_id_visited_on_released_a_idx ON public.submissions_m2026_12 USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+
+--
+-- Name: submissions_m2026_12_org_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_org_id_idx ON public.submissions_m2026_12 USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_m2026_12_org_id_inspector_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_org_id_inspector_id_visited_on_id_idx ON public.submissions_m2026_12 USING btree (org_id, inspector_id, visited_on, id);
+
+--
+-- Name: submissions_m2026_12_org_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2026_12_org_id_visited_on_id_idx ON public.submissions_m2026_12 USING btree (org_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_01_inspector_id_submitted_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_inspector_id_submitted_at_idx ON public.submissions_m2027_01 USING btree (inspector_id, submitted_at);
+
+--
+-- Name: submissions_m2027_01_org_id_branch_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_org_id_branch_id_visited_on_id_idx ON public.submissions_m2027_01 USING btree (org_id, branch_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_01_org_id_branch_id_visited_on_released_a_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_org_id_branch_id_visited_on_released_a_idx ON public.submissions_m2027_01 USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+
+--
+-- Name: submissions_m2027_01_org_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_org_id_idx ON public.submissions_m2027_01 USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_m2027_01_org_id_inspector_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_org_id_inspector_id_visited_on_id_idx ON public.submissions_m2027_01 USING btree (org_id, inspector_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_01_org_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_01_org_id_visited_on_id_idx ON public.submissions_m2027_01 USING btree (org_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_02_inspector_id_submitted_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_inspector_id_submitted_at_idx ON public.submissions_m2027_02 USING btree (inspector_id, submitted_at);
+
+--
+-- Name: submissions_m2027_02_org_id_branch_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_org_id_branch_id_visited_on_id_idx ON public.submissions_m2027_02 USING btree (org_id, branch_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_02_org_id_branch_id_visited_on_released_a_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_org_id_branch_id_visited_on_released_a_idx ON public.submissions_m2027_02 USING btree (org_id, branch_id, visited_on, released_at) WHERE (status = 'released'::text);
+
+--
+-- Name: submissions_m2027_02_org_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_org_id_idx ON public.submissions_m2027_02 USING btree (org_id) WHERE (held_at IS NOT NULL);
+
+--
+-- Name: submissions_m2027_02_org_id_inspector_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_org_id_inspector_id_visited_on_id_idx ON public.submissions_m2027_02 USING btree (org_id, inspector_id, visited_on, id);
+
+--
+-- Name: submissions_m2027_02_org_id_visited_on_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submissions_m2027_02_org_id_visited_on_id_idx ON public.submissions_m2027_02 USING btree (org_id, visited_on, id);
 
 --
 -- Name: user_branches_branch_idx; Type: INDEX; Schema: public; Owner: -
@@ -2044,6 +2867,246 @@ CREATE INDEX webhook_endpoints_id_idx ON public.webhook_endpoints USING btree (i
 CREATE INDEX webhook_endpoints_org ON public.webhook_endpoints USING btree (org_id) WHERE enabled;
 
 --
+-- Name: submission_items_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_items_pkey ATTACH PARTITION public.submission_items_default_pkey;
+
+--
+-- Name: submission_items_m2026_12_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_items_pkey ATTACH PARTITION public.submission_items_m2026_12_pkey;
+
+--
+-- Name: submission_items_m2027_01_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_items_pkey ATTACH PARTITION public.submission_items_m2027_01_pkey;
+
+--
+-- Name: submission_items_m2027_02_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_items_pkey ATTACH PARTITION public.submission_items_m2027_02_pkey;
+
+--
+-- Name: submission_revisions_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_pkey ATTACH PARTITION public.submission_revisions_default_pkey;
+
+--
+-- Name: submission_revisions_default_submission_id_revision_org_id__key; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_submission_id_revision_key ATTACH PARTITION public.submission_revisions_default_submission_id_revision_org_id__key;
+
+--
+-- Name: submission_revisions_m2026_12_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_pkey ATTACH PARTITION public.submission_revisions_m2026_12_pkey;
+
+--
+-- Name: submission_revisions_m2026_12_submission_id_revision_org_id_key; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_submission_id_revision_key ATTACH PARTITION public.submission_revisions_m2026_12_submission_id_revision_org_id_key;
+
+--
+-- Name: submission_revisions_m2027_01_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_pkey ATTACH PARTITION public.submission_revisions_m2027_01_pkey;
+
+--
+-- Name: submission_revisions_m2027_01_submission_id_revision_org_id_key; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_submission_id_revision_key ATTACH PARTITION public.submission_revisions_m2027_01_submission_id_revision_org_id_key;
+
+--
+-- Name: submission_revisions_m2027_02_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_pkey ATTACH PARTITION public.submission_revisions_m2027_02_pkey;
+
+--
+-- Name: submission_revisions_m2027_02_submission_id_revision_org_id_key; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submission_revisions_submission_id_revision_key ATTACH PARTITION public.submission_revisions_m2027_02_submission_id_revision_org_id_key;
+
+--
+-- Name: submissions_default_inspector_id_submitted_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_inspector_idx ATTACH PARTITION public.submissions_default_inspector_id_submitted_at_idx;
+
+--
+-- Name: submissions_default_org_id_branch_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_branch_visited_id_idx ATTACH PARTITION public.submissions_default_org_id_branch_id_visited_on_id_idx;
+
+--
+-- Name: submissions_default_org_id_branch_id_visited_on_released_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_released_series_idx ATTACH PARTITION public.submissions_default_org_id_branch_id_visited_on_released_at_idx;
+
+--
+-- Name: submissions_default_org_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_on_hold_idx ATTACH PARTITION public.submissions_default_org_id_idx;
+
+--
+-- Name: submissions_default_org_id_inspector_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_inspector_visited_id_idx ATTACH PARTITION public.submissions_default_org_id_inspector_id_visited_on_id_idx;
+
+--
+-- Name: submissions_default_org_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_visited_id_idx ATTACH PARTITION public.submissions_default_org_id_visited_on_id_idx;
+
+--
+-- Name: submissions_default_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_pkey ATTACH PARTITION public.submissions_default_pkey;
+
+--
+-- Name: submissions_m2026_12_inspector_id_submitted_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_inspector_idx ATTACH PARTITION public.submissions_m2026_12_inspector_id_submitted_at_idx;
+
+--
+-- Name: submissions_m2026_12_org_id_branch_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_branch_visited_id_idx ATTACH PARTITION public.submissions_m2026_12_org_id_branch_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2026_12_org_id_branch_id_visited_on_released_a_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_released_series_idx ATTACH PARTITION public.submissions_m2026_12_org_id_branch_id_visited_on_released_a_idx;
+
+--
+-- Name: submissions_m2026_12_org_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_on_hold_idx ATTACH PARTITION public.submissions_m2026_12_org_id_idx;
+
+--
+-- Name: submissions_m2026_12_org_id_inspector_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_inspector_visited_id_idx ATTACH PARTITION public.submissions_m2026_12_org_id_inspector_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2026_12_org_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_visited_id_idx ATTACH PARTITION public.submissions_m2026_12_org_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2026_12_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_pkey ATTACH PARTITION public.submissions_m2026_12_pkey;
+
+--
+-- Name: submissions_m2027_01_inspector_id_submitted_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_inspector_idx ATTACH PARTITION public.submissions_m2027_01_inspector_id_submitted_at_idx;
+
+--
+-- Name: submissions_m2027_01_org_id_branch_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_branch_visited_id_idx ATTACH PARTITION public.submissions_m2027_01_org_id_branch_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_01_org_id_branch_id_visited_on_released_a_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_released_series_idx ATTACH PARTITION public.submissions_m2027_01_org_id_branch_id_visited_on_released_a_idx;
+
+--
+-- Name: submissions_m2027_01_org_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_on_hold_idx ATTACH PARTITION public.submissions_m2027_01_org_id_idx;
+
+--
+-- Name: submissions_m2027_01_org_id_inspector_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_inspector_visited_id_idx ATTACH PARTITION public.submissions_m2027_01_org_id_inspector_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_01_org_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_visited_id_idx ATTACH PARTITION public.submissions_m2027_01_org_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_01_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_pkey ATTACH PARTITION public.submissions_m2027_01_pkey;
+
+--
+-- Name: submissions_m2027_02_inspector_id_submitted_at_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_inspector_idx ATTACH PARTITION public.submissions_m2027_02_inspector_id_submitted_at_idx;
+
+--
+-- Name: submissions_m2027_02_org_id_branch_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_branch_visited_id_idx ATTACH PARTITION public.submissions_m2027_02_org_id_branch_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_02_org_id_branch_id_visited_on_released_a_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_released_series_idx ATTACH PARTITION public.submissions_m2027_02_org_id_branch_id_visited_on_released_a_idx;
+
+--
+-- Name: submissions_m2027_02_org_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_on_hold_idx ATTACH PARTITION public.submissions_m2027_02_org_id_idx;
+
+--
+-- Name: submissions_m2027_02_org_id_inspector_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_inspector_visited_id_idx ATTACH PARTITION public.submissions_m2027_02_org_id_inspector_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_02_org_id_visited_on_id_idx; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_org_visited_id_idx ATTACH PARTITION public.submissions_m2027_02_org_id_visited_on_id_idx;
+
+--
+-- Name: submissions_m2027_02_pkey; Type: INDEX ATTACH; Schema: public; Owner: -
+--
+
+ALTER INDEX public.submissions_pkey ATTACH PARTITION public.submissions_m2027_02_pkey;
+
+--
 -- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2086,6 +3149,12 @@ CREATE TRIGGER orgs_settings_updated AFTER UPDATE OF settings ON public.orgs FOR
 CREATE TRIGGER regions_updated AFTER UPDATE ON public.regions REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.bump_rankings_generation();
 
 --
+-- Name: submission_revisions revision_keys_write; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER revision_keys_write AFTER INSERT OR UPDATE OF client_id ON public.submission_revisions FOR EACH ROW EXECUTE FUNCTION public.revision_keys_write();
+
+--
 -- Name: rollup_branch_periods rollup_branch_periods_deleted; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2102,6 +3171,12 @@ CREATE TRIGGER rollup_branch_periods_inserted AFTER INSERT ON public.rollup_bran
 --
 
 CREATE TRIGGER rollup_branch_periods_updated AFTER UPDATE ON public.rollup_branch_periods REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION public.log_rankings_rollup_change();
+
+--
+-- Name: submissions submission_keys_write; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER submission_keys_write AFTER INSERT OR UPDATE OF visit_id ON public.submissions FOR EACH ROW EXECUTE FUNCTION public.submission_keys_write();
 
 --
 -- Name: submission_revisions submission_score_card_frozen; Type: TRIGGER; Schema: public; Owner: -
@@ -2154,11 +3229,11 @@ ALTER TABLE ONLY public.action_events
     ADD CONSTRAINT action_events_photo_id_fkey FOREIGN KEY (org_id, photo_id) REFERENCES public.photos(org_id, id);
 
 --
--- Name: action_events action_events_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: action_events action_events_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.action_events
-    ADD CONSTRAINT action_events_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
+    ADD CONSTRAINT action_events_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE SET NULL (submission_id);
 
 --
 -- Name: actions actions_assignee_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2182,18 +3257,18 @@ ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
 
 --
--- Name: actions actions_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: actions actions_revision_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT actions_revision_fkey FOREIGN KEY (org_id, revision_id) REFERENCES public.revision_keys(org_id, revision_id) ON DELETE CASCADE;
 
 --
--- Name: actions actions_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: actions actions_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.actions
-    ADD CONSTRAINT actions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT actions_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE CASCADE;
 
 --
 -- Name: appeal_photos appeal_photos_appeal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2231,11 +3306,11 @@ ALTER TABLE ONLY public.appeals
     ADD CONSTRAINT appeals_org_id_opened_by_fkey FOREIGN KEY (org_id, opened_by) REFERENCES public.users(org_id, id);
 
 --
--- Name: appeals appeals_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: appeals appeals_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.appeals
-    ADD CONSTRAINT appeals_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT appeals_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE CASCADE;
 
 --
 -- Name: branches branches_org_id_region_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2308,11 +3383,11 @@ ALTER TABLE ONLY public.photos
     ADD CONSTRAINT photos_org_id_uploaded_by_fkey FOREIGN KEY (org_id, uploaded_by) REFERENCES public.users(org_id, id);
 
 --
--- Name: photos photos_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: photos photos_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.photos
-    ADD CONSTRAINT photos_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE SET NULL;
+    ADD CONSTRAINT photos_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE SET NULL (submission_id);
 
 --
 -- Name: photos photos_visit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2399,11 +3474,18 @@ ALTER TABLE ONLY public.review_comments
     ADD CONSTRAINT review_comments_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 --
--- Name: review_comments review_comments_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: review_comments review_comments_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.review_comments
-    ADD CONSTRAINT review_comments_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT review_comments_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE CASCADE;
+
+--
+-- Name: revision_keys revision_keys_revision_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.revision_keys
+    ADD CONSTRAINT revision_keys_revision_fkey FOREIGN KEY (org_id, revision_id, visited_on) REFERENCES public.submission_revisions(org_id, id, visited_on) ON UPDATE CASCADE ON DELETE CASCADE;
 
 --
 -- Name: rollup_branch_periods rollup_branch_periods_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2434,59 +3516,66 @@ ALTER TABLE ONLY public.score_rescores
     ADD CONSTRAINT score_rescores_rescored_by_fkey FOREIGN KEY (org_id, rescored_by) REFERENCES public.users(org_id, id);
 
 --
--- Name: score_rescores score_rescores_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: score_rescores score_rescores_revision_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.score_rescores
-    ADD CONSTRAINT score_rescores_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT score_rescores_revision_fkey FOREIGN KEY (org_id, revision_id) REFERENCES public.revision_keys(org_id, revision_id) ON DELETE CASCADE;
 
 --
--- Name: score_rescores score_rescores_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: score_rescores score_rescores_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.score_rescores
-    ADD CONSTRAINT score_rescores_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+    ADD CONSTRAINT score_rescores_submission_fkey FOREIGN KEY (org_id, submission_id) REFERENCES public.submission_keys(org_id, submission_id) ON DELETE CASCADE;
 
 --
--- Name: submission_items submission_items_revision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: submission_items submission_items_revision_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submission_items
-    ADD CONSTRAINT submission_items_revision_id_fkey FOREIGN KEY (revision_id) REFERENCES public.submission_revisions(id) ON DELETE CASCADE;
+ALTER TABLE public.submission_items
+    ADD CONSTRAINT submission_items_revision_fkey FOREIGN KEY (org_id, revision_id, visited_on) REFERENCES public.submission_revisions(org_id, id, visited_on) ON UPDATE CASCADE ON DELETE CASCADE;
 
 --
--- Name: submission_revisions submission_revisions_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: submission_keys submission_keys_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submission_revisions
-    ADD CONSTRAINT submission_revisions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.submissions(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.submission_keys
+    ADD CONSTRAINT submission_keys_submission_fkey FOREIGN KEY (org_id, submission_id, visited_on) REFERENCES public.submissions(org_id, id, visited_on) ON UPDATE CASCADE ON DELETE CASCADE;
+
+--
+-- Name: submission_revisions submission_revisions_submission_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.submission_revisions
+    ADD CONSTRAINT submission_revisions_submission_fkey FOREIGN KEY (org_id, submission_id, visited_on) REFERENCES public.submissions(org_id, id, visited_on) ON UPDATE CASCADE ON DELETE CASCADE;
 
 --
 -- Name: submissions submissions_form_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submissions
+ALTER TABLE public.submissions
     ADD CONSTRAINT submissions_form_version_id_fkey FOREIGN KEY (form_version_id) REFERENCES public.form_versions(id);
 
 --
 -- Name: submissions submissions_org_id_branch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submissions
+ALTER TABLE public.submissions
     ADD CONSTRAINT submissions_org_id_branch_id_fkey FOREIGN KEY (org_id, branch_id) REFERENCES public.branches(org_id, id);
 
 --
 -- Name: submissions submissions_org_id_inspector_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submissions
+ALTER TABLE public.submissions
     ADD CONSTRAINT submissions_org_id_inspector_id_fkey FOREIGN KEY (org_id, inspector_id) REFERENCES public.users(org_id, id);
 
 --
 -- Name: submissions submissions_visit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.submissions
+ALTER TABLE public.submissions
     ADD CONSTRAINT submissions_visit_id_fkey FOREIGN KEY (org_id, visit_id) REFERENCES public.visits(org_id, id);
 
 --

@@ -45,6 +45,7 @@ import httpx
 
 from bench.harness import stop_cleanly_on_sigterm
 from bench.rankings_bench import (
+    ENSURE_MONTHS,
     FORM_KEY,
     ITEMS,
     LOAD_BRANCHES,
@@ -80,7 +81,7 @@ DOWNLOAD_CHUNK: Final = 1 << 20
 # it runs per row (uncorrelated, Postgres would run it once and every row would score alike).
 LOAD_SCORED_REVISIONS: Final = """
 INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers, score_card,
-                                  started_at, finished_at, proof)
+                                  started_at, finished_at, proof, visited_on)
 SELECT s.org_id, s.id, 1, gen_random_uuid(), 'bench', '[]'::jsonb,
        jsonb_build_object('items', (
            SELECT jsonb_agg(jsonb_build_object('key', k.item_key, 'status', v.status,
@@ -88,7 +89,7 @@ SELECT s.org_id, s.id, 1, gen_random_uuid(), 'bench', '[]'::jsonb,
            FROM unnest($2::text[], $3::float8[]) AS k (item_key, fail_rate)
            CROSS JOIN LATERAL (SELECT CASE WHEN random() < k.fail_rate AND s.id IS NOT NULL
                                            THEN 'fail' ELSE 'pass' END AS status) v)),
-       s.submitted_at - interval '20 minutes', s.submitted_at, '{}'::jsonb
+       s.submitted_at - interval '20 minutes', s.submitted_at, '{}'::jsonb, s.visited_on
 FROM submissions s WHERE s.org_id = $1
 """
 
@@ -208,6 +209,7 @@ async def load(dsn: str, branches: int, submissions: int, deadline: Deadline) ->
                 "INSERT INTO users (org_id, email, display_name, role, password_hash) "
                 "VALUES ($1, 'inspector@bench.test', 'Inspector', 'inspector', $2) RETURNING id", org_id, hashed)
             await conn.execute(LOAD_BRANCHES, org_id, branches, REGIONS)
+            await conn.execute(ENSURE_MONTHS, datetime.now(UTC).date())
             timings = {}
             _, timings["submissions"] = await timed("submissions", conn.execute(
                 LOAD_SUBMISSIONS, org_id, version_id, inspector_id, admin_id, submissions, datetime.now(UTC).date(),

@@ -18,7 +18,15 @@ from uuid import UUID
 
 import asyncpg
 
-from bench.rankings_bench import ITEMS, LOAD_BRANCHES, LOAD_ITEMS, LOAD_REVISIONS, LOAD_SUBMISSIONS, REGIONS
+from bench.rankings_bench import (
+    ENSURE_MONTHS,
+    ITEMS,
+    LOAD_BRANCHES,
+    LOAD_ITEMS,
+    LOAD_REVISIONS,
+    LOAD_SUBMISSIONS,
+    REGIONS,
+)
 from inspect_api.rankings.rollups import backfill
 
 PHOTOS_PER_SUBMISSION: Final = 1
@@ -103,6 +111,7 @@ async def grow(conn: asyncpg.Connection, org_id: UUID, *, version_id: UUID, insp
     have = await conn.fetchval("SELECT count(*) FROM submissions WHERE org_id = $1", org_id)
     delta = target - have
     if delta > 0:
+        await conn.execute(ENSURE_MONTHS, end_day)
         async with conn.transaction():
             await phase("submissions", LOAD_SUBMISSIONS, org_id, version_id, inspector_id, admin_id, delta, end_day)
             await phase("new ids", NEW_SUBMISSIONS, org_id)

@@ -32,6 +32,7 @@ from inspect_api.paging import FIRST_DAY, LAST_UUID
 from inspect_api.storage.embedded import EmbeddedPostgres
 from inspect_api.storage.migrations import migrate
 from inspect_api.storage.scratch import create_database, drop_database
+from inspect_api.submissions.partitions import is_partition_of
 from inspect_api.submissions.queries import SELECT_SUMMARIES
 
 PAGE: Final = 50
@@ -74,7 +75,7 @@ async def _run(conn: asyncpg.Connection, org: Any, admin: Any, offset: int, afte
     for _ in range(5):
         raw = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {SELECT_SUMMARIES}", *args)
         top = json.loads(raw)[0]
-        scans = [n for n in _nodes(top["Plan"]) if n.get("Relation Name") == "submissions"]
+        scans = [n for n in _nodes(top["Plan"]) if is_partition_of("submissions", n.get("Relation Name"))]
         rows_read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
         times.append(top["Execution Time"])
     ids = [r["id"] for r in await conn.fetch(SELECT_SUMMARIES, *args)]

@@ -94,6 +94,10 @@ JOIN r ON r.code = 'R' || lpad((g % $3 + 1)::text, 2, '0')
 """
 
 # Each branch gets a quality bias, each visit noise; dates spread over the two years before $6.
+# The monthly partitions (migrations/0052) for the two years LOAD_SUBMISSIONS spreads visits over, so the
+# loaded rows sit in their months as intake's would, not in the DEFAULT partition. $1 the last day.
+ENSURE_MONTHS: Final = "SELECT count(*) FROM ensure_submission_partitions($1::date - 730, $1::date)"
+
 LOAD_SUBMISSIONS: Final = """
 WITH b AS (
     SELECT (row_number() OVER (ORDER BY code) - 1)::int AS n, id, 55 + random() * 30 AS bias
@@ -113,15 +117,16 @@ CROSS JOIN LATERAL (SELECT round(least(100, greatest(0, b.bias + (g.noise - 0.5)
 
 LOAD_REVISIONS: Final = """
 INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers, score_card,
-                                  started_at, finished_at, proof)
+                                  started_at, finished_at, proof, visited_on)
 SELECT org_id, id, 1, gen_random_uuid(), 'bench', '[]'::jsonb, '{}'::jsonb,
-       submitted_at - interval '20 minutes', submitted_at, '{}'::jsonb
+       submitted_at - interval '20 minutes', submitted_at, '{}'::jsonb, visited_on
 FROM submissions WHERE org_id = $1
 """
 
 LOAD_ITEMS: Final = """
-INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
-SELECT r.id, k.item_key, k.section_key, CASE WHEN random() < k.fail_rate THEN 'fail' ELSE 'pass' END, 0, 1
+INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible, org_id, visited_on)
+SELECT r.id, k.item_key, k.section_key, CASE WHEN random() < k.fail_rate THEN 'fail' ELSE 'pass' END, 0, 1,
+       r.org_id, r.visited_on
 FROM submission_revisions r
 CROSS JOIN unnest($2::text[], $3::text[], $4::float8[]) AS k (item_key, section_key, fail_rate)
 WHERE r.org_id = $1
@@ -223,6 +228,7 @@ async def load(dsn: str, branches: int, submissions: int, end_day: date, deadlin
             "VALUES ($1, 'inspector@bench.test', 'Inspector', 'inspector', $2) RETURNING id", org_id, hashed)
         timings: dict[str, float] = {}
         await conn.execute(LOAD_BRANCHES, org_id, branches, REGIONS)
+        await conn.execute(ENSURE_MONTHS, end_day)
         _, timings["submissions"] = await timed("submissions", conn.execute(
             LOAD_SUBMISSIONS, org_id, version_id, inspector_id, admin_id, submissions, end_day,
             timeout=deadline.left()), deadline)

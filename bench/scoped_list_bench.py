@@ -35,6 +35,7 @@ from bench import generate
 from bench.harness import arrange_world
 from bench.scale_bench import PortedStack, parse_size, world_ids
 from inspect_api.paging import FIRST_DAY, LAST_UUID
+from inspect_api.submissions.partitions import is_partition_of
 from inspect_api.submissions.queries import SELECT_SUMMARIES, summaries_statement
 
 LIMIT = 26  # a page of 25 and the one that says there is a next page
@@ -46,7 +47,7 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def rows_read(plan: dict[str, Any]) -> int:
     return sum(int((n["Actual Rows"] + n.get("Rows Removed by Filter", 0)) * n["Actual Loops"])
-               for n in _nodes(plan) if n.get("Relation Name") == "submissions")
+               for n in _nodes(plan) if is_partition_of("submissions", n.get("Relation Name")))
 
 
 async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...], runs: int) -> dict[str, Any]:
@@ -56,7 +57,7 @@ async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...], run
         top = json.loads(raw)[0]
         times.append(top["Execution Time"])
         plan = top["Plan"]
-    scans = sorted({n["Index Name"] for n in _nodes(plan) if n.get("Relation Name") == "submissions"
+    scans = sorted({n["Index Name"] for n in _nodes(plan) if is_partition_of("submissions", n.get("Relation Name"))
                     and "Index Name" in n})
     return {"ms": statistics.median(times[1:]), "rows_read": rows_read(plan), "indexes": scans}
 

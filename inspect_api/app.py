@@ -44,6 +44,7 @@ from inspect_api.resources import (
 )
 from inspect_api.settings import Settings
 from inspect_api.storage.kv_store import PostgresStore
+from inspect_api.submissions import partitions as submission_partitions
 from inspect_api.submissions.hooks import on_correction, on_release
 from inspect_api.submissions.routes import routes as submission_routes
 from inspect_api.visits.routes import routes as visit_routes
@@ -90,6 +91,7 @@ def register_periodic_jobs() -> None:
     register_job(action_reminders.reminder_job())  # action.due_soon / action.overdue (ACTION_DUE_SOON_HOURS)
     for programme_job in programme_jobs.periodic_jobs():  # programmes.generate, visits.missed (#17)
         register_job(programme_job)
+    register_job(submission_partitions.partitions_job())  # the next months' partitions (migrations/0052)
 
 
 def create_app(settings: Settings) -> Litestar:

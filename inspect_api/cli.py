@@ -1,4 +1,5 @@
-"""`inspect-api` command: dev (embedded engines), serve, worker, migrate, seed, cleanup-uploads, create-org."""
+"""`inspect-api` command: dev (embedded engines), serve, worker, migrate, seed, cleanup-uploads, create-org,
+retention."""
 
 from __future__ import annotations
 
@@ -249,6 +250,37 @@ def cmd_create_org(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Detach (or drop) the months of submissions older than the kept ones; needs only DATABASE_URL."""
+    from datetime import UTC, datetime
+
+    from inspect_api.storage.db import create_pool
+    from inspect_api.submissions.partitions import detach_months_before, retention_cutoff
+
+    if not os.environ.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL: required but not set")
+    if args.keep_months < 1:
+        return _fail("--keep-months must be at least 1 (the current month is always kept)")
+    cutoff = retention_cutoff(datetime.now(UTC).date(), args.keep_months)
+
+    async def run() -> list[str]:
+        pool = await create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=1)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                months = await detach_months_before(conn, cutoff, drop=args.drop)
+            return [f"{m.month:%Y-%m}: {m.outcome}" for m in months]
+        finally:
+            await pool.close()
+
+    lines = asyncio.run(run())
+    print(f"submissions visited before {cutoff.isoformat()} removed from the live tables")
+    for line in lines:
+        print(line)
+    if lines and not args.drop:
+        print("detached months stay as tables named <table>_mYYYY_MM: dump them, then drop them")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inspect-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -284,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     create_org.add_argument("--slug", help="default: from the name (required when the name has no latin letters)")
     create_org.add_argument("--admin-name", help="the admin's display name (default: the e-mail's name)")
     create_org.set_defaults(handler=cmd_create_org)
+
+    retention = sub.add_parser("retention", help="detach (or --drop) the months of submissions before the kept ones")
+    retention.add_argument("--keep-months", type=int, required=True,
+                           help="months kept, the current one included (12: this month and the 11 before it)")
+    retention.add_argument("--drop", action="store_true", help="drop the detached months instead of keeping them")
+    retention.set_defaults(handler=cmd_retention)
 
     worker = sub.add_parser("worker", help="deliver webhooks, run periodic jobs (DATABASE_URL); any number at once")
     worker.add_argument("--batch", type=int, default=20, help="deliveries claimed (and sent concurrently) at a time")

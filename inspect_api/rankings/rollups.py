@@ -47,8 +47,8 @@ class ItemStatusRow(msgspec.Struct, frozen=True, kw_only=True):
 
 # The released revision's item results, read by the ScoreCard's own field names from its stored jsonb.
 INSERT_ITEMS: Final = """
-INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible)
-SELECT r.id, i.key, i.section, i.status, i.earned, i.possible
+INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible, org_id, visited_on)
+SELECT r.id, i.key, i.section, i.status, i.earned, i.possible, r.org_id, r.visited_on
 FROM submission_revisions r,
      jsonb_to_recordset(r.score_card -> 'items')
          AS i (key text, section text, status text, earned float8, possible float8)

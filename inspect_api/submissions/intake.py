@@ -45,8 +45,8 @@ from inspect_api.submissions.schemas import Receipt, SubmissionIn
 
 # A phone clock a little ahead of the server's is normal; an answer from the future is not.
 CLOCK_SKEW: Final = timedelta(minutes=10)
-IDEMPOTENCY_CONSTRAINT: Final = "submission_revisions_org_id_client_id_key"
-ONE_PER_VISIT_CONSTRAINT: Final = "submissions_visit_key"
+IDEMPOTENCY_CONSTRAINT: Final = "revision_keys_client_id_key"
+ONE_PER_VISIT_CONSTRAINT: Final = "submission_keys_visit_key"
 
 
 def request_hash(data: SubmissionIn) -> str:
@@ -326,6 +326,11 @@ async def _write(
             raise Conflict(f"visit {data.visit_id} already has a submission; correct it once it is rejected") from exc
         raise
     except queries.PhotosAttachedElsewhere as exc:
+        # A concurrent duplicate that committed first attached these photos; the client_id key is
+        # checked only at the statement's end (revision_keys, written by a trigger), after the photos.
+        stored = await queries.revision_by_client_id(conn, principal.org_id, data.client_id)
+        if stored is not None:
+            return _replay(stored, digest, principal.user_id)
         raise photos_taken(exc.photo_ids) from exc
     return _receipt(stored)
 

@@ -143,8 +143,10 @@ END
 SELECT_REVISION_BY_CLIENT_ID: Final = """
 SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
        r.created_at, r.score_card, s.inspector_id
-FROM submission_revisions r JOIN submissions s ON s.id = r.submission_id
-WHERE r.org_id = $1 AND r.client_id = $2
+FROM revision_keys k
+JOIN submission_revisions r ON r.id = k.revision_id AND r.org_id = k.org_id AND r.visited_on = k.visited_on
+JOIN submissions s ON s.id = r.submission_id AND s.org_id = r.org_id AND s.visited_on = r.visited_on
+WHERE k.org_id = $1 AND k.client_id = $2
 """
 
 # Everything intake reads, in one call and so one snapshot: the revision stored under this client_id
@@ -177,15 +179,17 @@ _REVISION_FIELDS: Final = """
     finished_at timestamptz, gps_latitude float8, gps_longitude float8, gps_accuracy_m float8, comment text,
     proof jsonb"""
 
-# The revision of the submission that a CTE named `submission` (id, org_id, current_revision) yields.
+# The revision of the submission that a CTE named `submission` (id, org_id, current_revision, visited_on)
+# yields; the revision lives in its submission's month (migrations/0052).
 # Nothing derived (per-item facts, follow-up actions) is written before the release: see hooks.py.
 _REVISION_CTE: Final = f"""
 revision AS (
     INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
-        score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof)
+        score_card, started_at, finished_at, gps_latitude, gps_longitude, gps_accuracy_m, comment, proof,
+        visited_on)
     SELECT submission.org_id, submission.id, submission.current_revision, r.client_id, r.request_hash,
            r.answers, r.score_card, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude,
-           r.gps_accuracy_m, r.comment, r.proof
+           r.gps_accuracy_m, r.comment, r.proof, submission.visited_on
     FROM submission, jsonb_to_record($1::jsonb -> 'revision') AS r ({_REVISION_FIELDS})
     RETURNING id, submission_id, revision, client_id, request_hash, created_at, score_card
 )"""
@@ -198,7 +202,7 @@ SELECT revision.submission_id, revision.id AS revision_id, revision.revision, re
 # A correction's revision, inside the caller's transaction (which updated the submission first).
 # $1 {"revision": {...}}, $2 the submission.
 WRITE_CORRECTION_REVISION: Final = f"""
-WITH submission AS (SELECT id, org_id, current_revision FROM submissions WHERE id = $2), {_REVISION_CTE}
+WITH submission AS (SELECT id, org_id, current_revision, visited_on FROM submissions WHERE id = $2), {_REVISION_CTE}
 {_RECEIPT}
 FROM revision
 """
@@ -216,7 +220,7 @@ WITH submission AS (
     FROM jsonb_to_record($1::jsonb -> 'submission') AS s (
         org_id uuid, branch_id uuid, visit_id uuid, form_version_id uuid, inspector_id uuid, mode text,
         revision int, total_percent numeric, passed boolean, visited_on date)
-    RETURNING id, org_id, current_revision, inspector_id, visit_id
+    RETURNING id, org_id, current_revision, inspector_id, visit_id, visited_on
 ), {_REVISION_CTE}, wanted AS (
     SELECT ARRAY(SELECT jsonb_array_elements_text($1::jsonb -> 'photo_ids')::uuid) AS ids
 ), attached AS (

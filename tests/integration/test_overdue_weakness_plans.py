@@ -37,8 +37,9 @@ async def _released(conn: asyncpg.Connection, world: World, branch: UUID) -> tup
         world.a.id, branch, world.form_version_id, world.a.inspector.id)
     revision = await conn.fetchval(
         """INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
-                                             score_card, started_at, finished_at, proof)
-           VALUES ($1, $2, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}') RETURNING id""",
+                                             score_card, started_at, finished_at, proof, visited_on)
+           SELECT $1, $2, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}', visited_on
+           FROM submissions WHERE id = $2 RETURNING id""",
         world.a.id, submission)
     return submission, revision
 

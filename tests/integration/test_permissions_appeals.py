@@ -54,8 +54,9 @@ async def released(conn: asyncpg.Connection, w: World, scope: str) -> UUID:
             org.id, branch(w, scope), w.form_version_id, org.inspector2.id, finished.date())
         await conn.execute(
             """INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
-                                                 score_card, started_at, finished_at, proof)
-               VALUES ($1, $2, 1, $3, 'h', '[]', $4, $5, $6, $7)""",
+                                                 score_card, started_at, finished_at, proof, visited_on)
+               SELECT $1, $2, 1, $3, 'h', '[]', $4, $5, $6, $7, visited_on
+               FROM submissions WHERE id = $2""",
             org.id, submission_id, uuid.uuid4(), CARD, finished - timedelta(minutes=20), finished, PROOF)
     return submission_id
 

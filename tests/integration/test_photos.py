@@ -70,8 +70,9 @@ async def make_submission(
         )
         revision_id = await conn.fetchval(
             """INSERT INTO submission_revisions (org_id, submission_id, revision, client_id, request_hash, answers,
-                                                 score_card, started_at, finished_at, proof)
-               VALUES ($1, $2, 1, $3, 'h', '[]', '{}', now(), now(), '{}') RETURNING id""",
+                                                 score_card, started_at, finished_at, proof, visited_on)
+               SELECT $1, $2, 1, $3, 'h', '[]', '{}', now(), now(), '{}', visited_on
+               FROM submissions WHERE id = $2 RETURNING id""",
             w.id, submission_id, uuid4(),
         )
     return submission_id, revision_id

@@ -21,6 +21,7 @@ from inspect_api.submissions.queries import (
     summaries_statement,
 )
 from tests.integration.factories import World, login_as
+from tests.integration.plans import index_parents, parent_index, scans_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -44,6 +45,7 @@ BRANCH_INDEXES = ("submissions_org_branch_visited_id_idx", "submissions_released
 
 async def _fill(db: asyncpg.Pool, world: World, rows: int = ROWS) -> None:
     a = world.a
+    await db.execute("SELECT ensure_submission_partitions(date '2026-06-01' - 400, date '2026-06-01')")
     await db.execute(INSERT_ROWS, a.id, a.b11, a.b12, a.b21, a.b22, world.form_version_id, a.own_form_version_id,
                      a.inspector.id, a.inspector2.id, rows)
     await db.execute("ANALYZE")  # all tables: stale statistics of earlier tests change the plan
@@ -55,12 +57,8 @@ async def _form_keys(db: asyncpg.Pool, world: World) -> list[str]:
     return sorted({r["key"] for r in rows})
 
 
-def _nodes(plan: dict) -> list[dict]:
-    return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]
-
-
 def _submission_scans(plan: dict) -> list[dict]:
-    return [n for n in _nodes(plan) if n.get("Relation Name") == "submissions"]
+    return scans_of(plan, "submissions")
 
 
 def _rows_read(scans: list[dict]) -> int:
@@ -151,6 +149,7 @@ async def test_scoped_deep_page_reads_about_a_page(world: World, db) -> None:
         (a.inspector2, None, SELECT_OWN_SUMMARIES, ("submissions_org_inspector_visited_id_idx",), 1),
     ]
     async with db.acquire() as conn:
+        parents = await index_parents(conn)
         for user, branches, statement, indexes, ranges in cases:
             if branches:
                 released = "" if user.role == "reviewer" else "AND status = 'released' "
@@ -166,20 +165,25 @@ async def test_scoped_deep_page_reads_about_a_page(world: World, db) -> None:
                 args = (a.id, user.id, user.role, None, None, None, None, None, 26, 0, *start, user.role == "reviewer")
                 raw = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *args)
                 scans = _submission_scans(json.loads(raw)[0]["Plan"])
-                assert len(scans) == 1, scans
-                scan = scans[0]
-                assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), scan
-                assert scan["Index Name"] in indexes, scan
-                assert scan["Scan Direction"] == "Backward", scan
-                # The range starts at the cursor: (visited_on, id) < cursor in the index condition, or (on
-                # the released rows' partial index, which has no id) visited_on <= the cursor's date there
-                # and the ids of that date sorted above it (Incremental Sort).
-                cond = scan["Index Cond"].replace("(s.", "(").replace(" s.", " ")
-                if start[0] != FIRST_DAY:  # (asyncpg sends FIRST_DAY as 'infinity')
-                    assert "ROW(visited_on, id) <" in cond or f"visited_on <= '{start[0].isoformat()}'" in cond, cond
-                assert scan["Actual Loops"] == ranges, scan
-                # About a page per range (the unreleased rows among them filtered), never the org's rows.
-                assert _rows_read(scans) <= ranges * 26 * 2, scan
+                assert len(scans) >= 14, scans  # one per month (migrations/0052) and the DEFAULT partition
+                for scan in scans:
+                    assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), scan
+                    # In a month of a few hundred rows the planner may walk the org's index of that month
+                    # instead: fine while it reads no more than a page there (the bound below holds).
+                    assert (parent_index(parents, scan) in indexes
+                            or _rows_read([scan]) <= ranges * 26 * 2), (scan["Relation Name"], scan["Index Name"])
+                    assert scan["Scan Direction"] == "Backward", scan
+                    # The range starts at the cursor: (visited_on, id) < cursor in the index condition, or
+                    # (on the released rows' partial index, which has no id) visited_on <= the cursor's
+                    # date there and the ids of that date sorted above it (Incremental Sort).
+                    cond = scan["Index Cond"].replace("(s.", "(").replace(" s.", " ")
+                    if start[0] != FIRST_DAY:  # (asyncpg sends FIRST_DAY as 'infinity')
+                        assert ("ROW(visited_on, id) <" in cond
+                                or f"visited_on <= '{start[0].isoformat()}'" in cond), cond
+                    assert scan["Actual Loops"] in (0, ranges), scan
+                # About a page per range (the unreleased rows among them filtered), never the org's rows;
+                # a Merge Append over the months also reads the first row of each month per range.
+                assert _rows_read(scans) <= ranges * (26 * 2 + len(scans)), scans
                 assert org_rows > 50 * _rows_read(scans)
                 # And the page is the one the org-wide statement answers.
                 want = await conn.fetch(SELECT_SUMMARIES, *args)

@@ -8,11 +8,9 @@ A table is distributable by org_id, with every join between org tables co-locate
 These tests read the catalog of the migrated schema and FAIL on any table or key that falls short,
 except the tables kept whole on every node (GLOBAL, Citus reference tables) and the two documented
 global lookups (GLOBAL_LOOKUPS). migrations/0046_org_keys.sql closed the gaps the report of
-2026-12-02 listed; docs/deployment.md ("Citus") says how a deployment distributes the tables.
-
-PENDING_0048: the submissions tables' own keys and the foreign keys that reference them belong to the
-partitioning migration (0048, which rebuilds those tables); they are tolerated until it lands, and a
-pending item that closed is printed (remove it then). Nothing else is tolerated.
+2026-12-02 listed, and 0052_submission_partitions.sql those of the submissions tables (rebuilt there
+as monthly partitions); docs/deployment.md ("Citus") says how a deployment distributes the tables.
+Nothing else is tolerated.
 """
 
 from __future__ import annotations
@@ -42,24 +40,6 @@ GLOBAL_LOOKUPS: Final[dict[str, str]] = {
     "users_email_key": "login by e-mail: one account per e-mail across orgs, found before its org is known",
     "device_session_tokens_token_hash_key": "a refresh token names no org; its hash finds the session",
 }
-
-# Closed by the partitioning migration (0048), not by 0046 (see the module docstring).
-PENDING_0048: Final = frozenset({
-    "no org_id: submission_items",
-    "primary key: submission_revisions", "primary key: submissions",
-    "unique key: submission_revisions.submission_revisions_submission_id_revision_key",
-    "unique key: submissions.submissions_visit_key",
-    "foreign key: action_events.action_events_submission_id_fkey -> submissions",
-    "foreign key: actions.actions_revision_id_fkey -> submission_revisions",
-    "foreign key: actions.actions_submission_id_fkey -> submissions",
-    "foreign key: appeals.appeals_submission_id_fkey -> submissions",
-    "foreign key: photos.photos_submission_id_fkey -> submissions",
-    "foreign key: review_comments.review_comments_submission_id_fkey -> submissions",
-    "foreign key: score_rescores.score_rescores_revision_id_fkey -> submission_revisions",
-    "foreign key: score_rescores.score_rescores_submission_id_fkey -> submissions",
-    "foreign key: submission_items.submission_items_revision_id_fkey -> submission_revisions",
-    "foreign key: submission_revisions.submission_revisions_submission_id_fkey -> submissions",
-})
 
 TABLES: Final = """
 SELECT c.relname AS name,
@@ -117,11 +97,7 @@ async def gaps(pool: asyncpg.Pool) -> set[str]:
 
 
 async def test_every_org_table_is_keyed_by_org_id(pool: asyncpg.Pool) -> None:
-    found = await gaps(pool)
-    closed = PENDING_0048 - found
-    if closed:
-        print("\npending items closed (remove them from PENDING_0048):", *sorted(closed), sep="\n  ")
-    assert sorted(found - PENDING_0048) == []
+    assert sorted(await gaps(pool)) == []
 
 
 async def test_global_tables_and_lookups_exist(pool: asyncpg.Pool) -> None:

@@ -280,8 +280,8 @@ async def test_a_client_leaving_mid_build_ends_the_export_and_removes_its_file(
         await conn.execute(INSERT_MANY, world.a.id, world.a.b11, fuel_catalogue.version_id, world.a.inspector.id,
                            reference_month(), rows)
         await conn.execute("""INSERT INTO submission_revisions (org_id, submission_id, revision, client_id,
-                                  request_hash, answers, score_card, started_at, finished_at, proof)
-                              SELECT org_id, id, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}'
+                                  request_hash, answers, score_card, started_at, finished_at, proof, visited_on)
+                              SELECT org_id, id, 1, gen_random_uuid(), 'h', '[]', '{}', now(), now(), '{}', visited_on
                               FROM submissions WHERE org_id = $1""", world.a.id)
     writing, release = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,9 +23,13 @@ BEGIN
         'stored', (SELECT to_jsonb(stored) FROM (
             SELECT r.submission_id, r.id AS revision_id, r.revision, r.client_id, r.request_hash,
                    r.created_at, r.score_card,
-                   (SELECT s.inspector_id FROM submissions s WHERE s.id = r.submission_id) AS inspector_id
-            FROM submission_revisions r
-            WHERE r.org_id = in_org AND r.client_id = in_client
+                   (SELECT s.inspector_id FROM submissions s
+                    WHERE s.id = r.submission_id AND s.org_id = r.org_id AND s.visited_on = r.visited_on)
+                       AS inspector_id
+            -- revision_keys holds the one revision per client_id across every month (migrations/0052).
+            FROM revision_keys k
+            JOIN submission_revisions r ON r.id = k.revision_id AND r.org_id = k.org_id AND r.visited_on = k.visited_on
+            WHERE k.org_id = in_org AND k.client_id = in_client
         ) stored),
         'target', (SELECT to_jsonb(target) FROM (
             SELECT v.id AS visit_id, v.branch_id, v.form_version_id, v.mode, v.window_start, v.window_end,

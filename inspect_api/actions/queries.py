@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from inspect_api.actions.lifecycle import PENDING, RECHECKABLE
-from inspect_api.storage.db import row_to, rows_to
+from inspect_api.storage.db import custom_plans, row_to, rows_to
 
 
 class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -302,12 +302,14 @@ async def actions(
     conn: asyncpg.Connection, org_id: UUID, user_id: UUID, role: str, filters: ListFilters, limit: int, offset: int,
     after: tuple[object, ...] = ACTIONS_START,
 ) -> list[ActionRow]:
-    """`after`: (due_on, priority rank, created_at, id) the page starts after (ACTIONS_START: the start)."""
-    rows = await conn.fetch(
-        SELECT_OVERDUE if filters.overdue_only else SELECT_ACTIONS, org_id, user_id, role, filters.branch_id,
-        filters.region_id, filters.status, filters.form_key, filters.overdue_only, filters.include_merged, limit,
-        offset, *after,
-    )
+    """`after`: (due_on, priority rank, created_at, id) the page starts after (ACTIONS_START: the start).
+    Planned per call (custom_plans): a generic plan of these optional filters sorts every match."""
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            SELECT_OVERDUE if filters.overdue_only else SELECT_ACTIONS, org_id, user_id, role, filters.branch_id,
+            filters.region_id, filters.status, filters.form_key, filters.overdue_only, filters.include_merged,
+            limit, offset, *after,
+        )
     return rows_to(ActionRow, rows)
 
 

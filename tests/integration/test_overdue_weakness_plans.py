@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from inspect_api.actions.queries import ACTIONS_START, SELECT_ACTIONS, SELECT_OVERDUE
+from inspect_api.actions.queries import ACTIONS_START, SELECT_ACTIONS, SELECT_OVERDUE, ListFilters, actions
 from inspect_api.rankings.queries import SELECT_ITEMS, SELECT_ORG_ITEMS, SELECT_ORG_VISITS, SELECT_VISITS
 from inspect_api.submissions.partitions import ensure_months, first_of_month
 from tests.integration.factories import World, login_as
@@ -266,3 +266,23 @@ async def test_org_weakness_reads_the_period_rows_alone(client, world: World, db
                               headers=headers)
     assert region.status_code == 200 and region.json()["visits"] == 6
     assert {i["item_key"]: i["applicable"] for i in region.json()["items"]}["item-3"] == 2 * 13
+
+
+GENERIC_PLANS = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1"
+
+
+async def test_overdue_list_is_planned_for_its_parameters_every_time(world: World, db) -> None:
+    """After five runs of a prepared statement PostgreSQL may switch to one generic plan; for this list's
+    optional filters it reads and sorts every overdue action (150 ms at 1M submissions against 5 ms).
+    queries.actions plans each call for its parameters: many calls on one connection, no generic plan."""
+    async with db.acquire() as conn:
+        await _arrange_actions(conn, world)
+        filters = ListFilters(overdue_only=True)
+        before = await conn.fetchrow(GENERIC_PLANS, SELECT_OVERDUE)  # other tests may have run it here
+        generic, custom = (before["generic_plans"], before["custom_plans"]) if before else (0, 0)
+        for _ in range(12):
+            rows = await actions(conn, world.a.id, world.a.admin.id, "admin", filters, 200, 0)
+        assert len(rows) == 200
+        after = await conn.fetchrow(GENERIC_PLANS, SELECT_OVERDUE)
+        assert after is not None and after["custom_plans"] - custom >= 12, after
+        assert after["generic_plans"] - generic == 0, after

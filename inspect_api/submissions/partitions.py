@@ -62,7 +62,9 @@ def retention_cutoff(today: date, keep_months: int) -> date:
     """The first day kept: the current month and the `keep_months - 1` before it."""
     if keep_months < 1:
         raise ValueError("keep_months must be at least 1 (the current month is always kept)")
-    return first_of_month(today, -(keep_months - 1))
+    # Any number of months is accepted: one reaching before year 1 keeps everything.
+    months_back = min(keep_months - 1, today.year * 12 + today.month - 1 - 12)
+    return first_of_month(today, -months_back)
 
 
 def partitions_job(every: timedelta = timedelta(hours=6)) -> PeriodicJob:

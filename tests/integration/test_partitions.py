@@ -277,4 +277,7 @@ async def test_retention_refuses_to_keep_no_month(monkeypatch: pytest.MonkeyPatc
         retention_cutoff(date(2026, 12, 2), 0)
     assert retention_cutoff(date(2026, 12, 2), 1) == date(2026, 12, 1)
     assert retention_cutoff(date(2026, 1, 31), 3) == date(2025, 11, 1)
+    assert retention_cutoff(date(2026, 12, 2), 10**9) == date(1, 1, 1)  # keeps everything, no error
+    assert await asyncio.to_thread(cli.main, ["retention", "--keep-months", str(10**9)]) == 0
+    assert "before 0001-01-01" in capsys.readouterr().out
 

@@ -88,16 +88,30 @@ a.disputed_revision, (dr.score_card ->> 'total_percent')::float8 AS disputed_tot
 a.corrected_revision, (cr.score_card ->> 'total_percent')::float8 AS corrected_total,
 (cr.score_card ->> 'passed')::boolean AS corrected_passed, {_ITEM_STATUS.format(r="cr")} AS corrected_item_status
 """
+# The appeal's submission through its key row (one probe of submission_keys) and then the one month
+# partition that holds it; its revisions live in the same month (migrations/0052). `LIMIT 1` keeps each a
+# per-row lookup, so the executor prunes to the month k.visited_on names (as actions/queries.py JOINS).
+# Joined by id alone, each appeal probed every month's index (28 at two years), or the planner hashed
+# every month whole: tests/integration/test_appeal_plans.py.
 _JOINS: Final = """
 FROM appeals a
-JOIN submissions s ON s.id = a.submission_id AND s.org_id = a.org_id
+JOIN submission_keys k ON k.org_id = a.org_id AND k.submission_id = a.submission_id
+CROSS JOIN LATERAL (SELECT s.visited_on, s.status, s.form_version_id FROM submissions s
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) s
 JOIN branches b ON b.org_id = a.org_id AND b.id = a.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 JOIN users ou ON ou.org_id = a.org_id AND ou.id = a.opened_by
 LEFT JOIN users du ON du.org_id = a.org_id AND du.id = a.decided_by
-JOIN submission_revisions dr ON dr.submission_id = a.submission_id AND dr.revision = a.disputed_revision
-LEFT JOIN submission_revisions cr ON cr.submission_id = a.submission_id AND cr.revision = a.corrected_revision
+CROSS JOIN LATERAL (SELECT dr.score_card FROM submission_revisions dr
+                    WHERE dr.org_id = k.org_id AND dr.submission_id = k.submission_id
+                      AND dr.visited_on = k.visited_on AND dr.revision = a.disputed_revision
+                    LIMIT 1) dr
+LEFT JOIN LATERAL (SELECT cr.score_card FROM submission_revisions cr
+                   WHERE cr.org_id = k.org_id AND cr.submission_id = k.submission_id
+                     AND cr.visited_on = k.visited_on AND cr.revision = a.corrected_revision
+                   LIMIT 1) cr ON true
 """
 
 SELECT_APPEAL: Final = f"SELECT {_COLUMNS} {_JOINS} WHERE a.id = $4 AND {SCOPE}"
@@ -114,11 +128,18 @@ LIMIT $7 OFFSET $8
 
 SELECT_DISPUTED_CARD: Final = f"SELECT dr.score_card {_JOINS} WHERE a.id = $4 AND {SCOPE}"
 
+# The submission and its current revision from the one month its key row names (as _JOINS).
 SELECT_TARGET: Final = """
 SELECT s.id, s.branch_id, s.current_revision, r.score_card
-FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-WHERE s.org_id = $1 AND s.id = $4 AND s.status = 'released'
+FROM submission_keys k
+CROSS JOIN LATERAL (SELECT s.id, s.branch_id, s.current_revision, s.status FROM submissions s
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) s
+CROSS JOIN LATERAL (SELECT r.score_card FROM submission_revisions r
+                    WHERE r.org_id = k.org_id AND r.submission_id = k.submission_id
+                      AND r.visited_on = k.visited_on AND r.revision = s.current_revision
+                    LIMIT 1) r
+WHERE k.org_id = $1 AND k.submission_id = $4 AND s.status = 'released'
   AND s.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
 """
 
@@ -137,9 +158,10 @@ INSERT_PHOTOS: Final = """
 INSERT INTO appeal_photos (org_id, appeal_id, photo_id) SELECT $3, $1, unnest($2::uuid[])
 """
 
+# The key row stands for the submission (its foreign key holds it to one): no probe of every month.
 LOCK_APPEAL: Final = """
 SELECT a.id, a.submission_id, a.branch_id, a.item_key, a.status
-FROM appeals a JOIN submissions s ON s.id = a.submission_id
+FROM appeals a JOIN submission_keys k ON k.org_id = a.org_id AND k.submission_id = a.submission_id
 WHERE a.id = $4 AND a.org_id = $1 AND a.branch_id IN (SELECT visible_branch_ids($1, $2, $3))
 FOR UPDATE OF a
 """

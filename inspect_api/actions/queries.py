@@ -228,7 +228,10 @@ RETURNING action_id
 SELECT_RECHECK_CANDIDATES: Final = f"""
 SELECT a.id, a.item_key, a.status, i.status AS item_status
 FROM actions a
-JOIN submissions s ON s.id = a.submission_id
+JOIN submission_keys k ON k.org_id = a.org_id AND k.submission_id = a.submission_id
+CROSS JOIN LATERAL (SELECT s.id, s.status, s.visited_on, s.released_at FROM submissions s
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) s  -- each candidate's submission from its one month, as JOINS
 JOIN (SELECT i.key, i.status
       FROM submission_revisions r, jsonb_to_recordset(r.score_card -> 'items') AS i (key text, status text)
       WHERE r.id = $6) i ON i.key = a.item_key AND i.status IN ('pass', 'fail')

@@ -1,7 +1,9 @@
 """CPU time per component during a load run, read from /proc: where a request's cost is paid.
 
 Components: the server under test (its process tree), PostgreSQL (the bench's postmaster and its
-children: backends, WAL writer, ...), the S3 gateway (the bench's weed process tree) and the load
+children: backends, WAL writer, ...; also split into its client backends, the connections that run the
+requests' statements, and its background processes: checkpointer, WAL writer, autovacuum, the
+postmaster itself), the S3 gateway (the bench's weed process tree) and the load
 generator (wrk, a child of the bench process: counted through RUSAGE_CHILDREN once it has exited).
 Other processes on the machine (another engine stack, tests) are not counted. With an external
 DATABASE_URL / S3 the Postgres / S3 figures stay 0.
@@ -12,13 +14,30 @@ its cost here and not in a Python profile.
 from __future__ import annotations
 
 import os
+import re
 import resource
 from collections.abc import Collection
 from pathlib import Path
 from typing import Final
 
-COMPONENTS: Final = ("server", "postgres", "s3", "wrk")
+COMPONENTS: Final = ("server", "postgres", "postgres_clients", "postgres_background", "s3", "wrk")
 _TICKS: Final = os.sysconf("SC_CLK_TCK")
+# A client backend's title: "postgres: [<cluster_name>: ]<user> <database> <host>(<port>) <state>"
+# (or "[local]" for a socket); background processes are "postgres: [<cluster_name>: ]checkpointer" etc.
+_CLIENT_TITLE: Final = re.compile(r"^postgres: (\S+: )?\S+ \S+ (\[local\]|\S+\(\d+\))")
+
+
+def is_client_title(title: str) -> bool:
+    return _CLIENT_TITLE.match(title) is not None
+
+
+def is_client_backend(pid: int) -> bool:
+    """Whether a Postgres process serves a client connection (by its process title)."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return is_client_title(title)
 
 
 def _cpu_seconds(pid: int) -> tuple[str, float] | None:
@@ -63,6 +82,8 @@ def snapshot(server_pids: Collection[int], *, postgres_root: int | None, s3_root
             found = _cpu_seconds(pid)
             if found is not None:
                 totals[component] += found[1]
+                if component == "postgres":
+                    totals["postgres_clients" if is_client_backend(pid) else "postgres_background"] += found[1]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # finished wrk runs (and other children)
     totals["wrk"] = children.ru_utime + children.ru_stime
     return totals

@@ -71,9 +71,15 @@ def _fake(size: int, scale: float) -> dict[str, object]:
         "size": size, "counts": {"submissions": size, "branches": 2001}, "load_timings_s": {"submissions": 1.0},
         "phase_s": {"load": 2.0, "intake": 3.0}, "load_average": [1.0, 1.1],
         "seal": {"seal_ms_median": 10.0 * scale, "rows_examined_median": 1, "buffers_median": 12037,
-                 "search_ms_median": 8.0},
-        "intake": {"cpu_ms_total": 4.0 * scale, "cpu_ms": {"server": 2.0, "postgres": 2.0 * scale},
-                   "prepare_cpu_ms_per_photo": {"server": 50.0, "postgres": 5.0, "s3": 1.0}, "requests": 150},
+                 "search_ms_median": 8.0,
+                 "after_load": {"seal_ms_median": 30.0 * scale, "search_ms_median": 20.0, "buffers_read_median": 600}},
+        "intake": {"cpu_ms_total": 4.0 * scale,
+                   "cpu_ms": {"server": 2.0, "postgres": 2.5 * scale, "postgres_clients": 2.0 * scale,
+                              "postgres_background": 0.5 * scale},
+                   "prepare_cpu_ms_per_photo": {"server": 50.0, "postgres": 5.0, "postgres_clients": 5.0, "s3": 1.0},
+                   "requests": 150,
+                   "rounds": [{"cpu_ms_total": 3.9 * scale}, {"cpu_ms_total": 4.0 * scale},
+                              {"cpu_ms_total": 4.4 * scale}]},
         "reads": {"GET /rankings": read},
         "export": {"rows": size, "seconds": 1.0, "rows_per_s": size, "rss_peak_sampled_mb": 120.0, "vmhwm_mb": 121.0},
     }
@@ -86,7 +92,29 @@ def test_report_names_goals_and_ratios() -> None:
 
     text = report([_fake(10_000, 1.0), _fake(1_000_000, 1.5)], "cmd", datetime.now(UTC), 60.0)
     assert text.startswith(HEADING)
-    assert "| intake CPU ms / request, server + Postgres | 4.00 | 6.00 | 1.50x |" in text
+    assert "| intake CPU ms / request, server + Postgres backends (median of rounds) | 4.00 | 6.00 | 1.50x |" in text
+    assert "| seal statement ms, first pass after the load | 30.00 | 45.00 | 1.50x |" in text
     assert "intake CPU 1.50x of 10k (not met" in text
+    assert "seal statement 1.50x (not met" in text
     assert "slowest read p95 7.5 ms (GET /rankings; met" in text
     assert "peak RSS 121 MB (met" in text
+
+
+@pytest.mark.parametrize(("title", "client"), [
+    ("postgres: postgres inspect_live_1 127.0.0.1(43210) idle", True),
+    ("postgres: postgres inspect_live_1 127.0.0.1(43210) INSERT", True),
+    ("postgres: 15/main: postgres postgres 127.0.0.1(44728) SELECT", True),  # with cluster_name
+    ("postgres: app db [local] idle in transaction", True),
+    ("postgres: checkpointer ", False),
+    ("postgres: background writer ", False),
+    ("postgres: 15/main: background writer", False),
+    ("postgres: autovacuum worker inspect_live_1", False),
+    ("postgres: walwriter", False),
+    ("/opt/pg/bin/postgres -D /tmp/pgdata -p 5432", False),
+])
+def test_postgres_processes_split_into_client_backends_and_background(title: str, client: bool) -> None:
+    """bench/cpu_split.py counts intake's statements on the client backends, apart from the checkpoint
+    and autovacuum work a bulk load leaves behind (bench/scale_bench.py)."""
+    from bench.cpu_split import is_client_title
+
+    assert is_client_title(title) is client

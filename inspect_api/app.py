@@ -29,6 +29,7 @@ from inspect_api.openapi import SCHEMA_PATH, StrictStructSchemaPlugin, docs_asse
 from inspect_api.org.routes import routes as org_routes
 from inspect_api.params import DAY_RANGE
 from inspect_api.photos.routes import routes as photo_routes
+from inspect_api.process_memory import limit_malloc_arenas
 from inspect_api.programmes import jobs as programme_jobs
 from inspect_api.programmes.routes import routes as programme_routes
 from inspect_api.rankings import rollups
@@ -96,6 +97,7 @@ def register_periodic_jobs() -> None:
 
 def create_app(settings: Settings) -> Litestar:
     """Build the app; the DB pool and S3 client open in its lifespan."""
+    limit_malloc_arenas()  # before the worker's threads start (process_memory.py)
     jwt_auth = build_jwt_auth(settings)  # bearer tokens + the role check on every route (auth/guards.py)
     register_release_hooks()
     app = Litestar(

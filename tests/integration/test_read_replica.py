@@ -38,7 +38,6 @@ from tests.integration.releases import (
 )
 from tests.integration.shared import fast_settings
 
-STANDBY_PORT: Final = 18620  # this task's port range (18600-18699)
 WAIT_SECONDS: Final = 60.0
 
 
@@ -48,7 +47,7 @@ async def standby_url(engines, settings: Settings, tmp_path: Path, db: asyncpg.P
     if engines.postgres is None:
         pytest.skip("the primary is an external server (DATABASE_URL): no local pg_basebackup")
     primary: EmbeddedPostgres = engines.postgres
-    standby = EmbeddedPostgres(tmp_path / "standby", port=STANDBY_PORT)
+    standby = EmbeddedPostgres(tmp_path / "standby")  # a free port: nothing fixed to clash with a bench
     standby._prepare_dirs()
     made = standby._run("pg_basebackup", "-D", str(standby.pgdata), "-R", "-X", "stream", "-c", "fast",
                         "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", check=False)
@@ -56,7 +55,7 @@ async def standby_url(engines, settings: Settings, tmp_path: Path, db: asyncpg.P
     standby.start()
     try:
         parsed = urlparse(settings.database_url)
-        yield parsed._replace(netloc=f"{parsed.username or 'postgres'}@127.0.0.1:{STANDBY_PORT}").geturl()
+        yield parsed._replace(netloc=f"{parsed.username or 'postgres'}@127.0.0.1:{standby.port}").geturl()
     finally:
         standby.stop()
         shutil.rmtree(standby.data_dir, ignore_errors=True)

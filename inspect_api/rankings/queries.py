@@ -209,7 +209,9 @@ SELECT_PERIOD_VISITS: Final = """
 SELECT s.id AS submission_id, s.branch_id, b.code, b.name_zh, b.name_en, s.inspector_id, u.email, s.visited_on,
        s.total_percent::float8 AS score, proof_counts_for_fairness(r.proof, $5::text) AS counts
 FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                          AND r.submission_id = s.id AND r.revision = s.current_revision
+                          AND r.visited_on >= $3 AND r.visited_on < $4
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 JOIN branches b ON b.id = s.branch_id AND b.org_id = s.org_id
@@ -219,13 +221,23 @@ WHERE s.org_id = $1 AND f.key = $2 AND s.status = 'released' AND s.total_percent
 ORDER BY b.code, s.visited_on, s.id
 """
 
-# Item outcomes of the released revisions of some submissions (the calibration pairs' only).
+# Item outcomes of the released revisions of some submissions (the calibration pairs' only), each
+# submission through its key row to the one month that holds it: its revision (`LIMIT 1`) and its facts
+# (`OFFSET 0`) stay lookups per row, which the executor prunes to k.visited_on's month; joined by id alone,
+# every month's index was probed for each (or every month's facts hashed).
 SELECT_VISIT_ITEMS: Final = """
-SELECT r.submission_id, i.item_key, i.status
-FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-JOIN submission_items i ON i.revision_id = r.id
-WHERE s.org_id = $1 AND s.id = ANY($2::uuid[]) AND i.status IN ('pass', 'fail', 'partial', 'na')
+SELECT k.submission_id, i.item_key, i.status
+FROM submission_keys k
+CROSS JOIN LATERAL (SELECT r.id FROM submissions s
+                    JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                                              AND r.submission_id = s.id AND r.revision = s.current_revision
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) r
+CROSS JOIN LATERAL (SELECT i.item_key, i.status FROM submission_items i
+                    WHERE i.org_id = k.org_id AND i.visited_on = k.visited_on AND i.revision_id = r.id
+                      AND i.status IN ('pass', 'fail', 'partial', 'na')
+                    OFFSET 0) i  -- kept a per-row lookup (not flattened into a join of every month's facts)
+WHERE k.org_id = $1 AND k.submission_id = ANY($2::uuid[])
 """
 
 SELECT_TREND: Final = """

@@ -46,31 +46,46 @@ class ItemStatusRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # The released revision's item results, read by the ScoreCard's own field names from its stored jsonb.
+# Every statement here that names a revision or its items by id also names its org and visit date: the
+# tables are split by month of visit (migrations/0052), and by id alone each would probe every month's
+# index (28 at two years of data). A released visit's date never changes (hooks.Corrected).
 INSERT_ITEMS: Final = """
 INSERT INTO submission_items (revision_id, item_key, section_key, status, earned, possible, org_id, visited_on)
 SELECT r.id, i.key, i.section, i.status, i.earned, i.possible, r.org_id, r.visited_on
 FROM submission_revisions r,
      jsonb_to_recordset(r.score_card -> 'items')
          AS i (key text, section text, status text, earned float8, possible float8)
-WHERE r.id = $1
+WHERE r.id = $1 AND r.org_id = $2 AND r.visited_on = $3
 """
 
+# The neighbour first (a walk of the series' index in order, stopping at one row), then its revision from
+# the one month the neighbour's visit names (`LIMIT 1` keeps it a lookup the executor prunes at run time;
+# a join of the two would let the planner read every month's revisions). The plain bound on visited_on
+# leaves the months on the far side out of the plan.
 _NEIGHBOUR: Final = """
-SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
+SELECT s.id, s.org_id, s.branch_id, s.form_key, r.id AS revision_id, s.visited_on, s.released_at,
        s.total_percent, s.passed
-FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-JOIN form_versions fv ON fv.id = s.form_version_id
-JOIN forms f ON f.id = fv.form_id
-WHERE s.org_id = $1 AND s.branch_id = $2 AND f.key = $3 AND s.status = 'released' AND s.id <> $6
-  AND (s.visited_on, s.released_at, s.id) {op} ($4::date, $5::timestamptz, $6::uuid)
-ORDER BY s.visited_on {direction}, s.released_at {direction}, s.id {direction}
-LIMIT 1
+FROM (SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, s.current_revision, s.visited_on, s.released_at,
+             s.total_percent, s.passed
+      FROM submissions s
+      JOIN form_versions fv ON fv.id = s.form_version_id
+      JOIN forms f ON f.id = fv.form_id
+      WHERE s.org_id = $1 AND s.branch_id = $2 AND f.key = $3 AND s.status = 'released' AND s.id <> $6
+        AND (s.visited_on, s.released_at, s.id) {op} ($4::date, $5::timestamptz, $6::uuid)
+        AND s.visited_on {op}= $4::date  -- implied by the row comparison, which partition pruning cannot read
+      ORDER BY s.visited_on {direction}, s.released_at {direction}, s.id {direction}
+      LIMIT 1) s
+CROSS JOIN LATERAL (SELECT r.id FROM submission_revisions r
+                    WHERE r.org_id = s.org_id AND r.visited_on = s.visited_on AND r.submission_id = s.id
+                      AND r.revision = s.current_revision
+                    LIMIT 1) r
 """
 SELECT_PREVIOUS: Final = _NEIGHBOUR.format(op="<", direction="DESC")
 SELECT_NEXT: Final = _NEIGHBOUR.format(op=">", direction="ASC")
 
-SELECT_ITEM_STATUSES: Final = "SELECT item_key, status FROM submission_items WHERE revision_id = $1"
+SELECT_ITEM_STATUSES: Final = """
+SELECT item_key, status FROM submission_items WHERE revision_id = $1 AND org_id = $2 AND visited_on = $3
+"""
 
 # Deltas are added to existing rows by UPDATE and only the rows that did not exist are inserted: a
 # CHECK judges an INSERT's proposed row before ON CONFLICT, so a negative delta (a later visit's repeat
@@ -129,8 +144,8 @@ SET applicable = r.applicable + EXCLUDED.applicable, failures = r.failures + EXC
 """
 
 
-async def insert_items(conn: asyncpg.Connection, revision_id: UUID) -> None:
-    await conn.execute(INSERT_ITEMS, revision_id)
+async def insert_items(conn: asyncpg.Connection, facts: ReleasedFacts) -> None:
+    await conn.execute(INSERT_ITEMS, facts.revision_id, facts.org_id, facts.visited_on)
 
 
 async def neighbour(conn: asyncpg.Connection, facts: ReleasedFacts, *, after: bool) -> ReleasedFacts | None:
@@ -140,8 +155,9 @@ async def neighbour(conn: asyncpg.Connection, facts: ReleasedFacts, *, after: bo
     return row_to(ReleasedFacts, row)
 
 
-async def item_statuses(conn: asyncpg.Connection, revision_id: UUID) -> list[ItemStatusRow]:
-    return rows_to(ItemStatusRow, await conn.fetch(SELECT_ITEM_STATUSES, revision_id))
+async def item_statuses(conn: asyncpg.Connection, facts: ReleasedFacts) -> list[ItemStatusRow]:
+    return rows_to(ItemStatusRow,
+                   await conn.fetch(SELECT_ITEM_STATUSES, facts.revision_id, facts.org_id, facts.visited_on))
 
 
 async def upsert_branch(conn: asyncpg.Connection, facts: ReleasedFacts, deltas: list[BranchDelta]) -> None:
@@ -167,19 +183,23 @@ async def upsert_items(conn: asyncpg.Connection, facts: ReleasedFacts, deltas: l
 async def _series_visit(conn: asyncpg.Connection, facts: ReleasedFacts | None) -> SeriesVisit | None:
     if facts is None:
         return None
-    items = await item_statuses(conn, facts.revision_id)
+    items = await item_statuses(conn, facts)
     return SeriesVisit(visited_on=facts.visited_on, score=facts.total_percent, passed=facts.passed,
                        items={i.item_key: i.status for i in items})
+
+
+def _facts(released: Released) -> ReleasedFacts:
+    return ReleasedFacts(id=released.id, org_id=released.org_id, branch_id=released.branch_id,
+                         form_key=released.form_key, revision_id=released.revision_id,
+                         visited_on=released.visited_on, released_at=released.released_at,
+                         total_percent=released.total_percent, passed=released.passed)
 
 
 async def add_release(conn: asyncpg.Connection, released: Released) -> None:
     """Rankings' release hook (caller's transaction, series lock held): the visit's item facts, then
     its roll-up deltas."""
-    facts = ReleasedFacts(id=released.id, org_id=released.org_id, branch_id=released.branch_id,
-                          form_key=released.form_key, revision_id=released.revision_id,
-                          visited_on=released.visited_on, released_at=released.released_at,
-                          total_percent=released.total_percent, passed=released.passed)
-    await insert_items(conn, released.revision_id)
+    facts = _facts(released)
+    await insert_items(conn, facts)
     visit = SeriesVisit(visited_on=released.visited_on, score=released.total_percent, passed=released.passed,
                         items={i.key: i.status for i in released.score_card.items})
     previous = await _series_visit(conn, await neighbour(conn, facts, after=False))
@@ -189,7 +209,7 @@ async def add_release(conn: asyncpg.Connection, released: Released) -> None:
     await upsert_items(conn, facts, items)
 
 
-DELETE_ITEMS: Final = "DELETE FROM submission_items WHERE revision_id = $1"
+DELETE_ITEMS: Final = "DELETE FROM submission_items WHERE revision_id = $1 AND org_id = $2 AND visited_on = $3"
 
 # Rows a retraction leaves at zero go, as a recomputation (backfill) has none.
 DELETE_EMPTY_BRANCH: Final = """
@@ -207,13 +227,6 @@ async def delete_empty(conn: asyncpg.Connection, facts: ReleasedFacts) -> None:
     await conn.execute(DELETE_EMPTY_ITEMS, facts.org_id, facts.form_key, facts.branch_id)
 
 
-def _facts(released: Released) -> ReleasedFacts:
-    return ReleasedFacts(id=released.id, org_id=released.org_id, branch_id=released.branch_id,
-                         form_key=released.form_key, revision_id=released.revision_id,
-                         visited_on=released.visited_on, released_at=released.released_at,
-                         total_percent=released.total_percent, passed=released.passed)
-
-
 async def correct_release(conn: asyncpg.Connection, corrected: Corrected) -> None:
     """Rankings' correction hook (caller's transaction, series lock held): the previous revision leaves
     its series (the exact inverse of its release deltas, judged against the same neighbours: visit date
@@ -229,7 +242,7 @@ async def correct_release(conn: asyncpg.Connection, corrected: Corrected) -> Non
     await upsert_branch(conn, facts, branch)
     await upsert_items(conn, facts, items)
     await delete_empty(conn, facts)
-    await conn.execute(DELETE_ITEMS, old.revision_id)
+    await conn.execute(DELETE_ITEMS, old.revision_id, old.org_id, old.visited_on)
     await add_release(conn, corrected.current)
 
 

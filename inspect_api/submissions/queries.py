@@ -261,7 +261,8 @@ SELECT_RELEASED: Final = """
 SELECT s.id, s.org_id, s.branch_id, f.key AS form_key, r.id AS revision_id, s.visited_on, s.released_at,
        s.total_percent, s.passed, r.score_card
 FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                          AND r.submission_id = s.id AND r.revision = s.current_revision
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 WHERE s.id = $1 AND s.status = 'released'
@@ -280,16 +281,28 @@ u.id AS inspector_id, u.display_name AS inspector_name,
 r.revision, r.client_id, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude, r.gps_accuracy_m,
 r.comment, r.answers, r.score_card, r.proof, s.held_at, s.hold_reason
 """
+# One submission through its key row to the one month that holds it, then its current revision there
+# (`LIMIT 1` keeps each a lookup the executor prunes at run time; by id alone both were probed in every
+# month's index).
 _ROW_JOINS: Final = """
-FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+FROM submission_keys k
+CROSS JOIN LATERAL (SELECT s.* FROM submissions s
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) s
+CROSS JOIN LATERAL (SELECT r.* FROM submission_revisions r
+                    WHERE r.org_id = s.org_id AND r.visited_on = s.visited_on
+                      AND r.submission_id = s.id AND r.revision = s.current_revision
+                    LIMIT 1) r
 JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 JOIN users u ON u.org_id = s.org_id AND u.id = s.inspector_id
 """
 
-SELECT_SUBMISSION: Final = f"SELECT {_ROW_COLUMNS} {_ROW_JOINS} WHERE s.id = $4 AND {SCOPE}"
+SELECT_SUBMISSION: Final = f"""
+SELECT {_ROW_COLUMNS} {_ROW_JOINS}
+WHERE k.org_id = $1 AND k.submission_id = $4 AND {SCOPE}
+"""
 
 # The submission a reviewer acts on, locked, in the caller's scope (a reviewer's regions; admin: org).
 # $1 org, $2 user, $3 role, $4 submission.
@@ -318,14 +331,15 @@ class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # $13: whether to read the current revision's integrity summary (proof readers only; one index lookup
-# per row of the page, none for anybody else).
+# per row of the page, in the row's own month partition; none for anybody else).
 SELECT_SUMMARIES: Final = f"""
 SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s.passed,
        b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
        f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
        CASE WHEN $13::boolean THEN (
            SELECT r.proof -> 'integrity' FROM submission_revisions r
-           WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
+           WHERE r.org_id = s.org_id AND r.visited_on = s.visited_on
+             AND r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
        s.held_at IS NOT NULL AS on_hold
 FROM submissions s
 JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
@@ -365,7 +379,8 @@ SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s
        f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
        CASE WHEN $13::boolean THEN (
            SELECT r.proof -> 'integrity' FROM submission_revisions r
-           WHERE r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
+           WHERE r.org_id = $1 AND r.visited_on = s.visited_on
+             AND r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
        s.held_at IS NOT NULL AS on_hold"""
 
 # Managers, leads and regional reviewers. The role condition mirrors SCOPE (an inspector routed here

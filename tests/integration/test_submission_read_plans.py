@@ -1,0 +1,67 @@
+"""A page of GET /submissions and GET /submissions/{id} read each row's revision from its own month (#20).
+
+Since migrations/0052 revisions are split by month of visit; a lookup of a submission's revision by
+submission id alone probes every month's index (28 at two years of data), for each row of a page. EXPLAIN
+(ANALYZE) of the statements themselves, on released visits spread over a year of months."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+import pytest
+
+from inspect_api.submissions.queries import SELECT_SUBMISSION, SELECT_SUMMARIES, summaries_statement
+from tests.integration.factories import World
+from tests.integration.plans import scans_of
+from tests.integration.test_release_plans import _spread
+
+pytestmark = pytest.mark.asyncio
+
+
+def _read_months(plan: dict[str, Any], table: str) -> dict[str, int]:
+    months: dict[str, int] = {}
+    for scan in scans_of(plan, table):
+        if scan["Actual Loops"] > 0:
+            months[scan["Relation Name"]] = months.get(scan["Relation Name"], 0) + scan["Actual Loops"]
+    return months
+
+
+async def _plan(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any]:
+    return json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))[0]["Plan"]
+
+
+async def test_a_page_with_integrity_reads_each_rows_revision_in_its_month(world: World, db: asyncpg.Pool) -> None:
+    """The admin's page of 50 (a proof reader: each row's integrity summary) over a year of visits, first
+    and deep (keyset): one revision lookup per row, in the months of the page's rows only."""
+    async with db.acquire() as conn:
+        ordered = sorted(await _spread(conn, world), key=lambda f: (f.visited_on, f.id), reverse=True)
+        first: tuple[date, uuid.UUID] = (date.max, uuid.UUID(int=(1 << 128) - 1))
+        deep = (ordered[399].visited_on, ordered[399].id)  # the keyset cursor after 400 rows
+        # The admin's statement, and the branch-set one a regional reviewer (b11 is in r1) reads with.
+        statements = (("admin", SELECT_SUMMARIES), ("reviewer", summaries_statement("reviewer")))
+        for (role, statement), cursor in itertools.product(statements, (first, deep)):
+            user = world.a.user(role)
+            args = (world.a.id, user.id, role, None, None, None, None, None, 50, 0, *cursor, True)
+            page = await conn.fetch(statement, *args)
+            assert len(page) == 50
+            months = {f"submission_revisions_m{r['visited_on']:%Y_%m}" for r in page}
+            assert len(months) > 1
+            read = _read_months(await _plan(conn, statement, *args), "submission_revisions")
+            assert set(read) == months, (role, read)
+            assert sum(read.values()) == 50, read
+
+
+async def test_one_submission_reads_its_revision_in_its_month(world: World, db: asyncpg.Pool) -> None:
+    async with db.acquire() as conn:
+        series = await _spread(conn, world)
+        for facts in (series[0], series[300], series[-1]):
+            args = (world.a.id, world.a.admin.id, "admin", facts.id)
+            row = await conn.fetchrow(SELECT_SUBMISSION, *args)
+            assert row["id"] == facts.id and row["visited_on"] == facts.visited_on
+            read = _read_months(await _plan(conn, SELECT_SUBMISSION, *args), "submission_revisions")
+            assert read == {f"submission_revisions_m{facts.visited_on:%Y_%m}": 1}, read

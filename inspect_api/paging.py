@@ -48,7 +48,8 @@ After = Annotated[
 PAGING_HEADERS: Final = [
     ResponseHeader(name=NEXT_CURSOR_HEADER, required=False, documentation_only=True,
                    description="cursor of the next page (pass as `after`); absent on the last page"),
-    ResponseHeader(name="Link", required=False, documentation_only=True, description='`<...?after=...>; rel="next"` (RFC 8288)'),
+    ResponseHeader(name="Link", required=False, documentation_only=True,
+                   description='`<...?after=...>; rel="next"` (RFC 8288)'),
 ]
 
 K = TypeVar("K", date, datetime)

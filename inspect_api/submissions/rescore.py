@@ -35,7 +35,7 @@ from inspect_api.forms.queries import VersionWithDocument
 from inspect_api.forms.scoring import SCORING_RULES_VERSION, ScoreCard, compare_cards, score
 from inspect_api.forms.service import published_version
 from inspect_api.submissions import queries
-from inspect_api.submissions.queries import RescoreRow, Rescored
+from inspect_api.submissions.queries import Rescored, RescoreRow
 from inspect_api.submissions.schemas import RescoreIn, RescoreReport, RescoreResult, RescoreSkipped
 
 AUDIT_ACTION: Final = "submission.rescored"

@@ -12,9 +12,9 @@ import msgspec
 from inspect_api.auth.principal import Principal
 from inspect_api.errors import Conflict, InvalidInput, NotFound
 from inspect_api.events.service import emit
-from inspect_api.paging import Keyset, next_page
 from inspect_api.org.queries import mystery_revisit_days
 from inspect_api.org.schemas import DEFAULT_MYSTERY_REVISIT_DAYS
+from inspect_api.paging import Keyset, next_page
 from inspect_api.visits import queries
 from inspect_api.visits.queries import VisitFilters
 from inspect_api.visits.schemas import MyVisitOut, VisitIn, VisitOut

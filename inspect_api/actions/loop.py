@@ -73,7 +73,8 @@ def decide(candidates: list[RecheckCandidate], own: list[OwnAction], visited_on:
 
 async def on_release(conn: asyncpg.Connection, released: Released) -> None:
     """Actions' release hook: open the visit's follow-up actions, then recheck the earlier ones."""
-    opened = await queries.open_at_release(conn, released.revision_id, released.form_key, released.released_at)
+    opened = await queries.open_at_release(conn, released.org_id, released.visited_on, released.revision_id,
+                                           released.form_key, released.released_at)
     outcome = await recheck_on_release(conn, released)
     await outbox.emit_release_changes(conn, released.org_id, released.id, opened, outcome.events, outcome.merged)
 
@@ -116,7 +117,8 @@ async def on_correction(conn: asyncpg.Connection, corrected: Corrected) -> LoopO
         await queries.mark_rechecked_ok(conn, new.org_id, [a.id for a in cleared])
         events.extend((a.id, "recheck", a.status, "rechecked_ok",
                        f"the corrected result no longer fails {a.item_key}") for a in cleared)
-    opened = await queries.open_at_release(conn, new.revision_id, new.form_key, corrected.corrected_at)
+    opened = await queries.open_at_release(conn, new.org_id, new.visited_on, new.revision_id, new.form_key,
+                                           corrected.corrected_at)
     before = {i.key: i.status for i in old.score_card.items}
     changed = {i.key for i in new.score_card.items if before.get(i.key) != i.status}
     candidates = []

@@ -180,9 +180,14 @@ SELECT_EVIDENCE: Final = """
 SELECT id FROM photos WHERE action_id = $1 AND status = 'attached' ORDER BY attached_at, id
 """
 
+# The submission (for SCOPE's status) from its one month, as JOINS.
 LOCK_ACTION: Final = f"""
 SELECT a.id, a.status, a.evidence_required, a.branch_id, a.priority, a.assignee_id
-FROM actions a JOIN submissions s ON s.id = a.submission_id
+FROM actions a
+JOIN submission_keys k ON k.org_id = a.org_id AND k.submission_id = a.submission_id
+CROSS JOIN LATERAL (SELECT s.status FROM submissions s
+                    WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                    LIMIT 1) s
 WHERE a.id = $4 AND {SCOPE}
 FOR UPDATE OF a
 """
@@ -201,8 +206,10 @@ TOUCH: Final = "UPDATE actions SET updated_at = now() WHERE org_id = $2 AND id =
 # The visit's own follow-up actions, opened at the release (the branch learns of them then; nothing
 # exists before), from the follow_ups of the released revision's score card, read by the ScoreCard's own
 # field names. Dated at the release $3, never the receive time that would date the visit finer than its
-# day. $1 the released revision, $2 the form key. A corrected released result (#17 appeals) opens its new
-# revision's follow-ups the same way, at the correction, except those carried over from the previous one.
+# day. $1 the released revision, $2 the form key, $4 / $5 its org and visit date (the month partition of
+# the revision and its submission: by id alone, every month's index was probed). A corrected released
+# result (#17 appeals) opens its new revision's follow-ups the same way, at the correction, except those
+# carried over from the previous one.
 OPEN_AT_RELEASE: Final = """
 WITH opened AS (
     INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
@@ -211,10 +218,10 @@ WITH opened AS (
            CASE WHEN f.critical THEN 'high' ELSE 'normal' END, f.evidence_required,
            s.visited_on + f.due_in_days, $3, $3
     FROM submission_revisions r
-    JOIN submissions s ON s.id = r.submission_id,
+    JOIN submissions s ON s.org_id = r.org_id AND s.visited_on = r.visited_on AND s.id = r.submission_id,
          jsonb_to_recordset(r.score_card -> 'follow_ups')
              AS f (item text, due_in_days int, title jsonb, evidence_required boolean, critical boolean)
-    WHERE r.id = $1
+    WHERE r.id = $1 AND r.org_id = $4 AND r.visited_on = $5
     ON CONFLICT (org_id, revision_id, item_key) DO NOTHING  -- a correction: follow-ups carried over are there
     RETURNING org_id, id
 )
@@ -234,7 +241,7 @@ CROSS JOIN LATERAL (SELECT s.id, s.status, s.visited_on, s.released_at FROM subm
                     LIMIT 1) s  -- each candidate's submission from its one month, as JOINS
 JOIN (SELECT i.key, i.status
       FROM submission_revisions r, jsonb_to_recordset(r.score_card -> 'items') AS i (key text, status text)
-      WHERE r.id = $6) i ON i.key = a.item_key AND i.status IN ('pass', 'fail')
+      WHERE r.id = $6 AND r.org_id = $1 AND r.visited_on = $4) i ON i.key = a.item_key AND i.status IN ('pass', 'fail')
 WHERE a.org_id = $1 AND a.branch_id = $2 AND a.form_key = $3 AND a.status IN {_RECHECKABLE_SQL}
   AND s.status = 'released' AND s.id <> $7
   AND (s.visited_on, s.released_at, s.id) < ($4::date, $5::timestamptz, $7::uuid)
@@ -354,10 +361,11 @@ async def touch(conn: asyncpg.Connection, org_id: UUID, action_id: UUID) -> None
 
 
 async def open_at_release(
-    conn: asyncpg.Connection, revision_id: UUID, form_key: str, released_at: datetime
+    conn: asyncpg.Connection, org_id: UUID, visited_on: date, revision_id: UUID, form_key: str, at: datetime
 ) -> list[UUID]:
     """The ids of the actions opened."""
-    return [r["action_id"] for r in await conn.fetch(OPEN_AT_RELEASE, revision_id, form_key, released_at)]
+    rows = await conn.fetch(OPEN_AT_RELEASE, revision_id, form_key, at, org_id, visited_on)
+    return [r["action_id"] for r in rows]
 
 
 async def recheck_candidates(

@@ -16,6 +16,7 @@ from typing import Any, Final
 import asyncpg
 import pytest
 
+from inspect_api.actions import queries as actions
 from inspect_api.rankings import queries as rankings
 from inspect_api.rankings import rollups
 from inspect_api.submissions.partitions import ensure_months, first_of_month
@@ -172,3 +173,44 @@ async def test_the_fairness_report_reads_the_periods_months_only(world: World, d
             read_months = _read_months(plan, table)
             assert set(read_months) <= {f"{table}_m{m}" for m in months}, (table, read_months)
             assert sum(read_months.values()) <= len(paired), (table, read_months)
+
+
+ONE_ACTION: Final = """
+INSERT INTO actions (org_id, branch_id, submission_id, revision_id, form_key, item_key, title_zh, title_en,
+                     priority, evidence_required, due_on, status)
+VALUES ($1, $2, $3, $4, $5, 'p1', '标题', 'Title', 'normal', false, $6::date + 7, 'open')
+RETURNING id
+"""
+
+
+async def test_a_releases_actions_read_its_own_month(world: World, db: asyncpg.Pool) -> None:
+    """The follow-ups opened at a release and the recheck of earlier actions read the released revision
+    (and its submission) from its month alone; an action's lock reads its submission from its month."""
+    async with db.acquire() as conn:
+        series = await _spread(conn, world)
+        earlier, released = series[100], series[400]
+        action_id = await conn.fetchval(ONE_ACTION, world.a.id, world.a.b11, earlier.id, earlier.revision_id,
+                                        earlier.form_key, earlier.visited_on)
+        await conn.execute("ANALYZE actions")
+        own_month = _month(released.visited_on)
+
+        async with _rolled_back(conn):
+            plan = await _plan(conn, actions.OPEN_AT_RELEASE, released.revision_id, released.form_key,
+                               released.released_at, released.org_id, released.visited_on)
+            assert _read_months(plan, "submission_revisions") == {f"submission_revisions_m{own_month}": 1}
+            assert set(_read_months(plan, "submissions")) <= {f"submissions_m{own_month}"}
+
+        args = (world.a.id, world.a.b11, released.form_key, released.visited_on, released.released_at,
+                released.revision_id, released.id)
+        candidates = await conn.fetch(actions.SELECT_RECHECK_CANDIDATES, *args)
+        assert [(c["id"], c["item_status"]) for c in candidates] == [(action_id, "fail")]
+        plan = await _plan(conn, actions.SELECT_RECHECK_CANDIDATES, *args)
+        assert set(_read_months(plan, "submission_revisions")) == {f"submission_revisions_m{own_month}"}
+        # The candidate's own submission: one lookup, in its month.
+        assert _read_months(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}
+
+        async with _rolled_back(conn):
+            args = (world.a.id, world.a.admin.id, "admin", action_id)
+            assert (await conn.fetchrow(actions.LOCK_ACTION, *args))["id"] == action_id
+            plan = await _plan(conn, actions.LOCK_ACTION, *args)
+            assert _read_months(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}

@@ -156,7 +156,10 @@ ORDER BY photo_id, distance, attached_at
 SELECT_DOWNLOADABLE: Final = """
 SELECT p.id, p.org_id, p.object_key, p.content_type, p.redacted_key, p.created_at
 FROM photos p
-LEFT JOIN submissions s ON s.id = p.submission_id AND s.org_id = p.org_id
+LEFT JOIN submission_keys k ON k.org_id = p.org_id AND k.submission_id = p.submission_id
+LEFT JOIN LATERAL (SELECT s.branch_id, s.status FROM submissions s
+                   WHERE s.org_id = k.org_id AND s.id = k.submission_id AND s.visited_on = k.visited_on
+                   LIMIT 1) s ON true  -- its one month (by id alone: every month's index)
 LEFT JOIN actions a ON a.id = p.action_id AND a.org_id = p.org_id
 WHERE p.id = $1 AND p.org_id = $2 AND (
     ($4 = 'admin')

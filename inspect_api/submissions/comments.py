@@ -47,7 +47,8 @@ async def add(pool: asyncpg.Pool, principal: Principal, submission_id: UUID, dat
                  f"v{row.form_version}"}]})
         comment_id = await queries.insert_comment(conn, principal.org_id, submission_id, data.item_key, data.body,
                                                   data.share_with_branch, principal.user_id)
-        comment = next(c for c in await queries.comments(conn, submission_id, shared_only=False) if c.id == comment_id)
+        written = await queries.comments(conn, principal.org_id, submission_id, shared_only=False)
+        comment = next(c for c in written if c.id == comment_id)
         out = _qa(comment)
         await emit(conn, principal.org_id, "submission.commented", submission_id, out)
         await record(conn, principal, "submission.commented", target_type="submission", target_id=submission_id,
@@ -66,7 +67,7 @@ async def list_for(
         if row is None:
             raise NotFound(f"submission {submission_id} not found")
         qa = principal.role in REVIEWERS
-        rows = await queries.comments(conn, submission_id, shared_only=not qa)
+        rows = await queries.comments(conn, principal.org_id, submission_id, shared_only=not qa)
     if qa:
         return [_qa(r) for r in rows]
     if row.status != "released":  # the scope already says so for managers and leads; never earlier

@@ -63,16 +63,19 @@ class _CurrentRevision(msgspec.Struct, frozen=True, kw_only=True):
 SELECT_CURRENT_REVISION: Final = """
 SELECT r.revision, r.answers, r.started_at, r.finished_at, r.gps_latitude, r.gps_longitude, r.gps_accuracy_m,
        r.comment, r.proof,
-       ARRAY(SELECT p.id FROM photos p WHERE p.submission_id = s.id AND p.status = 'attached') AS attached_photo_ids
+       ARRAY(SELECT p.id FROM photos p
+             WHERE p.org_id = s.org_id AND p.submission_id = s.id AND p.status = 'attached') AS attached_photo_ids
 FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
-WHERE s.id = $1
+JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                          AND r.submission_id = s.id AND r.revision = s.current_revision
+WHERE s.org_id = $2 AND s.id = $1 AND s.visited_on = submission_visited_on($2, $1)
 """
 
 # The submission stays released (release time, visit date kept); only its current revision and score move.
 UPDATE_RELEASED_FOR_REVISION: Final = """
 UPDATE submissions SET current_revision = $2, total_percent = $3, passed = $4
-WHERE id = $1 AND status = 'released' AND current_revision = $2 - 1
+WHERE org_id = $5 AND id = $1 AND visited_on = submission_visited_on($5, $1)
+  AND status = 'released' AND current_revision = $2 - 1
 RETURNING now() AS corrected_at
 """
 
@@ -129,8 +132,8 @@ async def correct_released(
         raise NotFound(f"submission {submission_id} not found")
     if state.status != "released":
         raise Conflict(f"submission {submission_id} is {state.status}; only a released result is corrected this way")
-    previous = await queries.released(conn, submission_id)
-    current = row_to(_CurrentRevision, await conn.fetchrow(SELECT_CURRENT_REVISION, submission_id))
+    previous = await queries.released(conn, org_id, submission_id)
+    current = row_to(_CurrentRevision, await conn.fetchrow(SELECT_CURRENT_REVISION, submission_id, org_id))
     if previous is None or current is None:
         raise NotFound(f"submission {submission_id} not found")
     await queries.lock_series(conn, previous.branch_id, previous.form_key)
@@ -149,7 +152,7 @@ async def correct_released(
     digest = hashlib.sha256(msgspec.json.encode({"correction_of": str(submission_id), "revision": revision,
                                                  "answers": body, "note": note}, order="deterministic")).hexdigest()
     corrected_at = await conn.fetchval(UPDATE_RELEASED_FOR_REVISION, submission_id, revision, card.total_percent,
-                                       card.passed)
+                                       card.passed, org_id)
     if corrected_at is None:
         raise Conflict(f"submission {submission_id} changed while it was being corrected; retry")
     values = RevisionValues(
@@ -157,8 +160,8 @@ async def correct_released(
         finished_at=current.finished_at, gps_latitude=current.gps_latitude, gps_longitude=current.gps_longitude,
         gps_accuracy_m=current.gps_accuracy_m, comment=current.comment, proof=current.proof,
     )
-    stored = await queries.write_correction_revision(conn, submission_id, values)
-    now_released = await queries.released(conn, submission_id)
+    stored = await queries.write_correction_revision(conn, org_id, submission_id, values)
+    now_released = await queries.released(conn, org_id, submission_id)
     assert now_released is not None and now_released.revision_id == stored.revision_id
     await hooks.announce_correction(conn, hooks.Corrected(previous=previous, current=now_released,
                                                           corrected_at=corrected_at))
@@ -178,8 +181,8 @@ class RevisionCard(msgspec.Struct, frozen=True, kw_only=True):
 
 SELECT_REVISION_CARD: Final = """
 SELECT r.revision, r.created_at AS received_at, r.score_card
-FROM submission_revisions r JOIN submissions s ON s.id = r.submission_id
-WHERE s.org_id = $1 AND r.submission_id = $2 AND r.revision = $3
+FROM submission_revisions r
+WHERE r.org_id = $1 AND r.submission_id = $2 AND r.revision = $3 AND r.visited_on = submission_visited_on($1, $2)
 """
 
 

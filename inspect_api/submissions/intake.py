@@ -360,8 +360,9 @@ async def _write_correction(
     if locked is None or locked.status != "rejected" or locked.current_revision != revision - 1:
         raise Conflict(f"submission {submission_id} changed while this correction was sent; retry")
     card = values.score_card
-    await queries.update_for_revision(conn, submission_id, revision, card.total_percent, card.passed, visited_on)
-    stored = await queries.write_correction_revision(conn, submission_id, values)
+    await queries.update_for_revision(conn, org_id, submission_id, revision, card.total_percent, card.passed,
+                                      visited_on)
+    stored = await queries.write_correction_revision(conn, org_id, submission_id, values)
     await attach_photos(conn, list(photos.values()), submission_id=submission_id)
     if locked.visit_id is not None:
         await queries.mark_visit_submitted(conn, locked.visit_id)

@@ -160,7 +160,7 @@ SELECT_INTAKE_CONTEXT: Final = "SELECT intake_context($1, $2, $3, $4, $5, $6, $7
 
 SELECT_SUBMISSION_STATE: Final = """
 SELECT id, inspector_id, status, current_revision, visit_id, branch_id, form_version_id, mode
-FROM submissions WHERE org_id = $1 AND id = $2
+FROM submissions WHERE org_id = $1 AND id = $2 AND visited_on = submission_visited_on($1, $2)
 """
 SELECT_SUBMISSION_STATE_FOR_UPDATE: Final = SELECT_SUBMISSION_STATE + " FOR UPDATE"
 
@@ -168,7 +168,7 @@ UPDATE_SUBMISSION_FOR_REVISION: Final = """
 UPDATE submissions
 SET status = 'submitted', current_revision = $2, total_percent = $3, passed = $4, visited_on = $5,
     submitted_at = now(), reviewed_by = NULL, reviewed_at = NULL, reject_reason = NULL
-WHERE id = $1
+WHERE org_id = $6 AND id = $1 AND visited_on = submission_visited_on($6, $1)  -- the month it moves from
 """
 
 # What intake writes arrives as ONE jsonb parameter, $1, read by field name with jsonb_to_record: a
@@ -200,9 +200,12 @@ SELECT revision.submission_id, revision.id AS revision_id, revision.revision, re
        revision.request_hash, revision.created_at, revision.score_card"""
 
 # A correction's revision, inside the caller's transaction (which updated the submission first).
-# $1 {"revision": {...}}, $2 the submission.
+# $1 {"revision": {...}}, $2 the submission, $3 its org.
 WRITE_CORRECTION_REVISION: Final = f"""
-WITH submission AS (SELECT id, org_id, current_revision, visited_on FROM submissions WHERE id = $2), {_REVISION_CTE}
+WITH submission AS (
+    SELECT id, org_id, current_revision, visited_on FROM submissions
+    WHERE org_id = $3 AND id = $2 AND visited_on = submission_visited_on($3, $2)
+), {_REVISION_CTE}
 {_RECEIPT}
 FROM revision
 """
@@ -252,7 +255,7 @@ SET status = $3, reviewed_by = $4, reviewed_at = now(),
     held_at = CASE WHEN $3 = 'rejected' THEN NULL ELSE held_at END,  -- a rejection ends a hold (#17)
     held_by = CASE WHEN $3 = 'rejected' THEN NULL ELSE held_by END,
     hold_reason = CASE WHEN $3 = 'rejected' THEN NULL ELSE hold_reason END
-WHERE org_id = $1 AND id = $2 AND status = ANY($6::text[])
+WHERE org_id = $1 AND id = $2 AND visited_on = submission_visited_on($1, $2) AND status = ANY($6::text[])
 RETURNING id
 """
 
@@ -265,7 +268,7 @@ JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_
                           AND r.submission_id = s.id AND r.revision = s.current_revision
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
-WHERE s.id = $1 AND s.status = 'released'
+WHERE s.org_id = $2 AND s.id = $1 AND s.visited_on = submission_visited_on($2, $1) AND s.status = 'released'
 """
 
 # One lock per series (branch x form key), held by the release transaction; the key mixes branch and
@@ -309,7 +312,7 @@ WHERE k.org_id = $1 AND k.submission_id = $4 AND {SCOPE}
 SELECT_REVIEWABLE_FOR_UPDATE: Final = f"""
 SELECT s.id, s.inspector_id, s.status, s.current_revision, s.visit_id, s.branch_id, s.form_version_id, s.mode,
        s.held_at IS NOT NULL AS held
-FROM submissions s WHERE s.id = $4 AND {SCOPE}
+FROM submissions s WHERE s.id = $4 AND s.visited_on = submission_visited_on($1, $4) AND {SCOPE}
 FOR UPDATE OF s
 """
 
@@ -437,7 +440,9 @@ def summaries_statement(role: str, *, reviews_whole_org: bool = False) -> str:
 
 SELECT_REVISIONS: Final = """
 SELECT revision, created_at AS received_at, (score_card->>'total_percent')::float8 AS total_percent
-FROM submission_revisions WHERE submission_id = $1 ORDER BY revision
+FROM submission_revisions
+WHERE org_id = $2 AND submission_id = $1 AND visited_on = submission_visited_on($2, $1)
+ORDER BY revision
 """
 
 
@@ -471,9 +476,10 @@ async def reviewable_for_update(
 
 
 async def update_for_revision(
-    conn: asyncpg.Connection, submission_id: UUID, revision: int, total: float | None, passed: bool, visited_on: date
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, revision: int, total: float | None, passed: bool,
+    visited_on: date,
 ) -> None:
-    await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on)
+    await conn.execute(UPDATE_SUBMISSION_FOR_REVISION, submission_id, revision, total, passed, visited_on, org_id)
 
 
 class RevisionValues(msgspec.Struct, frozen=True, kw_only=True):
@@ -549,11 +555,11 @@ async def write_first_submission(conn: asyncpg.Connection, first: FirstSubmissio
 
 
 async def write_correction_revision(
-    conn: asyncpg.Connection, submission_id: UUID, revision: RevisionValues
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, revision: RevisionValues
 ) -> StoredRevision:
     """Inside the caller's transaction: a correction's revision."""
-    return one_to(StoredRevision, await conn.fetchrow(WRITE_CORRECTION_REVISION, CorrectionRevision(revision=revision),
-                                                      submission_id))
+    row = await conn.fetchrow(WRITE_CORRECTION_REVISION, CorrectionRevision(revision=revision), submission_id, org_id)
+    return one_to(StoredRevision, row)
 
 
 async def photos_already_attached(
@@ -582,8 +588,8 @@ async def transition(
     return updated is not None
 
 
-async def released(conn: asyncpg.Connection, submission_id: UUID) -> Released | None:
-    return row_to(Released, await conn.fetchrow(SELECT_RELEASED, submission_id))
+async def released(conn: asyncpg.Connection, org_id: UUID, submission_id: UUID) -> Released | None:
+    return row_to(Released, await conn.fetchrow(SELECT_RELEASED, submission_id, org_id))
 
 
 async def lock_series(conn: asyncpg.Connection, branch_id: UUID, form_key: str) -> None:
@@ -622,8 +628,8 @@ async def summaries(
     return rows_to(SummaryRow, rows)
 
 
-async def revisions(conn: asyncpg.Connection, submission_id: UUID) -> list[RevisionInfoRow]:
-    return rows_to(RevisionInfoRow, await conn.fetch(SELECT_REVISIONS, submission_id))
+async def revisions(conn: asyncpg.Connection, org_id: UUID, submission_id: UUID) -> list[RevisionInfoRow]:
+    return rows_to(RevisionInfoRow, await conn.fetch(SELECT_REVISIONS, submission_id, org_id))
 
 
 # ---- re-score (#18: rescore.py) -----------------------------------------------------------------
@@ -658,7 +664,8 @@ SELECT_RESCORE_BATCH: Final = """
 SELECT s.id AS submission_id, s.status, s.form_version_id, f.key AS form_key, fv.version AS form_version,
        r.id AS revision_id, r.revision, s.total_percent::float8 AS total_percent, s.passed, r.answers, r.score_card
 FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                          AND r.submission_id = s.id AND r.revision = s.current_revision
 JOIN form_versions fv ON fv.id = s.form_version_id
 JOIN forms f ON f.id = fv.form_id
 WHERE s.org_id = $1 AND s.status = ANY($5::text[]) AND s.status <> 'released'
@@ -674,8 +681,14 @@ FOR UPDATE OF s
 SELECT_STATUSES: Final = "SELECT id, status FROM submissions WHERE org_id = $1 AND id = ANY($2::uuid[])"
 
 # In place on the current revision (the trigger in sql/frozen_score_cards.sql refuses a released one).
-UPDATE_RESCORED_CARD: Final = "UPDATE submission_revisions SET score_card = $2 WHERE id = $1"
-UPDATE_RESCORED_SUBMISSION: Final = "UPDATE submissions SET total_percent = $2::float8, passed = $3 WHERE id = $1"
+UPDATE_RESCORED_CARD: Final = """
+UPDATE submission_revisions SET score_card = $2
+WHERE org_id = $3 AND id = $1 AND visited_on = revision_visited_on($3, $1)
+"""
+UPDATE_RESCORED_SUBMISSION: Final = """
+UPDATE submissions SET total_percent = $2::float8, passed = $3
+WHERE org_id = $4 AND id = $1 AND visited_on = submission_visited_on($4, $1)
+"""
 INSERT_RESCORE: Final = """
 INSERT INTO score_rescores (org_id, submission_id, revision_id, rescored_by, card_before, card_after, change)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -707,25 +720,27 @@ async def statuses_of(conn: asyncpg.Connection, org_id: UUID, ids: list[UUID]) -
 
 async def write_rescores(conn: asyncpg.Connection, org_id: UUID, actor_id: UUID, rescored: list[Rescored]) -> None:
     """Inside the caller's transaction: the new cards, the submissions' totals and the history rows."""
-    await conn.executemany(UPDATE_RESCORED_CARD, [(r.revision_id, r.card_after) for r in rescored])
+    await conn.executemany(UPDATE_RESCORED_CARD, [(r.revision_id, r.card_after, org_id) for r in rescored])
     await conn.executemany(UPDATE_RESCORED_SUBMISSION, [
-        (r.submission_id, r.card_after.total_percent, r.card_after.passed) for r in rescored])
+        (r.submission_id, r.card_after.total_percent, r.card_after.passed, org_id) for r in rescored])
     await conn.executemany(INSERT_RESCORE, [
         (org_id, r.submission_id, r.revision_id, actor_id, r.card_before, r.card_after, r.change) for r in rescored])
 
 
 # ---- on hold and QA comments (#17: review.py hold/unhold, comments.py) -----------------------------
 
-# $1 submission, $2 who, $3 reason (NULL: unhold). The caller holds the row (reviewable_for_update).
+# $1 submission, $2 who, $3 reason (NULL: unhold), $4 org. The caller holds the row (reviewable_for_update).
 SET_HOLD: Final = """
 UPDATE submissions SET held_at = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,
        held_by = CASE WHEN $3::text IS NULL THEN NULL ELSE $2::uuid END, hold_reason = $3
-WHERE id = $1
+WHERE org_id = $4 AND id = $1 AND visited_on = submission_visited_on($4, $1)
 """
 
 
-async def set_hold(conn: asyncpg.Connection, submission_id: UUID, user_id: UUID, reason: str | None) -> None:
-    await conn.execute(SET_HOLD, submission_id, user_id, reason)
+async def set_hold(
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, user_id: UUID, reason: str | None
+) -> None:
+    await conn.execute(SET_HOLD, submission_id, user_id, reason, org_id)
 
 
 class CommentRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -743,15 +758,15 @@ INSERT_COMMENT: Final = """
 INSERT INTO review_comments (org_id, submission_id, item_key, body, share_with_branch, author_id)
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
 """
-# $1 submission, $2 shared only. Oldest first.
+# $1 submission, $2 shared only, $3 org. Oldest first.
 SELECT_COMMENTS: Final = """
 SELECT c.id, c.item_key, c.body, c.share_with_branch, c.author_id, u.display_name AS author_name, c.created_at,
        (c.created_at AT TIME ZONE b.timezone)::date AS commented_on
 FROM review_comments c
 JOIN users u ON u.org_id = c.org_id AND u.id = c.author_id
-JOIN submissions s ON s.id = c.submission_id
+JOIN submissions s ON s.org_id = c.org_id AND s.id = c.submission_id AND s.visited_on = submission_visited_on($3, $1)
 JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
-WHERE c.submission_id = $1 AND (NOT $2 OR c.share_with_branch)
+WHERE c.org_id = $3 AND c.submission_id = $1 AND (NOT $2 OR c.share_with_branch)
 ORDER BY c.created_at, c.id
 LIMIT 1000
 """
@@ -762,5 +777,7 @@ async def insert_comment(conn: asyncpg.Connection, org_id: UUID, submission_id: 
     return await conn.fetchval(INSERT_COMMENT, org_id, submission_id, item_key, body, share_with_branch, author_id)
 
 
-async def comments(conn: asyncpg.Connection, submission_id: UUID, *, shared_only: bool) -> list[CommentRow]:
-    return rows_to(CommentRow, await conn.fetch(SELECT_COMMENTS, submission_id, shared_only))
+async def comments(
+    conn: asyncpg.Connection, org_id: UUID, submission_id: UUID, *, shared_only: bool
+) -> list[CommentRow]:
+    return rows_to(CommentRow, await conn.fetch(SELECT_COMMENTS, submission_id, shared_only, org_id))

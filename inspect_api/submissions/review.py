@@ -62,7 +62,7 @@ async def transition(
                 + " or ".join(allowed)
             )
         if to_status == "released":
-            await on_release(conn, submission_id)
+            await on_release(conn, principal.org_id, submission_id)
         await _announce(conn, principal, submission_id, to_status, reason)
         return await _view(conn, principal, submission_id)
 
@@ -76,20 +76,20 @@ async def _announce(
     row = await queries.submission(conn, principal.org_id, principal.user_id, principal.role, submission_id)
     if row is None:
         raise NotFound(f"submission {submission_id} not found")
-    full = full_view(row, await queries.revisions(conn, submission_id), with_proof=False)
+    full = full_view(row, await queries.revisions(conn, principal.org_id, submission_id), with_proof=False)
     await emit(conn, principal.org_id, f"submission.{to_status}", submission_id, full, branch_id=row.branch_id,
                branch_payload=branch_view(row) if to_status == "released" else None)
     await record(conn, principal, f"submission.{to_status}", target_type="submission", target_id=submission_id,
                  after={"status": to_status, "reason": reason, "revision": row.revision})
 
 
-async def on_release(conn: asyncpg.Connection, submission_id: UUID) -> None:
+async def on_release(conn: asyncpg.Connection, org_id: UUID, submission_id: UUID) -> None:
     """Inside the releasing transaction: everything the branch sees of the visit is derived now, from the
     revision QA released, by the features registered in hooks.py (rankings: per-item facts and roll-ups;
     actions: the visit's follow-up actions, dated at the release, and the recheck of earlier ones). They
     run under the series (branch x form key) advisory lock, so two releases of one series never judge
     each other against a half-derived neighbour."""
-    released = await queries.released(conn, submission_id)
+    released = await queries.released(conn, org_id, submission_id)
     if released is None:
         raise LookupError(f"submission {submission_id} is not released")
     await queries.lock_series(conn, released.branch_id, released.form_key)
@@ -158,7 +158,7 @@ async def _view(
         raise NotFound(f"submission {submission_id} not found")
     if principal.role == "branch_manager":
         return branch_view(row)
-    revisions = await queries.revisions(conn, submission_id)
+    revisions = await queries.revisions(conn, principal.org_id, submission_id)
     return full_view(row, revisions, with_proof=principal.role in REVIEWERS)
 
 
@@ -234,7 +234,7 @@ async def set_hold(
                            "result can be put on hold")
         if hold == state.held:
             raise Conflict(f"submission {submission_id} is {'already' if hold else 'not'} on hold")
-        await queries.set_hold(conn, submission_id, principal.user_id, reason if hold else None)
+        await queries.set_hold(conn, principal.org_id, submission_id, principal.user_id, reason if hold else None)
         action = "submission.held" if hold else "submission.unheld"
         payload = {"submission_id": str(submission_id), "status": state.status, "on_hold": hold, "reason": reason}
         await emit(conn, principal.org_id, action, submission_id, payload, branch_id=state.branch_id)

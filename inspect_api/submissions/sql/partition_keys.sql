@@ -44,3 +44,18 @@ END $$;
 CREATE OR REPLACE TRIGGER revision_keys_write
     AFTER INSERT OR UPDATE OF client_id ON submission_revisions
     FOR EACH ROW EXECUTE FUNCTION revision_keys_write();
+
+-- The visit date of one submission (or revision), i.e. the month partition that holds it, from its key
+-- row. A statement that names one submission by id adds `AND visited_on = submission_visited_on($org,
+-- $id)`: a STABLE function of the statement's parameters, which PostgreSQL evaluates when the statement
+-- starts and prunes every other month with (generic plans included: "Subplans Removed"). By id alone,
+-- each month's index is probed (28 at two years). NULL for an unknown id: no month, no row.
+CREATE OR REPLACE FUNCTION submission_visited_on(org uuid, submission uuid) RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT visited_on FROM submission_keys WHERE org_id = org AND submission_id = submission
+$$;
+
+CREATE OR REPLACE FUNCTION revision_visited_on(org uuid, revision uuid) RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT visited_on FROM revision_keys WHERE org_id = org AND revision_id = revision
+$$;

@@ -512,6 +512,16 @@ BEGIN
 END $$;
 
 --
+-- Name: revision_visited_on(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.revision_visited_on(org uuid, revision uuid) RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT visited_on FROM revision_keys WHERE org_id = org AND revision_id = revision
+$$;
+
+--
 -- Name: submission_keys_write(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -546,6 +556,16 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+--
+-- Name: submission_visited_on(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.submission_visited_on(org uuid, submission uuid) RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT visited_on FROM submission_keys WHERE org_id = org AND submission_id = submission
+$$;
 
 --
 -- Name: visible_branch_ids(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -

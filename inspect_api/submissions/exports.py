@@ -34,7 +34,10 @@ SELECT s.id, s.visited_on, b.code AS branch_code, b.name_zh AS branch_name_zh, b
         FROM jsonb_to_recordset(r.score_card -> 'items') AS i (key text, status text, earned float8, possible float8)
        ) AS items
 FROM submissions s
-JOIN submission_revisions r ON r.submission_id = s.id AND r.revision = s.current_revision
+JOIN submission_revisions r ON r.org_id = s.org_id AND r.visited_on = s.visited_on
+                          AND r.submission_id = s.id AND r.revision = s.current_revision
+                          -- the dates again, for the revisions' months (the join alone does not prune them)
+                          AND ($5::date IS NULL OR r.visited_on >= $5) AND ($6::date IS NULL OR r.visited_on <= $6)
 JOIN branches b ON b.id = s.branch_id
 JOIN regions rg ON rg.id = b.region_id
 JOIN form_versions fv ON fv.id = s.form_version_id

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from inspect_api.submissions.exports import SELECT_SUBMISSIONS_EXPORT
 from inspect_api.submissions.queries import SELECT_SUBMISSION, SELECT_SUMMARIES, summaries_statement
 from tests.integration.factories import World
 from tests.integration.plans import scans_of
@@ -65,3 +66,17 @@ async def test_one_submission_reads_its_revision_in_its_month(world: World, db: 
             assert row["id"] == facts.id and row["visited_on"] == facts.visited_on
             read = _read_months(await _plan(conn, SELECT_SUBMISSION, *args), "submission_revisions")
             assert read == {f"submission_revisions_m{facts.visited_on:%Y_%m}": 1}, read
+
+
+async def test_an_export_of_a_month_reads_that_months_revisions(world: World, db: asyncpg.Pool) -> None:
+    """GET /exports/submissions.csv?from=..&to=.. reads the revisions of the months asked for, not every one."""
+    async with db.acquire() as conn:
+        series = await _spread(conn, world)
+        day = series[300].visited_on
+        first, last = day.replace(day=1), day.replace(day=28)
+        args = (world.a.id, world.a.admin.id, "admin", series[0].form_key, first, last, None, None)
+        rows = await conn.fetch(SELECT_SUBMISSIONS_EXPORT, *args)
+        assert sorted(r["id"] for r in rows) == sorted(f.id for f in series if first <= f.visited_on <= last)
+        plan = await _plan(conn, SELECT_SUBMISSIONS_EXPORT, *args)
+        for table in ("submissions", "submission_revisions"):
+            assert set(_read_months(plan, table)) == {f"{table}_m{day:%Y_%m}"}, table

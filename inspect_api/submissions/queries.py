@@ -334,29 +334,36 @@ class SummaryRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # $13: whether to read the current revision's integrity summary (proof readers only; one index lookup
-# per row of the page, in the row's own month partition; none for anybody else).
+# per row of the page, in the row's own month partition; none for anybody else). The page is cut first:
+# a numbered page deep by offset skips its rows without looking up their summaries.
 SELECT_SUMMARIES: Final = f"""
-SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s.passed,
-       b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
-       f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id,
+SELECT s.id, s.status, s.visited_on, s.total_percent, s.passed, s.branch_id, s.branch_code, s.branch_name_zh,
+       s.branch_name_en, s.form_key, s.form_version, s.form_version_id,
        CASE WHEN $13::boolean THEN (
            SELECT r.proof -> 'integrity' FROM submission_revisions r
-           WHERE r.org_id = s.org_id AND r.visited_on = s.visited_on
+           WHERE r.org_id = $1 AND r.visited_on = s.visited_on
              AND r.submission_id = s.id AND r.revision = s.current_revision) END AS integrity,
-       s.held_at IS NOT NULL AS on_hold
-FROM submissions s
-JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
-JOIN form_versions fv ON fv.id = s.form_version_id
-JOIN forms f ON f.id = fv.form_id
-WHERE {SCOPE}
-  AND ($4::uuid IS NULL OR s.branch_id = $4)
-  AND ($5::text IS NULL OR s.status = $5)
-  AND ($6::text IS NULL OR f.key = $6)
-  AND ($7::date IS NULL OR s.visited_on >= $7)
-  AND ($8::date IS NULL OR s.visited_on <= $8)
-  AND (s.visited_on, s.id) < ($11::date, $12::uuid)  -- keyset (inspect_api/paging.py): an index range
-ORDER BY s.visited_on DESC, s.id DESC                -- scan of submissions_org_visited_id_idx (migration 0040)
-LIMIT $9 OFFSET $10
+       s.on_hold
+FROM (
+    SELECT s.id, s.status, s.visited_on, s.total_percent::float8 AS total_percent, s.passed,
+           b.id AS branch_id, b.code AS branch_code, b.name_zh AS branch_name_zh, b.name_en AS branch_name_en,
+           f.key AS form_key, fv.version AS form_version, fv.id AS form_version_id, s.current_revision,
+           s.held_at IS NOT NULL AS on_hold
+    FROM submissions s
+    JOIN branches b ON b.org_id = s.org_id AND b.id = s.branch_id
+    JOIN form_versions fv ON fv.id = s.form_version_id
+    JOIN forms f ON f.id = fv.form_id
+    WHERE {SCOPE}
+      AND ($4::uuid IS NULL OR s.branch_id = $4)
+      AND ($5::text IS NULL OR s.status = $5)
+      AND ($6::text IS NULL OR f.key = $6)
+      AND ($7::date IS NULL OR s.visited_on >= $7)
+      AND ($8::date IS NULL OR s.visited_on <= $8)
+      AND (s.visited_on, s.id) < ($11::date, $12::uuid)  -- keyset (inspect_api/paging.py): an index range
+    ORDER BY s.visited_on DESC, s.id DESC                -- scan of submissions_org_visited_id_idx (migration 0040)
+    LIMIT $9 OFFSET $10
+) s
+ORDER BY s.visited_on DESC, s.id DESC
 """
 
 # SELECT_SUMMARIES serves the admin (and a reviewer of the whole org): its backward scan of the org's

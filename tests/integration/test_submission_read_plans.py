@@ -38,16 +38,18 @@ async def _plan(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any
 
 async def test_a_page_with_integrity_reads_each_rows_revision_in_its_month(world: World, db: asyncpg.Pool) -> None:
     """The admin's page of 50 (a proof reader: each row's integrity summary) over a year of visits, first
-    and deep (keyset): one revision lookup per row, in the months of the page's rows only."""
+    and deep (by cursor, and by offset as the dashboard's pager asks): one revision lookup per row of the
+    page, in the months of the page's rows only (none for the rows an offset skips)."""
     async with db.acquire() as conn:
         ordered = sorted(await _spread(conn, world), key=lambda f: (f.visited_on, f.id), reverse=True)
         first: tuple[date, uuid.UUID] = (date.max, uuid.UUID(int=(1 << 128) - 1))
         deep = (ordered[399].visited_on, ordered[399].id)  # the keyset cursor after 400 rows
         # The admin's statement, and the branch-set one a regional reviewer (b11 is in r1) reads with.
         statements = (("admin", SELECT_SUMMARIES), ("reviewer", summaries_statement("reviewer")))
-        for (role, statement), cursor in itertools.product(statements, (first, deep)):
+        pages = ((first, 0), (deep, 0), (first, 400))  # first, deep by cursor, deep by offset (the pager's)
+        for (role, statement), (cursor, offset) in itertools.product(statements, pages):
             user = world.a.user(role)
-            args = (world.a.id, user.id, role, None, None, None, None, None, 50, 0, *cursor, True)
+            args = (world.a.id, user.id, role, None, None, None, None, None, 50, offset, *cursor, True)
             page = await conn.fetch(statement, *args)
             assert len(page) == 50
             months = {f"submission_revisions_m{r['visited_on']:%Y_%m}" for r in page}

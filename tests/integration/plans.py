@@ -6,6 +6,9 @@ index the migration created on the parent, so a test can name the index it expec
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -36,3 +39,29 @@ async def index_parents(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, st
 def parent_index(parents: dict[str, str], scan: dict[str, Any]) -> str:
     name = scan.get("Index Name", "")
     return parents.get(name, name)
+
+
+async def explain_analyze(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any]:
+    """The plan of `sql` as it ran with `args` (EXPLAIN (ANALYZE, FORMAT JSON)): run writes in `rolled_back`."""
+    return json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))[0]["Plan"]
+
+
+def partitions_read(plan: dict[str, Any], table: str) -> dict[str, int]:
+    """The partitions of `table` the statement looked into, with how many times each (a write's own
+    ModifyTable node is not a read)."""
+    read: dict[str, int] = {}
+    for scan in scans_of(plan, table):
+        if scan["Node Type"] != "ModifyTable" and scan["Actual Loops"] > 0:
+            read[scan["Relation Name"]] = read.get(scan["Relation Name"], 0) + scan["Actual Loops"]
+    return read
+
+
+@asynccontextmanager
+async def rolled_back(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction that is always rolled back: a writing statement's plan without its writes."""
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        yield
+    finally:
+        await tx.rollback()

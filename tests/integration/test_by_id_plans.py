@@ -10,10 +10,7 @@ after five runs)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Final
 
 import asyncpg
@@ -24,7 +21,7 @@ from inspect_api.rankings.rollups import ReleasedFacts
 from inspect_api.submissions import corrections
 from inspect_api.submissions import queries as submissions
 from tests.integration.factories import World
-from tests.integration.plans import scans_of
+from tests.integration.plans import explain_analyze, partitions_read, rolled_back
 from tests.integration.test_release_plans import _spread
 
 pytestmark = pytest.mark.asyncio
@@ -39,22 +36,6 @@ RETURNING id
 # What runs only on a result QA has not released: a hold, a resubmission, a rescore's card
 # (sql/frozen_score_cards.sql).
 UNRELEASED: Final = {"hold", "resubmission", "rescored card"}
-
-
-@asynccontextmanager
-async def _rolled_back(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        yield
-    finally:
-        await tx.rollback()
-
-
-def _read(plan: dict[str, Any], table: str) -> set[str]:
-    """The partitions of `table` the statement looked into."""
-    return {n["Relation Name"] for n in scans_of(plan, table)
-            if n["Node Type"] != "ModifyTable" and n["Actual Loops"] > 0}
 
 
 def _statements(world: World, f: ReleasedFacts, photo_id: uuid.UUID) -> list[tuple[str, str, tuple[Any, ...]]]:
@@ -92,13 +73,12 @@ async def test_one_submissions_statements_read_its_month_only(
         await conn.execute(submissions.INSERT_COMMENT, world.a.id, f.id, None, "a note", True, world.a.admin.id)
         await conn.execute(f"SET plan_cache_mode = {plan_cache_mode}")
         for name, sql, args in _statements(world, f, photo_id):
-            async with _rolled_back(conn):
+            async with rolled_back(conn):
                 if name in UNRELEASED:
                     await conn.execute("UPDATE submissions SET status = 'approved', released_at = NULL "
                                        "WHERE org_id = $1 AND id = $2", world.a.id, f.id)
-                raw = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
-            plan = json.loads(raw)[0]["Plan"]
-            read = {table: _read(plan, table) for table in ("submissions", "submission_revisions")}
+                plan = await explain_analyze(conn, sql, *args)
+            read = {table: set(partitions_read(plan, table)) for table in ("submissions", "submission_revisions")}
             assert read["submissions"] | read["submission_revisions"], (name, "reads neither table")
             for table, months in read.items():
                 assert months <= {f"{table}_m{month}"}, (name, table, sorted(months))

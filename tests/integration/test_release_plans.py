@@ -7,11 +7,8 @@ arranged in SQL."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 import pytest
@@ -21,7 +18,7 @@ from inspect_api.rankings import queries as rankings
 from inspect_api.rankings import rollups
 from inspect_api.submissions.partitions import ensure_months, first_of_month
 from tests.integration.factories import World
-from tests.integration.plans import scans_of
+from tests.integration.plans import explain_analyze, partitions_read, rolled_back, scans_of
 
 pytestmark = pytest.mark.asyncio
 
@@ -75,30 +72,6 @@ def _month(day: date) -> str:
     return f"{day:%Y_%m}"
 
 
-async def _plan(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any]:
-    return json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))[0]["Plan"]
-
-
-def _read_months(plan: dict[str, Any], table: str) -> dict[str, int]:
-    """The partitions of `table` the statement read, with how many times each was looked into."""
-    months: dict[str, int] = {}
-    for scan in scans_of(plan, table):
-        if scan["Node Type"] != "ModifyTable" and scan["Actual Loops"] > 0:
-            months[scan["Relation Name"]] = months.get(scan["Relation Name"], 0) + scan["Actual Loops"]
-    return months
-
-
-@asynccontextmanager
-async def _rolled_back(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """Run a writing statement under EXPLAIN ANALYZE and take its writes back."""
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        yield
-    finally:
-        await tx.rollback()
-
-
 async def test_a_release_reads_and_writes_its_own_months_only(world: World, db: asyncpg.Pool) -> None:
     """The middle visit of the series is released: its item facts written, its neighbours and their facts
     read, each from the one month partition it belongs to (a neighbour may sit in another month)."""
@@ -107,9 +80,10 @@ async def test_a_release_reads_and_writes_its_own_months_only(world: World, db: 
         middle = len(series) // 2
         released, previous, following = series[middle], series[middle - 1], series[middle + 1]
 
-        async with _rolled_back(conn):
-            plan = await _plan(conn, rollups.INSERT_ITEMS, released.revision_id, released.org_id, released.visited_on)
-            assert _read_months(plan, "submission_revisions") == {
+        async with rolled_back(conn):
+            plan = await explain_analyze(conn, rollups.INSERT_ITEMS, released.revision_id, released.org_id,
+                                         released.visited_on)
+            assert partitions_read(plan, "submission_revisions") == {
                 f"submission_revisions_m{_month(released.visited_on)}": 1}
             written = await conn.fetch("SELECT item_key, status FROM submission_items WHERE revision_id = $1",
                                        released.revision_id)
@@ -120,9 +94,9 @@ async def test_a_release_reads_and_writes_its_own_months_only(world: World, db: 
         assert await rollups.neighbour(conn, released, after=False) == previous
         assert await rollups.neighbour(conn, released, after=True) == following
         for sql, neighbour in ((rollups.SELECT_PREVIOUS, previous), (rollups.SELECT_NEXT, following)):
-            plan = await _plan(conn, sql, released.org_id, released.branch_id, released.form_key,
-                               released.visited_on, released.released_at, released.id)
-            assert _read_months(plan, "submission_revisions") == {
+            plan = await explain_analyze(conn, sql, released.org_id, released.branch_id, released.form_key,
+                                         released.visited_on, released.released_at, released.id)
+            assert partitions_read(plan, "submission_revisions") == {
                 f"submission_revisions_m{_month(neighbour.visited_on)}": 1}, sql
             # The months on the far side of the released visit are not in the plan at all (how many on the
             # near side are read depends on the plan: this small table is read whole, a big one walked back
@@ -135,14 +109,15 @@ async def test_a_release_reads_and_writes_its_own_months_only(world: World, db: 
             assert not far, (sql, far)
         for neighbour in (previous, following):
             assert [(i.item_key, i.status) for i in await rollups.item_statuses(conn, neighbour)] == [("p1", "fail")]
-            plan = await _plan(conn, rollups.SELECT_ITEM_STATUSES, neighbour.revision_id, neighbour.org_id,
-                               neighbour.visited_on)
-            assert _read_months(plan, "submission_items") == {f"submission_items_m{_month(neighbour.visited_on)}": 1}
+            plan = await explain_analyze(conn, rollups.SELECT_ITEM_STATUSES, neighbour.revision_id,
+                                         neighbour.org_id, neighbour.visited_on)
+            assert partitions_read(plan, "submission_items") == {f"submission_items_m{_month(neighbour.visited_on)}": 1}
 
         # A correction takes the old revision's facts away, from its month alone.
-        async with _rolled_back(conn):
-            plan = await _plan(conn, rollups.DELETE_ITEMS, previous.revision_id, previous.org_id, previous.visited_on)
-            assert _read_months(plan, "submission_items") == {f"submission_items_m{_month(previous.visited_on)}": 1}
+        async with rolled_back(conn):
+            plan = await explain_analyze(conn, rollups.DELETE_ITEMS, previous.revision_id, previous.org_id,
+                                         previous.visited_on)
+            assert partitions_read(plan, "submission_items") == {f"submission_items_m{_month(previous.visited_on)}": 1}
             assert not await conn.fetchval("SELECT count(*) FROM submission_items WHERE revision_id = $1",
                                            previous.revision_id)
 
@@ -158,19 +133,20 @@ async def test_the_fairness_report_reads_the_periods_months_only(world: World, d
         assert len(in_month) > 3
         read = await rankings.period_visits(conn, world.a.id, series[0].form_key, month, end)
         assert sorted(r.submission_id for r in read) == sorted(f.id for f in in_month)
-        plan = await _plan(conn, rankings.SELECT_PERIOD_VISITS, world.a.id, series[0].form_key, month, end, None)
-        assert set(_read_months(plan, "submission_revisions")) == {f"submission_revisions_m{_month(month)}"}
+        plan = await explain_analyze(conn, rankings.SELECT_PERIOD_VISITS, world.a.id, series[0].form_key, month,
+                                     end, None)
+        assert set(partitions_read(plan, "submission_revisions")) == {f"submission_revisions_m{_month(month)}"}
 
         paired = series[::40]  # 15 submissions over the year's months
         items = await rankings.visit_items(conn, world.a.id, [f.id for f in paired])
         expected = {f.id for f in paired} - {series[len(series) // 2].id}  # that one has no facts yet
         assert sorted((i.submission_id, i.item_key, i.status) for i in items) == sorted(
             (sid, "p1", "fail") for sid in expected)
-        plan = await _plan(conn, rankings.SELECT_VISIT_ITEMS, world.a.id, [f.id for f in paired])
+        plan = await explain_analyze(conn, rankings.SELECT_VISIT_ITEMS, world.a.id, [f.id for f in paired])
         months = {_month(f.visited_on) for f in paired}
         assert len(months) > 5
         for table in ("submissions", "submission_revisions", "submission_items"):
-            read_months = _read_months(plan, table)
+            read_months = partitions_read(plan, table)
             assert set(read_months) <= {f"{table}_m{m}" for m in months}, (table, read_months)
             assert sum(read_months.values()) <= len(paired), (table, read_months)
 
@@ -194,23 +170,23 @@ async def test_a_releases_actions_read_its_own_month(world: World, db: asyncpg.P
         await conn.execute("ANALYZE actions")
         own_month = _month(released.visited_on)
 
-        async with _rolled_back(conn):
-            plan = await _plan(conn, actions.OPEN_AT_RELEASE, released.revision_id, released.form_key,
-                               released.released_at, released.org_id, released.visited_on)
-            assert _read_months(plan, "submission_revisions") == {f"submission_revisions_m{own_month}": 1}
-            assert set(_read_months(plan, "submissions")) <= {f"submissions_m{own_month}"}
+        async with rolled_back(conn):
+            plan = await explain_analyze(conn, actions.OPEN_AT_RELEASE, released.revision_id, released.form_key,
+                                         released.released_at, released.org_id, released.visited_on)
+            assert partitions_read(plan, "submission_revisions") == {f"submission_revisions_m{own_month}": 1}
+            assert set(partitions_read(plan, "submissions")) <= {f"submissions_m{own_month}"}
 
         args = (world.a.id, world.a.b11, released.form_key, released.visited_on, released.released_at,
                 released.revision_id, released.id)
         candidates = await conn.fetch(actions.SELECT_RECHECK_CANDIDATES, *args)
         assert [(c["id"], c["item_status"]) for c in candidates] == [(action_id, "fail")]
-        plan = await _plan(conn, actions.SELECT_RECHECK_CANDIDATES, *args)
-        assert set(_read_months(plan, "submission_revisions")) == {f"submission_revisions_m{own_month}"}
+        plan = await explain_analyze(conn, actions.SELECT_RECHECK_CANDIDATES, *args)
+        assert set(partitions_read(plan, "submission_revisions")) == {f"submission_revisions_m{own_month}"}
         # The candidate's own submission: one lookup, in its month.
-        assert _read_months(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}
+        assert partitions_read(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}
 
-        async with _rolled_back(conn):
+        async with rolled_back(conn):
             args = (world.a.id, world.a.admin.id, "admin", action_id)
             assert (await conn.fetchrow(actions.LOCK_ACTION, *args))["id"] == action_id
-            plan = await _plan(conn, actions.LOCK_ACTION, *args)
-            assert _read_months(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}
+            plan = await explain_analyze(conn, actions.LOCK_ACTION, *args)
+            assert partitions_read(plan, "submissions") == {f"submissions_m{_month(earlier.visited_on)}": 1}

@@ -7,10 +7,8 @@ submission id alone probes every month's index (28 at two years of data), for ea
 from __future__ import annotations
 
 import itertools
-import json
 import uuid
 from datetime import date
-from typing import Any
 
 import asyncpg
 import pytest
@@ -18,22 +16,10 @@ import pytest
 from inspect_api.submissions.exports import SELECT_SUBMISSIONS_EXPORT
 from inspect_api.submissions.queries import SELECT_SUBMISSION, SELECT_SUMMARIES, summaries_statement
 from tests.integration.factories import World
-from tests.integration.plans import scans_of
+from tests.integration.plans import explain_analyze, partitions_read
 from tests.integration.test_release_plans import _spread
 
 pytestmark = pytest.mark.asyncio
-
-
-def _read_months(plan: dict[str, Any], table: str) -> dict[str, int]:
-    months: dict[str, int] = {}
-    for scan in scans_of(plan, table):
-        if scan["Actual Loops"] > 0:
-            months[scan["Relation Name"]] = months.get(scan["Relation Name"], 0) + scan["Actual Loops"]
-    return months
-
-
-async def _plan(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, Any]:
-    return json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))[0]["Plan"]
 
 
 async def test_a_page_with_integrity_reads_each_rows_revision_in_its_month(world: World, db: asyncpg.Pool) -> None:
@@ -54,7 +40,7 @@ async def test_a_page_with_integrity_reads_each_rows_revision_in_its_month(world
             assert len(page) == 50
             months = {f"submission_revisions_m{r['visited_on']:%Y_%m}" for r in page}
             assert len(months) > 1
-            read = _read_months(await _plan(conn, statement, *args), "submission_revisions")
+            read = partitions_read(await explain_analyze(conn, statement, *args), "submission_revisions")
             assert set(read) == months, (role, read)
             assert sum(read.values()) == 50, read
 
@@ -66,7 +52,7 @@ async def test_one_submission_reads_its_revision_in_its_month(world: World, db: 
             args = (world.a.id, world.a.admin.id, "admin", facts.id)
             row = await conn.fetchrow(SELECT_SUBMISSION, *args)
             assert row["id"] == facts.id and row["visited_on"] == facts.visited_on
-            read = _read_months(await _plan(conn, SELECT_SUBMISSION, *args), "submission_revisions")
+            read = partitions_read(await explain_analyze(conn, SELECT_SUBMISSION, *args), "submission_revisions")
             assert read == {f"submission_revisions_m{facts.visited_on:%Y_%m}": 1}, read
 
 
@@ -79,6 +65,6 @@ async def test_an_export_of_a_month_reads_that_months_revisions(world: World, db
         args = (world.a.id, world.a.admin.id, "admin", series[0].form_key, first, last, None, None)
         rows = await conn.fetch(SELECT_SUBMISSIONS_EXPORT, *args)
         assert sorted(r["id"] for r in rows) == sorted(f.id for f in series if first <= f.visited_on <= last)
-        plan = await _plan(conn, SELECT_SUBMISSIONS_EXPORT, *args)
+        plan = await explain_analyze(conn, SELECT_SUBMISSIONS_EXPORT, *args)
         for table in ("submissions", "submission_revisions"):
-            assert set(_read_months(plan, table)) == {f"{table}_m{day:%Y_%m}"}, table
+            assert set(partitions_read(plan, table)) == {f"{table}_m{day:%Y_%m}"}, table
